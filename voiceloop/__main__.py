@@ -1,0 +1,5 @@
+import sys
+
+from voiceloop.cli import main
+
+sys.exit(main())
