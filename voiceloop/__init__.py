@@ -1,9 +1,7 @@
 """voiceloop: a voice assistant that lives in the terminal."""
 
-from typing import Any
 
-
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> str:
     # Looked up on first use: importlib.metadata costs tens of milliseconds at start-up.
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
