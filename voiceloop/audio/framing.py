@@ -69,6 +69,7 @@ class FrameAssembler:
         self._anchor_in = 0
         self._anchor_time = start_time
         self._anchored = False
+        self._suspect: float | None = None
 
     def push(self, block: np.ndarray, time: float | None = None) -> list[AudioFrame]:
         mono = to_mono_float(block)
@@ -97,11 +98,21 @@ class FrameAssembler:
     def _follow_clock(self, time: float | None) -> None:
         if time is None or time <= 0:
             return
+        if not self._anchored:
+            self._anchor_in, self._anchor_time, self._anchored = self._in_count, time, True
+            return
         expected = self._anchor_time + (self._in_count - self._anchor_in) / self.in_rate
-        if not self._anchored or abs(time - expected) > _REANCHOR_S:
-            self._anchor_in = self._in_count
-            self._anchor_time = time
-            self._anchored = True
+        off = time - expected
+        if abs(off) <= _REANCHOR_S:
+            self._suspect = None
+            return
+        # Devices sometimes stamp a single block a block early or late; follow the clock
+        # only when two blocks in a row agree that it moved.
+        if self._suspect is not None and abs(off - self._suspect) <= _REANCHOR_S / 2:
+            self._anchor_in, self._anchor_time = self._in_count, time
+            self._suspect = None
+        else:
+            self._suspect = off
 
     def _time_of_out(self, out_index: int) -> float:
         in_pos = out_index * self.in_rate / SAMPLE_RATE
@@ -122,3 +133,13 @@ class FrameAssembler:
             )
             self._out_count += FRAME_SAMPLES
         return frames
+
+
+def to_rate(pcm: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """float32 mono at ``target`` Hz (soxr), clipped to [-1, 1]."""
+    x = np.asarray(pcm, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1, dtype=np.float32)
+    if rate != target and len(x):
+        x = soxr.resample(x, rate, target, quality="HQ").astype(np.float32)
+    return np.clip(x, -1.0, 1.0)

@@ -31,8 +31,8 @@ from voiceloop.audio.detectors import (
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 
 __all__ = [
-    "EnergyDetector",
     "Endpointer",
+    "EnergyDetector",
     "SileroDetector",
     "SpeechDetector",
     "make_detector",
@@ -254,7 +254,9 @@ class Endpointer:
             events.append(SpeechStart(end))
         return events
 
-    def _close(self, reason: str, end: float | None, *, keep_open: bool = False) -> list[EndpointEvent]:
+    def _close(
+        self, reason: str, end: float | None, *, keep_open: bool = False
+    ) -> list[EndpointEvent]:
         frames = self._open or []
         speech_frames = sum(1 for j in frames if j.speech)
         self._open = [] if keep_open else None
@@ -263,8 +265,10 @@ class Endpointer:
         self._speech_end = None
         self._silence = 0
         self._started = keep_open and not self.push_to_talk
-        if not frames or speech_frames < min(self.min_speech_frames, len(frames)) or (
-            self.push_to_talk and speech_frames < self.min_speech_frames
+        if (
+            not frames
+            or speech_frames < min(self.min_speech_frames, len(frames))
+            or (self.push_to_talk and speech_frames < self.min_speech_frames)
         ):
             return []
         pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
