@@ -119,8 +119,13 @@ class Microphone:
             self._taken += 1
             if item is _END:
                 return
-            block, adc_time = item
-            self._report_drops(len(block))
+            block, adc_time, dropped_before = item
+            if dropped_before > self._skipped:
+                # Blocks were lost just before this one: keep the sample-count clock true
+                # (it is the clock when the device gives no timestamps).
+                self._assembler.skip((dropped_before - self._skipped) * len(block))
+                self._skipped = dropped_before
+            self._report_drops()
             for frame in self._assembler.push(block, adc_time):
                 yield frame
 
@@ -179,7 +184,7 @@ class Microphone:
             self._cb_dropped += 1
             return
         self._sent += 1
-        item = (indata.copy(), float(time.inputBufferAdcTime))
+        item = (indata.copy(), float(time.inputBufferAdcTime), self._cb_dropped)
         with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
 
@@ -187,12 +192,7 @@ class Microphone:
         self._items.append(item)
         self._wake.set()
 
-    def _report_drops(self, blocksize: int) -> None:
-        lost_blocks = self._cb_dropped - self._skipped
-        if lost_blocks and self._assembler is not None:
-            # Keep the sample-count clock true when the device gives no timestamps.
-            self._assembler.skip(lost_blocks * blocksize)
-            self._skipped += lost_blocks
+    def _report_drops(self) -> None:
         total = self.dropped
         if total > self._reported:
             now = total - self._reported

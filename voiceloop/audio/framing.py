@@ -93,7 +93,7 @@ class FrameAssembler:
 
     def skip(self, samples: int) -> None:
         """Account for ``samples`` input samples that were lost (so the clock stays true)."""
-        self._in_count += samples
+        self._anchor_time += samples / self.in_rate
 
     def _follow_clock(self, time: float | None) -> None:
         if time is None or time <= 0:
