@@ -65,6 +65,9 @@ class Speaker:
         self._current: _Queued | None = None  # owned by the callback
         self._gen = 0  # bumped by flush(); the callback drops older items
         self._underruns = 0  # written by the callback only
+        self._clock_base: float | None = None  # callback only: see _block_time
+        self._clock_samples = 0
+        self._clock_suspect: float | None = None
         self._outstanding: set[PlaybackHandle] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -172,7 +175,7 @@ class Speaker:
         if status.output_underflow:
             self._underruns += 1
         rate = self.samplerate or 1
-        dac = float(time.outputBufferDacTime) or float(time.currentTime)
+        dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
         gen = self._gen
         pos = 0
         while pos < frames:
@@ -197,6 +200,27 @@ class Speaker:
                 self._current = None
         if pos < frames:
             outdata[pos:] = 0.0
+
+    def _block_time(self, reported: float, frames: int) -> float:
+        """DAC time of this block's first sample: the sample count since the clock was
+        last anchored, re-anchored only when two blocks in a row disagree with it by more
+        than 20 ms (reported DAC times jitter by a few ms from block to block)."""
+        rate = self.samplerate or 1
+        if self._clock_base is None:
+            self._clock_base = reported
+            self._clock_samples = 0
+        expected = self._clock_base + self._clock_samples / rate
+        off = reported - expected
+        if abs(off) > 0.020:
+            if self._clock_suspect is not None and abs(off - self._clock_suspect) <= 0.010:
+                self._clock_base, self._clock_samples, expected = reported, 0, reported
+                self._clock_suspect = None
+            else:
+                self._clock_suspect = off
+        else:
+            self._clock_suspect = None
+        self._clock_samples += frames
+        return expected
 
     def _post(self, fn: Any, item: _Queued, at: float) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed
