@@ -33,6 +33,7 @@ from voiceloop.cli.common import (
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
     "config_cmd",
+    "devices",
 ]
 
 # The command run when none is given (e.g. the TUI), if a module registers one by this name.
