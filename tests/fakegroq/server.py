@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fakegroq import audio as fake_audio
 from tests.fakegroq.faults import Fault
 
 API_KEY = "gsk_test_fake_key"

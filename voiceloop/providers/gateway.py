@@ -94,7 +94,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
     if kind != "responder":
         raise ConfigError(
             f"the gateway provider offers chat only, not a {kind}",
-            hint="set provider = \"groq\" or \"local\" for speech stages",
+            hint='set provider = "groq" or "local" for speech stages',
         )
     if not getattr(section, "base_url", None):
         raise ConfigError(

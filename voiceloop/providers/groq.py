@@ -217,7 +217,8 @@ class GroqClient:
         )  # fmt: skip
         rid = request_id_of(response.headers)
         if response_format == "text":
-            return TranscriptionResult(text=response.text.strip(), request_id=rid, raw=response.text)
+            text = response.text
+            return TranscriptionResult(text=text.strip(), request_id=rid, raw=text)
         body = self._json(response)
         if not isinstance(body, dict):
             body = {"text": str(body)}

@@ -182,7 +182,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             options={
                 "temperature": getattr(section, "temperature", None),
                 "max_completion_tokens": getattr(section, "max_completion_tokens", None),
-                "reasoning_effort": _effort(getattr(section, "reasoning_effort", None)),
+                "reasoning_effort": getattr(section, "reasoning_effort", None),
             },
         )
     if kind == "synthesizer":
@@ -194,7 +194,3 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             max_chars=getattr(section, "max_chars", 200),
         )
     raise ConfigError(f"provider {provider!r} has no {kind} stage")
-
-
-def _effort(value: str | None) -> str | None:
-    return value

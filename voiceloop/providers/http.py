@@ -20,8 +20,12 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import InsecureTransportError, ProviderError
-from voiceloop.providers.http_errors import error_from_exception, error_from_response, retry_after_of
+from voiceloop.errors import InsecureTransportError
+from voiceloop.providers.http_errors import (
+    error_from_exception,
+    error_from_response,
+    retry_after_of,
+)
 from voiceloop.providers.ratelimits import RateLimits
 from voiceloop.stages import current_report
 

@@ -112,8 +112,10 @@ def error_from_response(
     prefix = f"{provider}: " if provider else ""
     text = f"{prefix}{what} (HTTP {status})" if message else f"{prefix}{what}"
     lowered = (message or "").lower()
-    if code in _MODEL_CODES or "decommissioned" in lowered or (
-        status == 404 and "model" in lowered
+    if (
+        code in _MODEL_CODES
+        or "decommissioned" in lowered
+        or (status == 404 and "model" in lowered)
     ):
         return ModelNotFoundError(text, hint=MODELS_HINT, **common)
     if status in (401, 403):

@@ -124,8 +124,10 @@ async def transcribe_path(
         if on_progress:
             on_progress(1, 1)
     else:
-        result = await _chunked(client, path, task, model, language, prompt, temperature,
-                                timestamp_granularities, upload_limit_bytes, on_progress)  # fmt: skip
+        result = await _chunked(
+            client, path, task, model, language, prompt, temperature,
+            timestamp_granularities, upload_limit_bytes, on_progress,
+        )  # fmt: skip
     if hallucination_filter:
         result = apply_hallucination_filter(result, only_short=True)
     return result
