@@ -181,9 +181,21 @@ def chat(fake: FakeGroq):
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault)
-        return StreamingResponse(gen, media_type="text/event-stream")
+        return StreamingResponse(_watch(fake, gen), media_type="text/event-stream")
 
     return handler
+
+
+async def _watch(fake: FakeGroq, gen):
+    """Count streams the client abandoned (the server saw the connection go)."""
+    finished = False
+    try:
+        async for piece in gen:
+            yield piece
+        finished = True
+    finally:
+        if not finished:
+            fake.abandoned_streams += 1
 
 
 def _completion(rid: str, model: str, reply: str, usage: dict) -> dict:

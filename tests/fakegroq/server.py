@@ -78,6 +78,8 @@ class FakeGroq:
         self.tts_max_chars = 200
         self.speech_rate: int | None = None
         """WAV rate of speech replies; None honours the request's sample_rate (default 48000)."""
+        self.abandoned_streams = 0
+        """Chat streams that stopped before their end (client went away, or a mid fault)."""
         self.chat_reply: str | None = None
         """Fixed chat reply; None echoes "You said: <last user message>"."""
         self.transcripts: deque[str] = deque()
@@ -130,6 +132,7 @@ class FakeGroq:
         self.tts_max_chars = 200
         self.speech_rate = None
         self.chat_reply = None
+        self.abandoned_streams = 0
 
     def start(self) -> FakeGroq:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
