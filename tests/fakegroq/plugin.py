@@ -37,6 +37,7 @@ def groq_env(fake_groq: FakeGroq, monkeypatch: pytest.MonkeyPatch, tmp_path) -> 
     monkeypatch.setenv("GROQ_API_KEY", fake_groq.api_key)
     monkeypatch.setenv("GROQ_BASE_URL", fake_groq.root_url)
     monkeypatch.setenv("VOICELOOP_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("VOICELOOP_LOG_DIR", str(tmp_path / "logs"))
     for name in ("VOICELOOP_STT__BASE_URL", "VOICELOOP_LLM__BASE_URL", "VOICELOOP_TTS__BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return fake_groq

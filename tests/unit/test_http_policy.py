@@ -199,8 +199,13 @@ async def test_413_and_model_errors():
     with pytest.raises(RequestTooLargeError) as info:
         await get(pool)
     assert "Request Entity Too Large" in str(info.value)
-    decommissioned = {"error": {"message": "The model `x` has been decommissioned",
-                                "type": "invalid_request_error", "code": "model_decommissioned"}}
+    decommissioned = {
+        "error": {
+            "message": "The model `x` has been decommissioned",
+            "type": "invalid_request_error",
+            "code": "model_decommissioned",
+        }
+    }
     pool, _ = make_pool(Script(status(400, decommissioned)))
     with pytest.raises(ModelNotFoundError) as info:
         await get(pool)

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and output.parent and not output.parent.is_dir():
         raise UsageError(f"{output.parent}: no such directory", hint="create it first")
-    play = _player() if output is None else None
     settings = settings_from_args(args, {"tts.voice": args.voice, "tts.model": args.model})
+    play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
     from voiceloop.cli.remote import require_service, run_with_client
@@ -86,15 +86,31 @@ def _join(chunks):
     return np.concatenate(parts).astype(np.float32, copy=False), rate
 
 
-def _player():
-    """A function playing float32 audio, or a UsageError when this machine cannot play."""
-    from voiceloop.errors import UsageError
+def _player(device: int | str | None):
+    """A function playing float32 audio on ``device``; a UsageError when nothing can play."""
+    from voiceloop.errors import AudioError, UsageError
 
+    hint = "write a file instead: voiceloop say TEXT -o out.wav"
     try:
-        from voiceloop.audio.playback import play_blocking  # type: ignore[attr-defined]
+        from voiceloop.audio.devices import resolve_device
+        from voiceloop.audio.playback import Speaker
     except ImportError:
-        raise UsageError(
-            "playing audio is not available here",
-            hint="write a file instead: voiceloop say TEXT -o out.wav",
-        ) from None
-    return play_blocking
+        raise UsageError("playing audio is not available in this build", hint=hint) from None
+    try:
+        resolve_device(device, "output")
+    except AudioError as exc:
+        raise UsageError(f"cannot play: {exc.message}", hint=hint) from None
+
+    def play(pcm, rate: int) -> None:
+        import asyncio
+
+        from voiceloop.frames import AudioChunk
+
+        async def main() -> None:
+            async with Speaker(device) as speaker:
+                speaker.play(AudioChunk(pcm, rate))
+                await speaker.drain()
+
+        asyncio.run(main())
+
+    return play
