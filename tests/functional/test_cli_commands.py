@@ -30,7 +30,7 @@ def tones(tmp_path):
 
 
 def test_transcribe_prints_text(capsys, groq_env, tones):
-    code, out, err = run(capsys, "transcribe", str(tones))
+    code, out, _err = run(capsys, "transcribe", str(tones))
     assert (code, out) == (0, "tone 440 hertz tone 880 hertz\n")
     sent = groq_env.requests_to("transcriptions")[0]
     assert sent.form["model"] == ["whisper-large-v3-turbo"]
@@ -67,7 +67,7 @@ def test_transcribe_srt_and_vtt_timing(capsys, groq_env, tones):
 def test_transcribe_to_file_and_several_files_to_a_directory(capsys, groq_env, tmp_path, tones):
     other = write(tmp_path / "other.flac", tone(660, 1.0), fmt="FLAC")
     out_file = tmp_path / "t.txt"
-    code, out, err = run(capsys, "transcribe", str(tones), "-o", str(out_file))
+    code, out, _err = run(capsys, "transcribe", str(tones), "-o", str(out_file))
     assert code == 0 and out == "" and out_file.read_text() == "tone 440 hertz tone 880 hertz\n"
     out_dir = tmp_path / "subs"
     code, out, _ = run(capsys, "transcribe", str(tones), str(other), "--format", "srt",
@@ -190,7 +190,7 @@ def test_decommissioned_model_points_to_models_command(capsys, groq_env, tones):
 
 def test_say_writes_a_wav(capsys, groq_env, tmp_path):
     out_path = tmp_path / "hello.wav"
-    code, out, err = run(capsys, "say", "Hello there.", "-o", str(out_path), "--voice", "daniel")
+    code, out, _err = run(capsys, "say", "Hello there.", "-o", str(out_path), "--voice", "daniel")
     assert code == 0 and out == ""
     pcm, rate = sf.read(str(out_path))
     assert rate == 48_000 and len(pcm) / rate == pytest.approx(0.24, abs=0.01)

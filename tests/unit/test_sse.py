@@ -18,7 +18,8 @@ BASE = "https://api.example.test/openai/v1"
 def chunk(content=None, finish=None, **extra):
     delta = {} if content is None else {"content": content}
     return {"object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}  # fmt: skip
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra}  # fmt: skip
 
 
 def body(*events: str) -> bytes:

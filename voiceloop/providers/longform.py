@@ -184,10 +184,7 @@ def plan_spans(pcm, rate: int, *, max_seconds: float, overlap_seconds: float):
     """``[(start_sample, end_sample), ...]`` chunks cut near silences."""
     from voiceloop.audio.longaudio import plan_chunks
 
-    return [
-        (int(c.start), int(c.end))
-        for c in plan_chunks(pcm, rate, max_seconds=max_seconds, overlap_seconds=overlap_seconds)
-    ]
+    return plan_chunks(pcm, rate, max_seconds=max_seconds, overlap_seconds=overlap_seconds)
 
 
 def merge_parts(
