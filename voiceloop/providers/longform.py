@@ -191,11 +191,27 @@ def merge_parts(
     parts: Sequence[tuple[float, TranscriptionResult]], *, duration: float
 ) -> TranscriptionResult:
     """One transcript from chunk transcripts at their offsets (overlaps de-duplicated)."""
+    from voiceloop.frames import Transcript
     from voiceloop.text.merge import merge_chunk_transcripts
 
-    merged = merge_chunk_transcripts([(offset, to_segments(r.segments)) for offset, r in parts])
-    segments = segment_dicts(merged)
-    text = "".join(s.text for s in merged).strip()
+    merged = merge_chunk_transcripts(
+        [
+            (
+                offset,
+                Transcript(
+                    text=r.text,
+                    language=r.language,
+                    duration=r.duration,
+                    segments=to_segments(r.segments),
+                    words=to_words(r.words),
+                ),
+            )
+            for offset, r in parts
+        ]
+    )
+    segments = segment_dicts(merged.segments)
+    words = [{"word": w.word, "start": w.start, "end": w.end} for w in merged.words]
+    text = merged.text.strip()
     first = parts[0][1] if parts else None
     raw = {
         "task": (first.raw or {}).get("task") if first and isinstance(first.raw, dict) else None,
@@ -203,12 +219,14 @@ def merge_parts(
         "duration": duration,
         "text": text,
         "segments": segments,
+        "words": words or None,
     }
     return TranscriptionResult(
         text=text,
         language=first.language if first else None,
         duration=duration,
         segments=segments,
+        words=words,
         request_id=first.request_id if first else None,
         raw={k: v for k, v in raw.items() if v is not None},
     )
