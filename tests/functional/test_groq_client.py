@@ -308,3 +308,25 @@ async def test_silence_comes_back_as_the_classic_phantom(client):
                                      response_format="verbose_json")  # fmt: skip
     assert result.text == "Thank you."
     assert result.segments[0]["no_speech_prob"] > 0.6
+
+
+async def test_cancelling_a_slow_request_returns_at_once_and_the_pool_still_works(
+    client, fake_groq
+):
+    fake_groq.set_fault("models", Fault.slow(3.0))
+    task = asyncio.create_task(client.models())
+    await asyncio.sleep(0.3)
+    start = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - start < 1.0
+    assert [m.id for m in await client.models()]
+
+
+async def test_warm_opens_a_connection_before_the_first_request(client, fake_groq, pool):
+    await pool.warm(fake_groq.base_url)
+    connections = pool.client(fake_groq.base_url)._transport._pool.connections
+    assert len(connections) == 1
+    await client.models()
+    assert len(pool.client(fake_groq.base_url)._transport._pool.connections) == 1

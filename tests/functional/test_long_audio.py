@@ -78,3 +78,21 @@ def test_cli_subtitles_across_chunks(capsys, groq_env, long_file, monkeypatch):
     assert starts == pytest.approx([t[0] for t in TONES], abs=0.06)
     assert [c[-1] for c in cues] == [f"tone {f} hertz" for *_, f in TONES]
     assert len(groq_env.requests_to("transcriptions")) >= 4
+
+
+def test_cli_shows_chunk_progress_on_a_terminal(capsys, groq_env, long_file, monkeypatch):
+    import io
+    import sys
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stderr = Tty()
+    monkeypatch.setenv("VOICELOOP_HTTP__UPLOAD_LIMIT_MB", str(LIMIT / 1024 / 1024))
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert main(["transcribe", str(long_file)]) == 0
+    n = len(groq_env.requests_to("transcriptions"))
+    assert f"minute.wav: chunk 1/{n}" in stderr.getvalue()
+    assert f"minute.wav: chunk {n}/{n}\n" in stderr.getvalue()
+    assert capsys.readouterr().out.startswith("tone 440 hertz")

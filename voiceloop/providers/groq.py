@@ -330,3 +330,7 @@ def dumps(result: TranscriptionResult) -> str:
     """JSON text of a transcription result's body, as the server sent it."""
     raw = result.raw if isinstance(result.raw, dict) else {"text": result.text}
     return json.dumps(raw, ensure_ascii=False, indent=2)
+
+
+OpenAICompatible = GroqClient
+"""The same client under the name that says what it speaks to."""
