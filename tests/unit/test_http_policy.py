@@ -299,3 +299,32 @@ async def test_one_client_per_base_url_kept_alive():
     assert pool.timeout.connect == 5.0 and pool.timeout.read == 60.0
     await pool.aclose()
     assert a.is_closed
+
+
+async def test_a_broken_body_is_resent_within_the_same_budget():
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            yield b'{"par'
+            raise httpx.ReadError("reset")
+
+    script = Script(status(500), httpx.Response(200, stream=Broken()), ok())
+    pool, waits = make_pool(script)
+    assert (await get(pool)).json() == {"ok": True}
+    assert len(script.requests) == 3 and len(waits) == 2
+    script = Script(status(500), status(500), httpx.Response(200, stream=Broken()), ok())
+    pool, waits = make_pool(script)
+    with pytest.raises(Exception) as info:
+        await get(pool)
+    assert "broke" in str(info.value)
+    assert len(script.requests) == 3 and len(waits) == 2  # never more than max_retries
+
+
+async def test_a_malformed_base_url_is_a_config_error():
+    from voiceloop.errors import ConfigError
+
+    pool = ClientPool()  # the real transport: it refuses the scheme before connecting
+    try:
+        with pytest.raises(ConfigError):
+            await pool.request("GET", "ftp://host/v1", "models", key=None, provider="groq")
+    finally:
+        await pool.aclose()

@@ -186,13 +186,13 @@ class ChatStream:
     async def _run(self) -> AsyncIterator[ChatDelta]:
         pool = self._pool
         base_url, path = self._args
-        attempt = 0
+        budget = pool.budget()
         while True:
             delivered = False
             try:
                 async with pool.stream(
                     "POST", base_url, path, key=self._key, provider=self.provider,
-                    model=self.model, json=self.body, _retries=pool.max_retries - attempt,
+                    model=self.model, json=self.body, budget=budget,
                 ) as response:  # fmt: skip
                     self.request_id = request_id_of(response.headers)
                     async for chunk in iter_json_events(response, provider=self.provider):
@@ -203,9 +203,8 @@ class ChatStream:
                 return
             except StreamCut:
                 # Cut off before any text reached the caller: safe to send again.
-                if delivered or attempt >= pool.max_retries:
+                if delivered or not budget.left:
                     raise
-                await pool.wait_before_retry(attempt, None)
-                attempt += 1
+                await pool.wait_before_retry(budget, None)
                 self.usage.clear()
                 self.finish_reason = None

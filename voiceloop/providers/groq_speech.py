@@ -62,13 +62,13 @@ async def stream_speech(
     """
     from voiceloop.audio.formats import WavStreamDecoder
 
-    attempt = 0
+    budget = pool.budget()
     while True:
         delivered = False
         try:
             async with pool.stream(
                 "POST", base_url, "audio/speech", key=key, provider=provider, model=model,
-                json=body, _retries=pool.max_retries - attempt,
+                json=body, budget=budget,
             ) as response:  # fmt: skip
                 rid = request_id_of(response.headers)
                 decoder = WavStreamDecoder()
@@ -88,11 +88,10 @@ async def stream_speech(
                     ) from None
                 return
         except httpx.HTTPError as exc:
-            if delivered or attempt >= pool.max_retries:
+            if delivered or not budget.left:
                 raise StreamError(
                     f"{provider}: the speech audio broke off ({type(exc).__name__})",
                     hint="try again",
                     provider=provider,
                 ) from None
-            await pool.wait_before_retry(attempt, None)
-            attempt += 1
+            await pool.wait_before_retry(budget, None)

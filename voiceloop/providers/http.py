@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import InsecureTransportError
+from voiceloop.errors import ConfigError, InsecureTransportError
 from voiceloop.providers.http_errors import (
     error_from_exception,
     error_from_response,
@@ -66,6 +66,18 @@ def check_transport(url: str, key: SecretStr | None) -> None:
             f"refusing to send the API key over plain HTTP to {parsed.host}",
             hint="use an https:// base URL (plain http is allowed only for localhost)",
         )
+
+
+class RetryBudget:
+    """Retries left for one logical request, shared by every re-send of it."""
+
+    def __init__(self, max_retries: int) -> None:
+        self.max_retries = max_retries
+        self.used = 0
+
+    @property
+    def left(self) -> bool:
+        return self.used < self.max_retries
 
 
 def _count_retry() -> None:
@@ -157,11 +169,18 @@ class ClientPool:
         for client in clients:
             await asyncio.shield(client.aclose())
 
-    async def wait_before_retry(self, attempt: int, headers: Mapping[str, str] | None) -> None:
-        """Sleep before retry ``attempt + 1`` and count it into the current report."""
+    def budget(self) -> RetryBudget:
+        """A fresh retry budget (``max_retries``) for one logical request."""
+        return RetryBudget(self.max_retries)
+
+    async def wait_before_retry(
+        self, budget: RetryBudget, headers: Mapping[str, str] | None
+    ) -> None:
+        """Sleep before the next retry, spend it from ``budget`` and count it in the report."""
         delay = retry_after_of(headers) if headers is not None else None
         if delay is None or not 0 <= delay <= MAX_RETRY_AFTER:
-            delay = backoff_delay(attempt, self._rand())
+            delay = backoff_delay(budget.used, self._rand())
+        budget.used += 1
         _count_retry()
         await self._sleep(delay)
 
@@ -185,7 +204,7 @@ class ClientPool:
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
-        _retries: int | None = None,
+        budget: RetryBudget | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Send with retries until a 2xx arrives; yield it with its body still unread.
 
@@ -194,23 +213,30 @@ class ClientPool:
         *not* retried here (the caller may already have used part of it).
         """
         url = f"{base_url.rstrip('/')}/{path.lstrip('/')}"
-        check_transport(url, key)
+        try:
+            check_transport(url, key)
+        except httpx.InvalidURL:
+            raise ConfigError(f"invalid base URL {base_url!r}", hint="fix base_url") from None
         client = self.client(base_url)
         all_headers = dict(headers or {})
         if key is not None:
             all_headers["authorization"] = f"Bearer {key.get_secret_value()}"
-        max_retries = self.max_retries if _retries is None else _retries
-        attempt = 0
+        budget = budget or self.budget()
         while True:
-            request = client.build_request(
-                method, path.lstrip("/"), json=json, data=data, files=files, headers=all_headers
-            )
             try:
+                request = client.build_request(
+                    method, path.lstrip("/"), json=json, data=data, files=files,
+                    headers=all_headers,
+                )  # fmt: skip
                 response = await client.send(request, stream=True)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+                raise ConfigError(
+                    f"invalid base URL {base_url!r}",
+                    hint="it must look like https://host/openai/v1",
+                ) from None
             except httpx.HTTPError as exc:
-                if attempt < max_retries:
-                    await self.wait_before_retry(attempt, None)
-                    attempt += 1
+                if budget.left:
+                    await self.wait_before_retry(budget, None)
                     continue
                 raise error_from_exception(exc, provider=provider, url=url) from None
             try:
@@ -218,10 +244,9 @@ class ClientPool:
                 if response.is_success:
                     yield response
                     return
-                if is_retryable_status(response.status_code) and attempt < max_retries:
+                if is_retryable_status(response.status_code) and budget.left:
                     await close_shielded(response)
-                    await self.wait_before_retry(attempt, response.headers)
-                    attempt += 1
+                    await self.wait_before_retry(budget, response.headers)
                     continue
                 try:
                     body = await response.aread()
@@ -252,7 +277,7 @@ class ClientPool:
         A body that breaks while being read is retried too (nothing of it was used yet),
         within the same retry budget.
         """
-        attempt = 0
+        budget = self.budget()
         while True:
             try:
                 async with self.stream(
@@ -266,13 +291,12 @@ class ClientPool:
                     data=data,
                     files=files,
                     headers=headers,
-                    _retries=self.max_retries - attempt,
+                    budget=budget,
                 ) as response:
                     await response.aread()
                     return response
             except httpx.HTTPError as exc:
-                if attempt >= self.max_retries:
+                if not budget.left:
                     url = f"{base_url.rstrip('/')}/{path.lstrip('/')}"
                     raise error_from_exception(exc, provider=provider, url=url) from None
-                await self.wait_before_retry(attempt, None)
-                attempt += 1
+                await self.wait_before_retry(budget, None)
