@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fakegroq.plugin"]
+
 _LEAKY_PREFIXES = ("VOICELOOP_", "GROQ_")
 
 

@@ -32,6 +32,10 @@ from voiceloop.cli.common import (
 
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
+    "transcribe_cmd",
+    "ask_cmd",
+    "say_cmd",
+    "models_cmd",
     "config_cmd",
     "devices",
 ]
