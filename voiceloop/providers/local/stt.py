@@ -98,6 +98,23 @@ def pcm_to_float(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     return audio
 
 
+def _prime(model: WhisperModel) -> None:
+    """Run one tiny decode so the first real utterance does not pay for lazy set-up."""
+    try:
+        segments, _info = model.transcribe(
+            np.zeros(SAMPLE_RATE // 2, dtype=np.float32),
+            language="en",
+            beam_size=1,
+            temperature=0.0,
+            without_timestamps=True,
+            max_new_tokens=2,
+        )
+        for _segment in segments:
+            pass
+    except Exception:  # priming is an optimisation only; a real failure shows on use
+        pass
+
+
 class LocalTranscriber:
     """The :class:`~voiceloop.stages.Transcriber` backed by faster-whisper.
 
@@ -113,7 +130,7 @@ class LocalTranscriber:
         threads: int = 0,
         language: str | None = None,
         prompt: str | None = None,
-        beam_size: int = 1,
+        beam_size: int = 5,
     ) -> None:
         self.source = resolve_whisper_source(model)
         self.compute_type = compute_type
@@ -159,6 +176,7 @@ class LocalTranscriber:
                 hint="check [local] stt_model and [local] compute_type; a model name is "
                 "downloaded on first use and needs the network once",
             ) from exc
+        _prime(model)
         return model
 
     async def warm(self) -> None:

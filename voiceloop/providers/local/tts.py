@@ -117,7 +117,13 @@ class LocalSynthesizer:
                 f"cannot load the local voice {self.source.name}: {exc}",
                 hint="check [local] tts_voice points at a Piper .onnx voice and its config",
             ) from exc
-        return PiperVoice(session=session, config=config)
+        voice = PiperVoice(session=session, config=config)
+        try:  # one short sentence so the first real one does not pay for lazy set-up
+            for _chunk in voice.synthesize("Ready."):
+                pass
+        except Exception:  # priming is an optimisation only; a real failure shows on use
+            pass
+        return voice
 
     @property
     def sample_rate(self) -> int | None:
