@@ -1,7 +1,7 @@
 """Where local models live: loaded once per process, used from one worker thread each.
 
 A :class:`ModelHost` owns one model (keyed by everything that changes how it loads) and a
-single-worker thread pool. Loading and every inference run on that thread, so:
+single daemon worker thread. Loading and every inference run on that thread, so:
 
 - the event loop never blocks on a model, and no asyncio object is bound to a loop (the
   same host serves any loop, which keeps test sessions and re-created engines cheap);
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from voiceloop.errors import LocalModelError
@@ -44,6 +45,40 @@ def resolve_threads(threads: int) -> int:
     return max(1, min(cores, MAX_AUTO_THREADS))
 
 
+class _Worker:
+    """One daemon thread running submitted calls in order.
+
+    A daemon (unlike a ``ThreadPoolExecutor`` worker) does not hold up the exit of the
+    program while a long transcription finishes. Work cancelled before it starts (a
+    prefetched sentence after barge-in) is skipped.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], R]) -> Future[R]:
+        future: Future[R] = Future()
+        self._queue.put((future, fn))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+
+
 class ModelHost(Generic[M]):
     """One model, loaded on first need, used only from its own worker thread."""
 
@@ -53,7 +88,7 @@ class ModelHost(Generic[M]):
         self._model: M | None = None
         self.loads = 0
         """How many times the model has actually been loaded (1 once warm)."""
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"local-{name}")
+        self._worker = _Worker(f"voiceloop-local-{name}")
 
     @property
     def loaded(self) -> bool:
@@ -73,14 +108,13 @@ class ModelHost(Generic[M]):
 
     async def run(self, fn: Callable[[M], R]) -> R:
         """Run ``fn(model)`` on the worker thread, loading the model first if needed."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self._ensure_loaded()))
+        return await asyncio.wrap_future(self._worker.submit(lambda: fn(self._ensure_loaded())))
 
     def submit(self, fn: Callable[[M], object]) -> None:
         """Queue ``fn(model)`` on the worker thread without waiting (clean-up work)."""
         model = self._model
         if model is not None:
-            self._executor.submit(fn, model)
+            self._worker.submit(lambda: fn(model))
 
 
 _hosts: dict[Hashable, ModelHost[Any]] = {}

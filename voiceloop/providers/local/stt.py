@@ -192,15 +192,15 @@ class LocalTranscriber:
         await self.warm()
         if task == "translate" and self.source.english_only:
             raise translation_unavailable(self.source.name)
-        audio = pcm_to_float(utterance.pcm, utterance.sample_rate)
         report = current_report()
         if report is not None:
             report.providers["transcriber"] = PROVIDER
-        if len(audio) == 0:
+        if len(utterance.pcm) == 0:
             return self._transcript("", (), "en", 0.0)
         language = "en" if self.source.english_only else self.language
+        pcm, rate = utterance.pcm, utterance.sample_rate
         segments, info = await self._host.run(
-            lambda model: self._infer(model, audio, task=task, language=language)
+            lambda model: self._infer(model, pcm_to_float(pcm, rate), task=task, language=language)
         )
         text = " ".join(s.text for s in segments if s.text).strip()
         return self._transcript(text, segments, info.language, info.duration)
