@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,8 +22,13 @@ from voiceloop.errors import (
     StreamError,
 )
 from voiceloop.frames import AudioChunk, Task, Transcript, Utterance
-from voiceloop.providers.fallback import FallbackSynthesizer, FallbackTranscriber
-from voiceloop.stages import StageReport, reset_current_report, set_current_report
+from voiceloop.providers.fallback import (
+    FallbackSynthesizer,
+    FallbackTranscriber,
+    with_local_fallback,
+)
+from voiceloop.providers.local import LocalSynthesizer, LocalTranscriber
+from voiceloop.stages import StageContext, StageReport, reset_current_report, set_current_report
 
 UTTERANCE = Utterance(pcm=np.zeros(1600, dtype=np.int16), start=0.0, end=0.1, speech_fraction=1)
 
@@ -245,3 +251,29 @@ def test_every_default_fallback_error_is_a_provider_error() -> None:
     assert all(issubclass(e, ProviderError) for e in DEFAULT_FALLBACK_ON)
     assert AuthenticationError in DEFAULT_FALLBACK_ON
     assert BadRequestError not in DEFAULT_FALLBACK_ON
+
+
+def _section(**fields: object) -> SimpleNamespace:
+    base = {"provider": "groq", "base_url": None, "api_key": None, "model": "m", "fallback": True}
+    base.update(fields)
+    return SimpleNamespace(**base)
+
+
+def test_local_fallback_wraps_cloud_stages_when_asked() -> None:
+    context = StageContext()
+    primary = FakeTranscriber()
+    wrapped = with_local_fallback("transcriber", primary, _section(), context)
+    assert isinstance(wrapped, FallbackTranscriber)
+    assert wrapped.primary is primary and isinstance(wrapped.fallback, LocalTranscriber)
+    voice = with_local_fallback("synthesizer", FakeSynthesizer(), _section(), context)
+    assert isinstance(voice, FallbackSynthesizer) and isinstance(voice.fallback, LocalSynthesizer)
+
+
+def test_local_fallback_leaves_alone_what_it_should() -> None:
+    context = StageContext()
+    primary = FakeTranscriber()
+    off = _section(fallback=False)
+    assert with_local_fallback("transcriber", primary, off, context) is primary
+    local = _section(provider="local")
+    assert with_local_fallback("transcriber", primary, local, context) is primary
+    assert with_local_fallback("responder", primary, _section(), context) is primary

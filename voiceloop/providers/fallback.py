@@ -42,7 +42,15 @@ from voiceloop.errors import (
     VoiceloopError,
 )
 from voiceloop.frames import AudioChunk, Task, Transcript, Utterance
-from voiceloop.stages import StageKind, Synthesizer, Transcriber, current_report
+from voiceloop.stages import (
+    StageContext,
+    StageKind,
+    StageRegistry,
+    Synthesizer,
+    Transcriber,
+    current_report,
+)
+from voiceloop.stages import registry as default_registry
 
 DEFAULT_FALLBACK_ON: tuple[type[ProviderError], ...] = (
     ConnectError,
@@ -257,10 +265,30 @@ class FallbackSynthesizer(_FallbackPolicy):
         )
 
 
-def fallback_wrapper(kind: StageKind, primary: Any, fallback: Any, **options: Any) -> Any:
-    """Wrap ``primary`` of ``kind`` with ``fallback``; responders are returned unwrapped."""
-    if kind == "transcriber":
-        return FallbackTranscriber(primary, fallback, **options)
-    if kind == "synthesizer":
-        return FallbackSynthesizer(primary, fallback, **options)
-    return primary
+def with_local_fallback(
+    kind: StageKind,
+    primary: Any,
+    section: Any,
+    context: StageContext,
+    *,
+    on_fallback: OnFallback | None = None,
+    registry: StageRegistry | None = None,
+    **options: Any,
+) -> Any:
+    """``primary`` wrapped with the ``local`` stage of ``kind`` when its section asks for it.
+
+    Unwrapped when: ``kind`` is ``"responder"`` (no local chat), the section's
+    ``fallback`` is off (``[stt] fallback`` / ``[tts] fallback``; sections without the
+    field, like ``[translate]``, count as on), the primary already is ``local``, or the
+    local engine is not installed. The local stage is built (not loaded) here; the
+    wrapper's ``warm()`` loads it.
+    """
+    from voiceloop.providers.local import local_available
+
+    if kind == "responder" or not getattr(section, "fallback", True):
+        return primary
+    if getattr(section, "provider", None) == "local" or not local_available(kind):
+        return primary
+    fallback = (registry or default_registry).create(kind, "local", section, context)
+    wrapper = FallbackTranscriber if kind == "transcriber" else FallbackSynthesizer
+    return wrapper(primary, fallback, on_fallback=on_fallback, **options)
