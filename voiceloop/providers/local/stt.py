@@ -16,7 +16,7 @@ import numpy as np
 
 from voiceloop.errors import LocalModelError
 from voiceloop.frames import SAMPLE_RATE, Segment, Task, Transcript, Utterance
-from voiceloop.providers.local.runtime import ModelHost, host_for, resolve_threads
+from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, resolve_threads
 from voiceloop.stages import current_report
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class LocalTranscriber:
             )
         except Exception as exc:  # ctranslate2, huggingface_hub and OS errors alike
             raise LocalModelError(
-                f"cannot load the local speech model {self.source.name}: {exc}",
+                f"cannot load the local speech model {self.source.name}: {first_line(exc)}",
                 hint="check [local] stt_model and [local] compute_type; a model name is "
                 "downloaded on first use and needs the network once",
             ) from exc
@@ -233,7 +233,7 @@ class LocalTranscriber:
             )
         except Exception as exc:
             raise LocalModelError(
-                f"local transcription failed: {exc}",
+                f"local transcription failed: {first_line(exc)}",
                 hint=f"model {self.source.name}; the utterance audio is kept",
             ) from exc
         return segments, info

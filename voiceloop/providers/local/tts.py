@@ -18,7 +18,7 @@ import numpy as np
 
 from voiceloop.errors import LocalModelError
 from voiceloop.frames import AudioChunk
-from voiceloop.providers.local.runtime import ModelHost, host_for, resolve_threads
+from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, resolve_threads
 from voiceloop.stages import current_report
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class LocalSynthesizer:
             )
         except Exception as exc:
             raise LocalModelError(
-                f"cannot load the local voice {self.source.name}: {exc}",
+                f"cannot load the local voice {self.source.name}: {first_line(exc)}",
                 hint="check [local] tts_voice points at a Piper .onnx voice and its config",
             ) from exc
         voice = PiperVoice(session=session, config=config)
@@ -173,7 +173,8 @@ class LocalSynthesizer:
             chunk = next(chunks, None)
         except Exception as exc:
             raise LocalModelError(
-                f"local speech synthesis failed: {exc}", hint=f"voice {self.source.name}"
+                f"local speech synthesis failed: {first_line(exc)}",
+                hint=f"voice {self.source.name}",
             ) from exc
         if chunk is None:
             return None
