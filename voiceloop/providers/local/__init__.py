@@ -45,18 +45,11 @@ def local_available(kind: Literal["transcriber", "synthesizer"] | None = None) -
 
 def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
     """Entry-point factory of the ``local`` provider (transcriber and synthesizer)."""
-    local = getattr(context.settings, "local", None) if context is not None else None
-    threads = int(getattr(local, "threads", 0) or 0)
+    settings = context.settings if context is not None else None
     if kind == "transcriber":
-        return LocalTranscriber(
-            getattr(local, "stt_model", None),
-            compute_type=getattr(local, "compute_type", None) or "int8",
-            threads=threads,
-            language=getattr(section, "language", None),
-            prompt=getattr(section, "prompt", None),
-        )
+        return LocalTranscriber.from_settings(settings, section)
     if kind == "synthesizer":
-        return LocalSynthesizer(getattr(local, "tts_voice", None), threads=threads)
+        return LocalSynthesizer.from_settings(settings)
     raise ConfigError(
         "the local provider has no chat model",
         hint="set a Groq key (GROQ_API_KEY), or point [llm] base_url at an OpenAI-compatible "

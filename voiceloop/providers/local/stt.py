@@ -141,6 +141,19 @@ class LocalTranscriber:
         key = ("whisper", self.source.location, compute_type, self.threads)
         self._host: ModelHost[WhisperModel] = host_for(key, "stt", self._load)
 
+    @classmethod
+    def from_settings(cls, settings: Any, section: Any = None) -> LocalTranscriber:
+        """From ``settings.local`` (model, compute type, threads) and the stage section
+        (``language``, ``prompt`` of ``[stt]``); defaults for whatever is missing."""
+        local = getattr(settings, "local", None)
+        return cls(
+            getattr(local, "stt_model", None),
+            compute_type=getattr(local, "compute_type", None) or "int8",
+            threads=int(getattr(local, "threads", 0) or 0),
+            language=getattr(section, "language", None),
+            prompt=getattr(section, "prompt", None),
+        )
+
     @property
     def model_name(self) -> str:
         return self.source.name

@@ -84,6 +84,14 @@ class LocalSynthesizer:
         key = ("piper", str(self.source.model), str(self.source.config), self.threads)
         self._host: ModelHost[PiperVoice] = host_for(key, "tts", self._load)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> LocalSynthesizer:
+        """From ``settings.local`` (voice, threads); defaults for whatever is missing."""
+        local = getattr(settings, "local", None)
+        return cls(
+            getattr(local, "tts_voice", None), threads=int(getattr(local, "threads", 0) or 0)
+        )
+
     @property
     def voice_name(self) -> str:
         return self.source.name
