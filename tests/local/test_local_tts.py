@@ -106,3 +106,19 @@ async def test_synthesis_does_not_block_the_loop(synthesizer: LocalSynthesizer) 
     assert elapsed > 0.2, f"work too short to judge ({elapsed:.2f}s)"
     assert ticks >= 5, f"ticker starved: {ticks} ticks in {elapsed:.2f}s"
     assert worst < max(0.25, elapsed / 2), f"loop blocked {worst:.2f}s of {elapsed:.2f}s"
+
+
+async def test_cancelling_mid_sentence_leaves_the_voice_usable(
+    synthesizer: LocalSynthesizer,
+) -> None:
+    async def speak() -> None:
+        async for _chunk in synthesizer.synthesize("A fairly long sentence to be cut off. More."):
+            pass
+
+    task = asyncio.create_task(speak())
+    await asyncio.sleep(0.02)  # the worker is inside Piper now
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    again = [chunk async for chunk in synthesizer.synthesize("Still here.")]
+    assert again and len(again[0].pcm) > 0
