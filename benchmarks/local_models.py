@@ -166,6 +166,7 @@ def measure_install_size() -> dict[str, Any]:
             for name, size in sorted(sizes.items(), key=lambda item: -item[1])
         },
         "stack_also_needed_by_the_rest": sorted(stack & needed_anyway),
+        "rest_of_voiceloop_mb": round(sum(_installed_bytes(n) for n in needed_anyway) / mb, 1),
     }
 
 
