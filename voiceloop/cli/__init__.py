@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = [
     # Order is the order in --help.
+    "history",
+    "retry",
+    "export",
+    "forget",
 ]
 
 
