@@ -64,7 +64,7 @@ def test_none_drops_audio_once_the_turn_is_done(tmp_path: Path) -> None:
         assert not Path(audio).exists()
         assert store.turn(turn_id).audio_path is None
         assert store.turn(turn_id).transcript == "hello"
-        failed_id, failed_audio = _turn(store, session, "failed")
+        _failed_id, failed_audio = _turn(store, session, "failed")
         assert failed_audio.exists()
         assert store.apply_retention() == 0
 

@@ -34,7 +34,7 @@ def test_database_path_taken_by_a_directory(tmp_path: Path) -> None:
 
 def test_damaged_database(tmp_path: Path) -> None:
     (tmp_path / "history.sqlite3").write_bytes(b"this is not sqlite" * 300)
-    with pytest.raises(StoreError, match="damaged|not a database"):
+    with pytest.raises(StoreError, match=r"damaged|not a database"):
         Store(tmp_path)
 
 
@@ -43,7 +43,7 @@ def test_full_disk_is_refused_at_open(tmp_path: Path, monkeypatch) -> None:
         total, used, free = 10**9, 10**9 - 4096, 4096
 
     monkeypatch.setattr(paths_module.shutil, "disk_usage", lambda path: Usage)
-    with pytest.raises(StoreError, match="disk .* is full"):
+    with pytest.raises(StoreError, match=r"disk .* is full"):
         Store(tmp_path)
 
 

@@ -40,6 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--reask", action="store_true", help="for converse turns, also get a new reply"
     )
+    parser.add_argument("--llm-provider", help="chat provider for --reask (default: config)")
     parser.set_defaults(handler=run)
 
 
@@ -142,17 +143,19 @@ async def _retry_one(
     fields["translation" if task == "translate" else "transcript"] = transcript.text
     if report.usage:
         fields["usage"] = report.usage
+    store.update_turn(turn.id, **fields)  # the words are safe before anything else is tried
     if args.reask and turn.mode == "converse" and transcript.text.strip():
-        fields["reply"] = await _reask(transcript.text, settings, context, stages)
-        fields["status"] = "answered"
-    store.update_turn(turn.id, **fields)
+        reply = await _reask(transcript.text, settings, context, stages, args.llm_provider)
+        store.update_turn(turn.id, reply=reply, status="answered")
     return transcript.text
 
 
-async def _reask(text: str, settings: Any, context: Any, stages: dict[str, Any]) -> str:
+async def _reask(
+    text: str, settings: Any, context: Any, stages: dict[str, Any], provider: str | None
+) -> str:
     from voiceloop.frames import Message
 
-    section = _section(settings, "llm", None)
+    section = _section(settings, "llm", None, provider=provider)
     if "responder" not in stages:
         stages["responder"] = _create("responder", section, context)
     messages = []
@@ -170,12 +173,14 @@ def _create(kind: str, section: Any, context: Any) -> Any:
     return registry.create(kind, section.provider, section, context)  # type: ignore[arg-type]
 
 
-def _section(settings: Any, name: str, args: argparse.Namespace | None) -> Any:
+def _section(
+    settings: Any, name: str, args: argparse.Namespace | None, *, provider: str | None = None
+) -> Any:
     """The config section for a stage, with --provider/--model applied."""
     from types import SimpleNamespace
 
     section = getattr(settings, name, None)
-    updates = {}
+    updates = {"provider": provider} if provider else {}
     if args is not None and args.provider:
         updates["provider"] = args.provider
     if args is not None and args.model:
