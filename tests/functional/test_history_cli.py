@@ -56,6 +56,7 @@ class FakeResponder:
 def data_dir(tmp_path: Path, monkeypatch) -> Path:
     path = tmp_path / "data"
     monkeypatch.setenv(DATA_DIR_ENV, str(path))
+    monkeypatch.setenv("VOICELOOP_CONFIG", str(tmp_path / "no-config.toml"))
     return path
 
 
@@ -216,6 +217,25 @@ def test_retry_all_failed_covers_translate_and_reask(data_dir: Path, fake, capsy
         turn = store.turn(ids["bad"])
         assert turn.status == "answered"
         assert turn.reply == "You said: transcribed 8000 samples"
+
+
+def test_retry_follows_the_configured_retention(data_dir: Path, fake, monkeypatch) -> None:
+    ids = _seed(data_dir)
+    monkeypatch.setenv("VOICELOOP_STORE__KEEP_AUDIO", "none")
+    assert main(["retry", str(ids["bad"]), "--provider", "fake"]) == 0
+    with Store(data_dir) as store:
+        turn = store.turn(ids["bad"])
+        assert turn.status == "transcribed" and turn.audio_path is None
+        assert not (data_dir / "recordings" / str(ids["talk"]) / f"{ids['bad']}.flac").exists()
+        assert store.turn(ids["tr"]).audio_path is not None  # still failed: kept
+
+
+def test_retry_reports_a_bad_config_in_one_line(data_dir: Path, fake, monkeypatch, capsys) -> None:
+    ids = _seed(data_dir)
+    monkeypatch.setenv("VOICELOOP_STORE__KEEP_AUDIO", "sometimes")
+    assert main(["retry", str(ids["bad"]), "--provider", "fake"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "keep_audio" in err
 
 
 def test_retry_without_audio_is_refused(data_dir: Path, fake, capsys) -> None:
