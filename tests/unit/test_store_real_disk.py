@@ -73,4 +73,5 @@ def test_disk_filling_up_mid_session(tmp_path: Path) -> None:
         (mount / "filler").unlink()
         turn_id, audio = store.begin_turn(session, "dictate", tone_flac(3.0), duration=3.0)
         assert audio is not None and Path(audio).stat().st_size > 0
+        assert store.turn(turn_id).status == "captured"
         store.close()
