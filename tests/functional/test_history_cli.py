@@ -315,3 +315,39 @@ def test_help_has_examples_and_imports_nothing_heavy() -> None:
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
     assert result.stdout.count("examples:") == 4
+
+
+SENTINEL = "SENTINEL-7f3a9c-not-shaped-like-a-key"
+
+
+def test_keys_never_reach_the_database_exports_or_output(
+    data_dir: Path, tmp_path: Path, monkeypatch, capfd
+) -> None:
+    """Even a provider that puts the key in its error message cannot make us store it."""
+    ids = _seed(data_dir)
+    monkeypatch.setenv("GROQ_API_KEY", SENTINEL)
+    monkeypatch.setenv("VOICELOOP_TRANSLATE__API_KEY", SENTINEL[::-1])
+
+    def leaky(kind, section, context):
+        key = context.settings.stage_key(section).get_secret_value()
+        return FakeTranscriber(fail=ConnectError(f"cannot reach host with key {key}"))
+
+    registry.register("leaky", leaky)
+    try:
+        assert main(["retry", "--all-failed", "--provider", "leaky"]) == 1
+    finally:
+        registry._factories.pop("leaky", None)
+    assert main(["history", "--full"]) == 0
+    for fmt in ("md", "json", "txt", "srt", "vtt"):
+        assert main(["export", "--all", "--format", fmt, "-o", str(tmp_path / f"x.{fmt}")]) == 0
+    out, err = capfd.readouterr()
+    assert "cannot reach host with key ***" in err  # the failure is still reported
+    with Store(data_dir) as store:
+        assert store.turn(ids["bad"]).error == "cannot reach host with key ***"
+        assert store.turn(ids["tr"]).error == "cannot reach host with key ***"
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "history.sqlite3" for p in files)
+    for secret in (SENTINEL, SENTINEL[::-1]):
+        assert secret not in out and secret not in err
+        for path in files:
+            assert secret.encode() not in path.read_bytes(), path

@@ -23,13 +23,12 @@ def load_settings() -> Any | None:
 
 
 def open_store(settings: Any | None = None) -> Store:
-    """The history store with the configured audio retention."""
+    """The history store with the configured audio retention and keys to mask."""
     from voiceloop.store import Store
 
-    section = getattr(settings, "store", None)
-    if section is None:
+    if settings is None:
         return Store()
-    return Store(keep_audio=section.keep_audio, keep_days=section.keep_days)
+    return Store.from_settings(settings)
 
 
 def reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
@@ -38,11 +37,12 @@ def reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[..., in
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace) -> int:
         from voiceloop.errors import VoiceloopError
+        from voiceloop.store.redact import one_line_error
 
         try:
             return run(args)
         except VoiceloopError as exc:
-            print(f"voiceloop: {exc.one_line()}", file=sys.stderr)
+            print(f"voiceloop: {one_line_error(exc.one_line())}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:
             print("voiceloop: interrupted", file=sys.stderr)

@@ -96,8 +96,9 @@ async def _retry_all(
                 text = await _retry_one(store, turn, settings, args, context, stages)
             except VoiceloopError as exc:
                 failures += 1
-                store.update_turn(turn.id, status="failed", error=exc.one_line())
-                print(f"turn {turn.id}: failed — {exc.one_line()}", file=sys.stderr)
+                line = store.redact(exc.one_line())
+                store.update_turn(turn.id, status="failed", error=line)
+                print(f"turn {turn.id}: failed — {line}", file=sys.stderr)
             else:
                 print(f"turn {turn.id}: {text}")
     finally:

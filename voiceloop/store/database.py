@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ from voiceloop.store.paths import (
     sqlite_error,
     write_private,
 )
-from voiceloop.store.redact import one_line_error
+from voiceloop.store.redact import configured_secrets, one_line_error
 from voiceloop.store.rows import (
     FINAL_STATUSES,
     TURN_STATUSES,
@@ -69,19 +69,39 @@ class Store(CleanupMixin, JobsMixin):
         keep_audio: KeepAudio = "forever",
         keep_days: int = 30,
         clock: Callable[[], float] = time.time,
+        secrets: Iterable[str] = (),
     ) -> None:
+        """Open (creating if needed) the store in ``data_dir``.
+
+        ``data_dir`` defaults to ``$VOICELOOP_DATA_DIR`` or the platform's user data dir.
+        ``keep_audio``/``keep_days`` set the recordings' retention (see
+        :meth:`apply_retention`). ``secrets`` (the configured API keys) are masked in any
+        error text stored. Raises :class:`StoreError` if the dir cannot be used.
+        """
         if keep_audio not in ("forever", "days", "none"):
             raise StoreError(f"keep_audio must be forever, days or none, not {keep_audio!r}")
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.keep_audio: KeepAudio = keep_audio
         self.keep_days = keep_days
         self._clock = clock
+        self._secrets = tuple(s for s in secrets if s)
         self._lock = threading.RLock()
         self._pending: dict[int, dict[str, Any]] = {}
         self._own_sessions: list[int] = []
         self.recordings = prepare_data_dir(self.data_dir)
         self.db_path = self.data_dir / DB_NAME
         self._db = self._connect()
+
+    @classmethod
+    def from_settings(cls, settings: Any, data_dir: Path | None = None) -> Store:
+        """A store with the ``[store]`` retention and the configured keys to mask."""
+        section = settings.store
+        return cls(
+            data_dir,
+            keep_audio=section.keep_audio,
+            keep_days=section.keep_days,
+            secrets=configured_secrets(settings),
+        )
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -119,6 +139,10 @@ class Store(CleanupMixin, JobsMixin):
             db.close()
             raise
         return db
+
+    def redact(self, text: object) -> str:
+        """``text`` as one line with the configured keys and key-like tokens masked."""
+        return one_line_error(text, self._secrets) or ""
 
     def close(self) -> None:
         """Mark this process's sessions ended, write back anything pending, and close."""
@@ -243,7 +267,7 @@ class Store(CleanupMixin, JobsMixin):
         if "status" in fields:
             sets["status"] = fields["status"]
         if "error" in fields:
-            sets["error"] = one_line_error(fields["error"])
+            sets["error"] = one_line_error(fields["error"], self._secrets)
         if "local" in fields:
             sets["local"] = int(bool(fields["local"]))
         if "duration" in fields:

@@ -20,6 +20,7 @@ class JobsMixin:
     """Job methods of :class:`~voiceloop.store.Store`."""
 
     _clock: Callable[[], float]
+    _secrets: tuple[str, ...]
     _write: Callable[..., Any]
     _read: Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
 
@@ -78,7 +79,7 @@ class JobsMixin:
             db.execute(
                 "UPDATE job_chunks SET status=?, text=?, result=?, error=?"
                 " WHERE job_id=? AND idx=?",
-                (status, text, dumps(result), one_line_error(error), job_id, index),
+                (status, text, dumps(result), one_line_error(error, self._secrets), job_id, index),
             )
             db.execute("UPDATE jobs SET updated_at=? WHERE id=?", (self._clock(), job_id))
 
@@ -91,7 +92,7 @@ class JobsMixin:
         self._write(
             lambda db: db.execute(
                 "UPDATE jobs SET status=?, error=?, updated_at=? WHERE id=?",
-                (status, one_line_error(error), self._clock(), job_id),
+                (status, one_line_error(error, self._secrets), self._clock(), job_id),
             ),
             "cannot record the job",
         )
