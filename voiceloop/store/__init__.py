@@ -8,8 +8,8 @@
     store.update_turn(turn_id, transcript="hello", status="transcribed")
 """
 
-from voiceloop.store.database import KeepAudio, NotFoundError, Store
-from voiceloop.store.paths import DATA_DIR_ENV, default_data_dir
+from voiceloop.store.database import KeepAudio, Store
+from voiceloop.store.paths import DATA_DIR_ENV, NotFoundError, default_data_dir
 from voiceloop.store.rows import ChunkRow, JobRow, SessionRow, TurnRow
 from voiceloop.store.schema import SCHEMA_VERSION
 

@@ -24,23 +24,21 @@ from voiceloop.store.jobs import JobsMixin
 from voiceloop.store.paths import (
     DB_NAME,
     RECORDINGS,
+    NotFoundError,
     default_data_dir,
+    not_found,
     os_error,
     prepare_data_dir,
     sqlite_error,
     write_private,
 )
+from voiceloop.store.queries import QueriesMixin
 from voiceloop.store.redact import configured_secrets, one_line_error
 from voiceloop.store.rows import (
     FINAL_STATUSES,
     TURN_STATUSES,
-    SessionRow,
-    TurnRow,
     dumps,
     loads,
-    pid_alive,
-    session_from_row,
-    turn_from_row,
 )
 from voiceloop.store.schema import migrate, transaction
 
@@ -56,10 +54,9 @@ _STAGE_ALIASES = {
     "tts": "tts",
     "synthesizer": "tts",
 }
-_SEARCHED = ("transcript", "reply", "reply_heard", "translation", "original", "error")
 
 
-class Store(CleanupMixin, JobsMixin):
+class Store(QueriesMixin, CleanupMixin, JobsMixin):
     """Conversation history on disk. Every method raises :class:`StoreError` on failure."""
 
     def __init__(
@@ -278,7 +275,7 @@ class Store(CleanupMixin, JobsMixin):
                 sets[f"{_STAGE_ALIASES[stage]}_{column}"] = name
         row = db.execute("SELECT timings, usage FROM turns WHERE id=?", (turn_id,)).fetchone()
         if row is None:
-            raise _not_found("turn", turn_id)
+            raise not_found("turn", turn_id)
         for name in ("timings", "usage"):
             if name in fields:
                 sets[name] = dumps({**(loads(row[name]) or {}), **(fields[name] or {})})
@@ -293,81 +290,6 @@ class Store(CleanupMixin, JobsMixin):
                 self._pending.pop(turn_id, None)
             except (sqlite3.Error, StoreError):
                 continue
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def sessions(self) -> list[SessionRow]:
-        """All sessions, oldest first, with their turn counts."""
-        rows = self._read(
-            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turn_count"
-            " FROM sessions s ORDER BY s.id",
-            (),
-        )
-        return [session_from_row(r) for r in rows]
-
-    def session(self, session_id: int) -> SessionRow:
-        """One session; :class:`StoreError` (exit 2) if there is no such session."""
-        rows = self._read(
-            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turn_count"
-            " FROM sessions s WHERE s.id=?",
-            (session_id,),
-        )
-        if not rows:
-            raise _not_found("session", session_id)
-        return session_from_row(rows[0])
-
-    def turn(self, turn_id: int) -> TurnRow:
-        """One turn; :class:`StoreError` (exit 2) if there is no such turn."""
-        found = self._turns("WHERE t.id=?", (turn_id,))
-        if not found:
-            raise _not_found("turn", turn_id)
-        return found[0]
-
-    def turns(
-        self,
-        *,
-        session_id: int | None = None,
-        search: str | None = None,
-        failed: bool = False,
-        unfinished: bool = False,
-    ) -> list[TurnRow]:
-        """Turns in order, filtered. ``failed`` and ``unfinished`` together mean either."""
-        where: list[str] = []
-        params: list[Any] = []
-        if session_id is not None:
-            where.append("t.session_id=?")
-            params.append(session_id)
-        if search:
-            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern += "%"
-            where.append("(" + " OR ".join(f"t.{c} LIKE ? ESCAPE '\\'" for c in _SEARCHED) + ")")
-            params.extend([pattern] * len(_SEARCHED))
-        statuses = (["failed"] if failed else []) + (["captured"] if unfinished else [])
-        if statuses:
-            where.append(f"t.status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        rows = self._turns(clause, tuple(params))
-        if unfinished and not failed:
-            return [r for r in rows if r.unfinished]
-        if unfinished and failed:
-            return [r for r in rows if r.status == "failed" or r.unfinished]
-        return rows
-
-    def _turns(self, clause: str, params: tuple[Any, ...]) -> list[TurnRow]:
-        rows = self._read(
-            f"SELECT t.*, s.pid AS owner_pid FROM turns t JOIN sessions s ON s.id = t.session_id"
-            f" {clause} ORDER BY t.id",
-            params,
-        )
-        alive: dict[int | None, bool] = {}
-        result = []
-        for row in rows:
-            pid = row["owner_pid"]
-            if pid not in alive:
-                alive[pid] = pid_alive(pid)
-            result.append(turn_from_row(row, self.data_dir, alive[pid]))
-        return result
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -402,16 +324,6 @@ class Store(CleanupMixin, JobsMixin):
                 return db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise sqlite_error(exc, "cannot read the history") from exc
-
-
-class NotFoundError(StoreError):
-    """No session, turn or job with that id (a usage error on the command line)."""
-
-    exit_code = 2
-
-
-def _not_found(kind: str, ident: int) -> NotFoundError:
-    return NotFoundError(f"no {kind} {ident} in the history", hint="`voiceloop history` lists them")
 
 
 def _check_fields(fields: dict[str, Any]) -> None:

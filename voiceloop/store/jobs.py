@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from voiceloop.store.paths import not_found
 from voiceloop.store.redact import one_line_error
 from voiceloop.store.rows import ChunkRow, JobRow, dumps, loads
 
@@ -99,11 +100,9 @@ class JobsMixin:
 
     def job(self, job_id: int) -> JobRow:
         """One job with its chunks."""
-        from voiceloop.store.database import _not_found
-
         found = self._jobs("WHERE id=?", (job_id,))
         if not found:
-            raise _not_found("job", job_id)
+            raise not_found("job", job_id)
         return found[0]
 
     def jobs(self, *, unfinished: bool = False) -> list[JobRow]:

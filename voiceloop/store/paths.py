@@ -122,3 +122,13 @@ def sqlite_error(exc: sqlite3.Error, what: str) -> StoreError:
             hint="check the data dir's permissions, or set VOICELOOP_DATA_DIR",
         )
     return StoreError(f"{what}: {text}")
+
+
+class NotFoundError(StoreError):
+    """No session, turn or job with that id (a usage error on the command line)."""
+
+    exit_code = 2
+
+
+def not_found(kind: str, ident: int) -> NotFoundError:
+    return NotFoundError(f"no {kind} {ident} in the history", hint="`voiceloop history` lists them")
