@@ -351,3 +351,46 @@ def test_keys_never_reach_the_database_exports_or_output(
         assert secret not in out and secret not in err
         for path in files:
             assert secret.encode() not in path.read_bytes(), path
+
+
+def _wav(path: Path, seconds: float) -> Path:
+    import soundfile
+
+    rate = 16_000
+    t = np.arange(int(seconds * rate)) / rate
+    soundfile.write(path, (0.2 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), rate)
+    return path
+
+
+def test_retry_finishes_a_long_transcription(data_dir: Path, tmp_path: Path, fake, capsys):
+    source = _wav(tmp_path / "lecture.wav", 3.0)
+    params = {"task": "transcribe", "model": "whisper-large-v3-turbo", "language": "en"}
+    with Store(data_dir) as store:
+        job_id = store.create_job(source, [(0.0, 1.0), (0.9, 2.0), (1.9, 3.0)], params=params)
+        store.update_chunk(job_id, 0, status="done", text="kept from before")
+        store.update_chunk(job_id, 1, status="failed", error="Server error")
+        store.finish_job(job_id, status="failed", error="chunk 2 failed")
+
+    fake["transcriber"] = FakeTranscriber(fail=ConnectError("offline"))
+    assert main(["retry", "--all-failed", "--provider", "fake"]) == 1
+    with Store(data_dir) as store:
+        job = store.job(job_id)
+        assert job.status == "failed" and job.pending == [1, 2]
+        assert job.chunks[0].text == "kept from before"  # a failure loses nothing done
+        assert job.chunks[1].error == "offline"
+
+    fake["transcriber"] = transcriber = FakeTranscriber()
+    assert main(["retry", "--job", str(job_id), "--provider", "fake"]) == 0
+    assert "job 1: done" in capsys.readouterr().out
+    assert [len(u.pcm) for u, _ in transcriber.calls] == [17600, 17600]  # chunks 2 and 3 only
+    assert all(u.flac and u.flac.startswith(b"fLaC") for u, _ in transcriber.calls)
+    with Store(data_dir) as store:
+        job = store.job(job_id)
+        assert job.status == "done" and job.pending == []
+        assert [c.text for c in job.chunks] == [
+            "kept from before",
+            "transcribed 17600 samples",
+            "transcribed 17600 samples",
+        ]
+        assert job.chunks[1].result["model"] == "fake-whisper"
+    assert main(["retry", "--job", str(job_id)]) == 2  # nothing left to do

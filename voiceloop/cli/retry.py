@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any
 from voiceloop.cli._history_common import load_settings, open_store, positive_int, reports_errors
 
 if TYPE_CHECKING:
-    from voiceloop.store import Store, TurnRow
+    from voiceloop.store import JobRow, Store, TurnRow
 
 EXAMPLES = """\
 examples:
   voiceloop retry 12                  transcribe turn 12's recording again
-  voiceloop retry --all-failed        every failed or crash-interrupted turn with audio
+  voiceloop retry --all-failed        every failed or crash-interrupted turn with audio,
+                                      and every failed long-file transcription
   voiceloop retry 12 --provider local transcribe on this machine (no network)
   voiceloop retry 12 --reask          converse turns: also ask the assistant again
+  voiceloop retry --job 3             finish the chunks a long transcription is missing
 """
 
 
@@ -26,15 +28,17 @@ def register(subparsers: Any) -> None:
         "retry",
         help="transcribe kept recordings again (failed or unfinished turns)",
         description="Transcribe a turn's kept recording again and store the result; "
-        "completes turns that failed or were cut short by a crash.",
+        "completes turns that failed or were cut short by a crash, and long-file "
+        "transcriptions whose chunks failed.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("turn", nargs="?", type=positive_int, metavar="TURN_ID")
     which.add_argument(
-        "--all-failed", action="store_true", help="every failed or unfinished turn with audio"
+        "--all-failed", action="store_true", help="every failed or unfinished turn and job"
     )
+    which.add_argument("--job", type=positive_int, metavar="ID", help="one long transcription")
     parser.add_argument("--provider", help="speech-to-text provider to use (default: config)")
     parser.add_argument("--model", help="speech-to-text model to use (default: config)")
     parser.add_argument(
@@ -51,25 +55,32 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = open_store(settings)
     try:
-        turns = _chosen_turns(store, args)
-        if not turns:
+        turns, jobs = _chosen(store, args)
+        if not turns and not jobs:
             print("Nothing to retry: no failed or unfinished turns with kept audio.")
             return 0
-        failures = asyncio.run(_retry_all(store, turns, settings, args))
+        failures = asyncio.run(_retry(store, turns, jobs, settings, args))
     finally:
         store.close()
     return 1 if failures else 0
 
 
-def _chosen_turns(store: Store, args: argparse.Namespace) -> list[TurnRow]:
+def _chosen(store: Store, args: argparse.Namespace) -> tuple[list[TurnRow], list[JobRow]]:
     from voiceloop.errors import UsageError
 
     if args.all_failed:
-        return [
+        turns = [
             t
             for t in store.turns(failed=True, unfinished=True)
             if t.audio_path is not None and t.audio_path.exists()
         ]
+        # A job still "running" may belong to a live `transcribe`: only --job takes those.
+        return turns, [j for j in store.jobs(unfinished=True) if j.status == "failed"]
+    if args.job is not None:
+        job = store.job(args.job)
+        if job.status == "done":
+            raise UsageError(f"job {job.id} is already complete")
+        return [], [job]
     turn = store.turn(args.turn)
     if turn.status == "captured" and not turn.unfinished:
         raise UsageError(f"turn {turn.id} is still in progress in a running voiceloop")
@@ -78,11 +89,11 @@ def _chosen_turns(store: Store, args: argparse.Namespace) -> list[TurnRow]:
             f"turn {turn.id} has no kept recording to transcribe",
             hint="recordings are deleted by `forget` and by the [store] keep_audio setting",
         )
-    return [turn]
+    return [turn], []
 
 
-async def _retry_all(
-    store: Store, turns: list[TurnRow], settings: Any, args: argparse.Namespace
+async def _retry(
+    store: Store, turns: list[TurnRow], jobs: list[JobRow], settings: Any, args: Any
 ) -> int:
     from voiceloop.errors import VoiceloopError
     from voiceloop.stages import StageContext
@@ -93,7 +104,7 @@ async def _retry_all(
     try:
         for turn in turns:
             try:
-                text = await _retry_one(store, turn, settings, args, context, stages)
+                text = await _retry_turn(store, turn, settings, args, context, stages)
             except VoiceloopError as exc:
                 failures += 1
                 line = store.redact(exc.one_line())
@@ -102,15 +113,15 @@ async def _retry_all(
             else:
                 print(f"turn {turn.id}: {text}")
     finally:
-        for stage in stages.values():
-            close = getattr(stage, "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):  # closing must not hide the result
-                    await close()
+        await close_stages(stages)
+    if jobs:
+        from voiceloop.cli._retry_jobs import retry_jobs
+
+        failures += await retry_jobs(store, jobs, settings, args, context)
     return failures
 
 
-async def _retry_one(
+async def _retry_turn(
     store: Store,
     turn: TurnRow,
     settings: Any,
@@ -121,10 +132,12 @@ async def _retry_one(
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
     task = "translate" if turn.mode == "translate" else "transcribe"
-    section = _section(settings, "translate" if task == "translate" else "stt", args)
+    section = section_for(
+        settings, "translate" if task == "translate" else "stt", args.provider, args.model
+    )
     key = f"transcriber:{task}"
     if key not in stages:
-        stages[key] = _create("transcriber", section, context)
+        stages[key] = create_stage("transcriber", section, context)
     utterance = _utterance(turn)
     report = StageReport()
     token = set_current_report(report)
@@ -156,9 +169,9 @@ async def _reask(
 ) -> str:
     from voiceloop.frames import Message
 
-    section = _section(settings, "llm", None, provider=provider)
+    section = section_for(settings, "llm", provider)
     if "responder" not in stages:
-        stages["responder"] = _create("responder", section, context)
+        stages["responder"] = create_stage("responder", section, context)
     messages = []
     system = getattr(section, "system_prompt", None)
     if system:
@@ -168,31 +181,45 @@ async def _reask(
     return "".join(parts)
 
 
-def _create(kind: str, section: Any, context: Any) -> Any:
+def create_stage(kind: str, section: Any, context: Any) -> Any:
+    """A stage from the registry, by the section's provider name."""
     from voiceloop.stages import registry
 
     return registry.create(kind, section.provider, section, context)  # type: ignore[arg-type]
 
 
-def _section(
-    settings: Any, name: str, args: argparse.Namespace | None, *, provider: str | None = None
+async def close_stages(stages: dict[str, Any]) -> None:
+    for stage in stages.values():
+        close = getattr(stage, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):  # closing must not hide the result
+                await close()
+
+
+def section_for(
+    settings: Any,
+    name: str,
+    provider: str | None = None,
+    model: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
-    """The config section for a stage, with --provider/--model applied."""
+    """The config section of a stage with a provider, model (and other fields) overridden."""
     from types import SimpleNamespace
 
     section = getattr(settings, name, None)
-    updates = {"provider": provider} if provider else {}
-    if args is not None and args.provider:
-        updates["provider"] = args.provider
-    if args is not None and args.model:
-        updates["model"] = args.model
-    if section is None:  # no config module: the documented defaults
+    updates = {**(extra or {})}
+    if provider:
+        updates["provider"] = provider
+    if model:
+        updates["model"] = model
+    if section is None:  # no settings to read: the documented defaults
         base = {"provider": "groq", "base_url": None, "api_key": None, "model": None}
         return SimpleNamespace(**{**base, **updates})
     if not updates:
         return section
     if hasattr(section, "model_copy"):
-        return section.model_copy(update=updates)
+        known = type(section).model_fields
+        return section.model_copy(update={k: v for k, v in updates.items() if k in known})
     return SimpleNamespace(**{**vars(section), **updates})
 
 
