@@ -379,6 +379,10 @@ def test_retry_finishes_a_long_transcription(data_dir: Path, tmp_path: Path, fak
         assert job.chunks[0].text == "kept from before"  # a failure loses nothing done
         assert job.chunks[1].error == "offline"
 
+    assert main(["history", "--failed"]) == 0
+    out = capsys.readouterr().out
+    assert "lecture.wav  1/3 chunks done" in out and f"voiceloop retry --job {job_id}" in out
+
     fake["transcriber"] = transcriber = FakeTranscriber()
     assert main(["retry", "--job", str(job_id), "--provider", "fake"]) == 0
     assert "job 1: done" in capsys.readouterr().out
@@ -394,3 +398,5 @@ def test_retry_finishes_a_long_transcription(data_dir: Path, tmp_path: Path, fak
         ]
         assert job.chunks[1].result["model"] == "fake-whisper"
     assert main(["retry", "--job", str(job_id)]) == 2  # nothing left to do
+    assert main(["history"]) == 0
+    assert "lecture.wav" not in capsys.readouterr().out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from voiceloop.cli._history_common import open_store, positive_int, reports_errors
 
 if TYPE_CHECKING:
-    from voiceloop.store import SessionRow, TurnRow
+    from voiceloop.store import JobRow, SessionRow, TurnRow
 
 EXAMPLES = """\
 examples:
@@ -56,12 +56,13 @@ def run(args: argparse.Namespace) -> int:
         )
         filtered = bool(args.search or args.failed or args.unfinished)
         sessions = {s.id: s for s in store.sessions()}
+        jobs = [] if args.search or args.session else store.jobs(unfinished=True)
     finally:
         store.close()
     if args.session is not None:
         sessions = {args.session: sessions[args.session]}
     shown = _group(turns, sessions, include_empty=not filtered)
-    if not shown:
+    if not shown and not jobs:
         print("No turns match." if filtered else "No history yet.")
         return 0
     width = shutil.get_terminal_size((100, 24)).columns
@@ -72,7 +73,22 @@ def run(args: argparse.Namespace) -> int:
         if not session_turns:
             print("  (no turns)")
         print()
+    if jobs:
+        print("Unfinished long transcriptions")
+        for job in jobs:
+            print(_job_line(job))
     return 0
+
+
+def _job_line(job: JobRow) -> str:
+    from pathlib import Path
+
+    done = len(job.chunks) - len(job.pending)
+    state = f"failed: {job.error}" if job.status == "failed" and job.error else job.status
+    return (
+        f"  job {job.id}  {Path(job.source_path).name}  {done}/{len(job.chunks)} chunks done"
+        f"  {state} — `voiceloop retry --job {job.id}`"
+    )
 
 
 def _group(
