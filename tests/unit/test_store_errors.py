@@ -119,3 +119,18 @@ def test_pending_update_is_written_at_close(tmp_path: Path) -> None:
 def test_bad_keep_audio_value(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="keep_audio"):
         Store(tmp_path, keep_audio="sometimes")  # type: ignore[arg-type]
+
+
+def test_close_reports_updates_it_could_not_save(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    session = store.open_session("dictate")
+    turn_id, _ = store.begin_turn(session, "dictate", None, duration=1.0)
+    other = sqlite3.connect(store.db_path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError):
+        store.update_turn(turn_id, transcript="cannot be written")
+    with pytest.raises(StoreError, match=f"turn\\(s\\) {turn_id}"):
+        store.close()  # the lock is still held: the pending update cannot be written
+    other.execute("ROLLBACK")
+    other.close()
+    store.close()  # closing twice is harmless

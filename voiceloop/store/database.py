@@ -142,24 +142,37 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         return one_line_error(text, self._secrets) or ""
 
     def close(self) -> None:
-        """Mark this process's sessions ended, write back anything pending, and close."""
+        """Mark this process's sessions ended, write back anything pending, and close.
+
+        Raises :class:`StoreError` (after closing) if pending updates could not be saved.
+        """
         with self._lock:
             if self._db is None:
                 return
             try:
                 self._flush_pending()
-                if self._own_sessions:
-                    marks = ",".join("?" * len(self._own_sessions))
-                    self._db.execute(
-                        f"UPDATE sessions SET ended_at=? WHERE id IN ({marks})",
-                        (self._clock(), *self._own_sessions),
-                    )
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as exc:
-                raise sqlite_error(exc, "cannot close the history database") from exc
+                # Both are housekeeping: failing them loses nothing, so they stay quiet.
+                with contextlib.suppress(sqlite3.Error, StoreError):
+                    if self._own_sessions:
+                        marks = ",".join("?" * len(self._own_sessions))
+                        self._write(
+                            lambda db: db.execute(
+                                f"UPDATE sessions SET ended_at=? WHERE id IN ({marks})",
+                                (self._clock(), *self._own_sessions),
+                            ),
+                            "",
+                        )
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._db.close()
                 self._db = None  # type: ignore[assignment]
+            if self._pending:
+                lost = ", ".join(str(t) for t in sorted(self._pending))
+                raise StoreError(
+                    f"could not save the latest changes to turn(s) {lost}",
+                    hint="check the disk and the data dir's permissions",
+                )
 
     def __enter__(self) -> Store:
         return self
