@@ -75,3 +75,26 @@ def test_disk_filling_up_mid_session(tmp_path: Path) -> None:
         assert audio is not None and Path(audio).stat().st_size > 0
         assert store.turn(turn_id).status == "captured"
         store.close()
+
+
+def test_history_can_be_read_and_forgotten_on_a_full_disk(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "full", "size=12m") as mount:
+        with Store(mount) as store:
+            session = store.open_session("dictate")
+            turn_id, _ = store.begin_turn(session, "dictate", tone_flac(1.0), duration=1.0)
+            store.update_turn(turn_id, transcript="still readable", status="transcribed")
+        with open(mount / "filler", "wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+        with pytest.raises(StoreError, match="full"):
+            Store(mount)  # a recording session is refused up front...
+        with Store(mount, probe=False) as reader:  # ...but it can still be read
+            assert reader.turn(turn_id).transcript == "still readable"
+            assert reader.read_only
+            with pytest.raises(StoreError, match="can only be read right now"):
+                reader.forget_session(session)
+        (mount / "filler").unlink()
+        with Store(mount, probe=False) as store:
+            assert not store.read_only
+            store.forget_session(session)
+            assert store.turns() == []

@@ -22,13 +22,16 @@ def load_settings() -> Any | None:
     return load()
 
 
-def open_store(settings: Any | None = None) -> Store:
-    """The history store with the configured audio retention and keys to mask."""
+def open_store(settings: Any | None = None, *, writing: bool = True) -> Store:
+    """The history store with the configured audio retention and keys to mask.
+
+    ``writing=False`` is for commands that only read or delete: they work on a full disk.
+    """
     from voiceloop.store import Store
 
     if settings is None:
-        return Store()
-    return Store.from_settings(settings)
+        return Store(probe=writing)
+    return Store.from_settings(settings, probe=writing)
 
 
 def reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:

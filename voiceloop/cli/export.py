@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from voiceloop.store.export import export_history
 
-    store = open_store()
+    store = open_store(writing=False)
     try:
         ids = None if args.all else [args.session]
         text = export_history(store, args.format, ids)

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from voiceloop.errors import UsageError
 
-    store = open_store()
+    store = open_store(writing=False)
     try:
         if args.all:
             what = f"all history ({_count(len(store.sessions()), 'session')})"

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 @reports_errors
 def run(args: argparse.Namespace) -> int:
-    store = open_store()
+    store = open_store(writing=False)
     try:
         if args.session is not None:
             store.session(args.session)  # unknown id: one clear line, exit 2

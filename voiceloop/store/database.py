@@ -40,7 +40,7 @@ from voiceloop.store.rows import (
     dumps,
     loads,
 )
-from voiceloop.store.schema import migrate, transaction
+from voiceloop.store.schema import SCHEMA_VERSION, migrate, transaction
 
 KeepAudio = Literal["forever", "days", "none"]
 
@@ -67,13 +67,15 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         keep_days: int = 30,
         clock: Callable[[], float] = time.time,
         secrets: Iterable[str] = (),
+        probe: bool = True,
     ) -> None:
         """Open (creating if needed) the store in ``data_dir``.
 
         ``data_dir`` defaults to ``$VOICELOOP_DATA_DIR`` or the platform's user data dir.
         ``keep_audio``/``keep_days`` set the recordings' retention (see
         :meth:`apply_retention`). ``secrets`` (the configured API keys) are masked in any
-        error text stored. Raises :class:`StoreError` if the dir cannot be used.
+        error text stored. Raises :class:`StoreError` if the dir cannot be used; with
+        ``probe=False`` (for reading and deleting) a full disk is not refused.
         """
         if keep_audio not in ("forever", "days", "none"):
             raise StoreError(f"keep_audio must be forever, days or none, not {keep_audio!r}")
@@ -85,12 +87,21 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         self._lock = threading.RLock()
         self._pending: dict[int, dict[str, Any]] = {}
         self._own_sessions: list[int] = []
-        self.recordings = prepare_data_dir(self.data_dir)
+        self.recordings = prepare_data_dir(self.data_dir, probe=probe)
         self.db_path = self.data_dir / DB_NAME
-        self._db = self._connect()
+        self.read_only = False
+        """True when the database could only be opened for reading (e.g. a full disk)."""
+        try:
+            self._db = self._connect()
+        except StoreError:
+            if probe or not self.db_path.exists():
+                raise
+            self._db = self._connect_read_only()
 
     @classmethod
-    def from_settings(cls, settings: Any, data_dir: Path | None = None) -> Store:
+    def from_settings(
+        cls, settings: Any, data_dir: Path | None = None, *, probe: bool = True
+    ) -> Store:
         """A store with the ``[store]`` retention and the configured keys to mask."""
         section = settings.store
         return cls(
@@ -98,6 +109,7 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
             keep_audio=section.keep_audio,
             keep_days=section.keep_days,
             secrets=configured_secrets(settings),
+            probe=probe,
         )
 
     # -- opening ---------------------------------------------------------------------------
@@ -135,6 +147,25 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         except StoreError:
             db.close()
             raise
+        return db
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Open a database that cannot be written right now, to read it all the same."""
+        uri = self.db_path.resolve().as_uri() + "?mode=ro&immutable=1"
+        try:
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc, "cannot open the history database") from exc
+        if version != SCHEMA_VERSION:
+            db.close()
+            raise StoreError(
+                "the history database cannot be opened: it needs an upgrade and cannot be "
+                "written right now",
+                hint="free some disk space",
+            )
+        self.read_only = True
         return db
 
     def redact(self, text: object) -> str:

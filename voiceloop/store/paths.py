@@ -28,11 +28,12 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("voiceloop", appauthor=False))
 
 
-def prepare_data_dir(data_dir: Path) -> Path:
+def prepare_data_dir(data_dir: Path, *, probe: bool = True) -> Path:
     """Create ``data_dir`` and its recordings folder (mode 0700) and prove both writable.
 
-    Raises :class:`StoreError` with one line when the directory cannot be used, or the
-    disk is (almost) full, so the problem shows at start-up and never mid-turn.
+    Raises :class:`StoreError` with one line when the directory cannot be used, or (with
+    ``probe``) the disk is (almost) full, so the problem shows at start-up and never
+    mid-turn. Without ``probe`` only what reading and deleting need is checked.
     """
     recordings = data_dir / RECORDINGS
     try:
@@ -42,6 +43,8 @@ def prepare_data_dir(data_dir: Path) -> Path:
         free = shutil.disk_usage(data_dir).free
     except OSError as exc:
         raise os_error(exc, f"cannot use the data dir {data_dir}") from exc
+    if not probe:
+        return recordings
     if free < MIN_FREE_BYTES:
         raise StoreError(
             f"the disk holding {data_dir} is full ({free // 1024} KiB free)",
@@ -116,7 +119,12 @@ def sqlite_error(exc: sqlite3.Error, what: str) -> StoreError:
             f"{what}: the history database is damaged ({text})",
             hint="move history.sqlite3 out of the data dir to start a new one",
         )
-    if "readonly" in lowered or "unable to open" in lowered:
+    if "readonly" in lowered:
+        return StoreError(
+            f"{what}: the history can only be read right now",
+            hint="free some disk space, or check the data dir's permissions",
+        )
+    if "unable to open" in lowered:
         return StoreError(
             f"{what}: {text}",
             hint="check the data dir's permissions, or set VOICELOOP_DATA_DIR",
