@@ -96,7 +96,7 @@ class FakeTranscriber:
         self,
         texts: Sequence[str] = ("hello there",),
         *,
-        latency: float = 0.0,
+        latency: float | Sequence[float] = 0.0,
         fail: dict[int, BaseException] | None = None,
         translate_prefix: str = "EN: ",
         language: str = "fr",
@@ -113,7 +113,8 @@ class FakeTranscriber:
         call = Call(loop.time(), args=(utterance, task))
         self.calls.append(call)
         index = len(self.calls) - 1
-        await asyncio.sleep(self.latency)
+        latency = self.latency if isinstance(self.latency, float | int) else self.latency[index]
+        await asyncio.sleep(latency)
         call.end = loop.time()
         if index in self.fail:
             raise self.fail[index]
@@ -137,8 +138,10 @@ class FakeResponder:
         chunk: int = 4,
         fail_at: int | None = None,
         error: BaseException | None = None,
+        fail_requests: frozenset[int] = frozenset({0}),
     ) -> None:
         self.reply = reply
+        self.fail_requests = fail_requests
         self.first_token = first_token
         self.delay = delay
         self.chunk = chunk
@@ -150,11 +153,12 @@ class FakeResponder:
 
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         self.requests.append(list(messages))
+        failing = self.fail_at is not None and len(self.requests) - 1 in self.fail_requests
         text = self.reply(messages) if callable(self.reply) else self.reply
         try:
             await asyncio.sleep(self.first_token)
             for i in range(0, len(text), self.chunk):
-                if self.fail_at is not None and i >= self.fail_at:
+                if failing and i >= self.fail_at:
                     raise self.error or RuntimeError("boom")
                 if i:
                     await asyncio.sleep(self.delay)
@@ -176,7 +180,9 @@ class FakeSynthesizer:
         parts: int = 1,
         fail_on: str | None = None,
         error: BaseException | None = None,
+        fail_times: int = 1,
     ) -> None:
+        self.fail_times = fail_times
         self.latency = latency
         self.seconds_per_char = seconds_per_char
         self.sample_rate = sample_rate
@@ -197,7 +203,8 @@ class FakeSynthesizer:
         try:
             delay = self.latency(text) if callable(self.latency) else self.latency
             await asyncio.sleep(delay)
-            if self.fail_on is not None and self.fail_on in text:
+            if self.fail_on is not None and self.fail_on in text and self.fail_times > 0:
+                self.fail_times -= 1
                 raise self.error or RuntimeError("tts boom")
             samples = max(1, int(len(text) * self.seconds_per_char * self.sample_rate))
             per = max(1, samples // self.parts)
