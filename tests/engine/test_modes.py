@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.engine.conftest import build
 from tests.engine.fakes import (
     FakeResponder,
@@ -170,7 +172,7 @@ async def test_mode_switch_applies_to_the_next_utterance():
 
 
 async def test_turn_limit_ends_the_run():
-    h = build(THREE + [Silence(10_000)], max_turns=2)
+    h = build([*THREE, Silence(10000)], max_turns=2)
     await h.run(timeout=10)
     assert h.events.count(TurnFinished) == 2
     assert h.source.closed and h.sink.closed
@@ -184,7 +186,7 @@ async def test_a_file_source_queues_turns_and_ends_after_the_last_one():
     assert True not in h.endpointer.suppressed_log
     # replies never overlapped
     plays = sorted(h.sink.played, key=lambda p: p.start)
-    for a, b in zip(plays, plays[1:], strict=False):
+    for a, b in itertools.pairwise(plays):
         assert b.start >= a.end - 1e-6
 
 
