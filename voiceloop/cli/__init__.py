@@ -16,6 +16,10 @@ from collections.abc import Sequence
 COMMAND_MODULES = [
     # Order is the order in --help.
     "devices",
+    "history",
+    "retry",
+    "export",
+    "forget",
 ]
 
 
