@@ -458,8 +458,26 @@ class FakeRecorder:
         self.turns[turn_id] = {"mode": mode, "status": "captured", "duration": duration}
         return turn_id, f"/tmp/rec/{turn_id}.flac"
 
+    ALLOWED = frozenset(
+        {"transcript", "reply", "reply_heard", "translation", "original", "language"}
+        | {"status", "error", "local", "duration", "providers", "models", "timings", "usage"}
+    )
+    STATUSES = frozenset(
+        {"captured", "transcribed", "answered", "interrupted", "failed", "dropped"}
+    )
+
     def update_turn(self, turn_id: int, **fields: Any) -> None:
-        self.turns[turn_id].update(fields)
+        # The same contract as voiceloop.store.Store.update_turn.
+        unknown = set(fields) - self.ALLOWED
+        if unknown:
+            raise TypeError(f"update_turn() got unknown fields: {sorted(unknown)}")
+        if "status" in fields and fields["status"] not in self.STATUSES:
+            raise ValueError(fields["status"])
+        row = self.turns[turn_id]
+        for name in ("timings", "usage", "providers", "models"):
+            if name in fields:
+                fields[name] = {**row.get(name, {}), **(fields[name] or {})}
+        row.update(fields)
 
 
 @dataclass

@@ -82,7 +82,7 @@ async def test_interrupt_keeps_only_what_was_heard_and_plays_nothing_later():
     assert h.events.of(TurnMetrics)[0].metrics["interrupted"] is True
     first_id = h.events.of(TurnFinished)[0].turn_id
     assert h.recorder.turns[first_id]["status"] == "interrupted"
-    assert h.recorder.turns[first_id]["heard"] == SENTENCES[0]
+    assert h.recorder.turns[first_id]["reply_heard"] == SENTENCES[0]
 
     # the loop went on; the next question carries the interrupted answer as heard
     assert h.events.of(TurnFinished)[1].status == "answered"

@@ -117,7 +117,9 @@ async def test_utterance_is_recorded_before_any_network_call_and_encoded_once():
     row = h.recorder.turns[turn_id]
     assert row["status"] == "answered"
     assert row["transcript"] == "hello there"
-    assert row["reply"] == row["heard"] == "Hi. How are you? Fine."
+    assert row["reply"] == row["reply_heard"] == "Hi. How are you? Fine."
+    assert row["providers"] == {"stt": "fake"} and row["models"] == {"stt": "m"}
+    assert row["timings"]["ttfa_ms"] > 0 and row["timings"]["interrupted"] is False
     assert h.events.of(TurnStarted)[0].audio_path == f"/tmp/rec/{turn_id}.flac"
     assert h.events.of(TurnStarted)[0].turn_id == turn_id
     assert h.events.of(TranscriptReady)[0].turn_id == turn_id

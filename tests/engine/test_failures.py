@@ -50,7 +50,7 @@ async def test_a_failing_stage_fails_only_its_turn(stage, parts):
     row = h.recorder.turns[event.turn_id]
     assert row["status"] == "failed"
     assert "the server answered 503" in row["error"]
-    assert row["metrics"]["status"] == "failed"
+    assert "transcript_ms" in row["timings"] or stage == "transcriber"
     if stage != "transcriber":
         # the transcript survived the failure
         assert row["transcript"] == "hello there"

@@ -106,3 +106,29 @@ def test_fallback_wraps_cloud_stages_with_the_local_provider():
     assert stages.translator is cloud  # fallback off for this section
     assert stages.synthesizer is local  # already local: nothing to fall back to
     assert wrapped == [(cloud, local)]
+
+
+async def test_cloud_failure_falls_back_locally_and_the_turn_says_so():
+    from voiceloop.errors import ServerError
+    from voiceloop.events import FallbackUsed, TurnFinished
+
+    reg = StageRegistry()
+    reg._loaded = True
+    cloud = FakeTranscriber(fail={0: ServerError("503 from the cloud", status=503)})
+    local = FakeTranscriber(["heard locally"])
+    reg.register("cloud", lambda kind, section, ctx: cloud)
+    reg.register("local", lambda kind, section, ctx: local)
+    settings = make_settings(stt={"provider": "cloud", "fallback": True})
+    stages, _ = build_stages(settings, stage_registry=reg)
+
+    h = build([Say(6), Silence(5)], settings=settings)
+    h.engine._services.stages.transcriber = stages.transcriber
+    await h.run()
+    (used,) = h.events.of(FallbackUsed)
+    assert used.stage == "transcriber" and used.provider == "local"
+    assert "503 from the cloud" in used.reason
+    assert h.events.of(TranscriptReady)[0].local is True
+    assert h.events.of(TranscriptReady)[0].text == "heard locally"
+    assert h.events.of(TurnFinished)[0].status == "answered"
+    row = h.recorder.turns[used.turn_id]
+    assert row["local"] is True

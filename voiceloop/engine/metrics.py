@@ -12,7 +12,9 @@ utterance is handed to the engine: ``speech_end_mono = closed_mono - (closed_at 
 speech_end)``. Capture latency before that hand-off (about one block) is therefore not
 counted. A sink-clock stamp ``s`` is mapped as ``mono = monotonic() - (sink.time() - s)``,
 read as soon as the engine sees the stamp, so it does not include the delay between the
-audio thread's report and the event loop noticing it.
+audio thread's report and the event loop noticing it. A sink that is not real time (a
+file written as fast as possible, ``realtime = False``) has no clock worth mapping: its
+"played" stamps count at the moment the engine sees them.
 
 Timing keys (only what happened in the turn is present): ``utterance_closed_ms``,
 ``transcript_ms``, ``first_token_ms``, ``reply_done_ms``, ``first_chunk_ms``,

@@ -62,7 +62,7 @@ async def converse(turn: Turn) -> None:
         raise
     except Exception:
         if reply.text:
-            turn.update(reply=reply.text, heard=reply.heard(interrupted=True))
+            turn.update(reply=reply.text, reply_heard=reply.heard(interrupted=True))
         raise
     _reply_done(turn, user_text, reply, interrupted=False)
 
@@ -75,7 +75,7 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
         ReplyDone(turn_id=turn.id, text=reply.text, heard=heard, interrupted=interrupted)
     )
     turn.status = "interrupted" if interrupted else "answered"
-    turn.update(status=turn.status, reply=reply.text, heard=heard)
+    turn.update(status=turn.status, reply=reply.text, reply_heard=heard)
 
 
 class ReplyStream:
@@ -243,10 +243,12 @@ async def translate(turn: Turn) -> None:
     english_text = english.text.strip()
     original_text = original.text.strip() if original is not None else None
     turn.update(
-        status="transcribed",
+        status="transcribed" if english_text else "dropped",
         translation=english_text,
         original=original_text,
         language=(original.language if original else None) or english.language,
+        local=english.local,
+        **_served_by(english),
     )
     if not english_text:
         turn.status = "dropped"
@@ -279,8 +281,8 @@ async def _transcript(turn: Turn) -> Transcript | None:
         status="transcribed" if text else "dropped",
         transcript=text,
         language=transcript.language,
-        stt_provider=transcript.provider,
-        stt_model=transcript.model,
+        local=transcript.local,
+        **_served_by(transcript),
     )
     if not text:
         turn.status = "dropped"
@@ -296,6 +298,16 @@ async def _transcript(turn: Turn) -> Transcript | None:
         )
     )
     return transcript
+
+
+def _served_by(transcript: Transcript) -> dict[str, dict[str, str]]:
+    """The store's ``providers``/``models`` fields for the speech-to-text stage."""
+    out: dict[str, dict[str, str]] = {}
+    if transcript.provider:
+        out["providers"] = {"stt": transcript.provider}
+    if transcript.model:
+        out["models"] = {"stt": transcript.model}
+    return out
 
 
 def _notice(turn: Turn, exc: BaseException, title: str) -> None:

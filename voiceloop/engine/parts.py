@@ -15,7 +15,7 @@ from voiceloop.errors import ConfigError
 
 
 def default_endpointer(settings: Any) -> Any:
-    """The audio layer's ``Endpointer`` configured from ``[vad]``."""
+    """The audio layer's ``Endpointer`` configured from ``[vad]`` (model loaded here)."""
     try:
         from voiceloop.audio import vad
     except ImportError as exc:
@@ -23,7 +23,7 @@ def default_endpointer(settings: Any) -> Any:
             "the voice-activity detector is not available",
             hint=f"voiceloop.audio.vad could not be imported ({exc})",
         ) from exc
-    return vad.Endpointer.from_settings(settings)
+    return vad.Endpointer.from_settings(settings.vad)
 
 
 def default_splitter_factory(options: EngineOptions) -> Callable[[], Splitter]:

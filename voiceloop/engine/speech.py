@@ -72,6 +72,9 @@ class SpeechPipeline:
         self._player: asyncio.Task[None] | None = None
         self._closed = False
         self._speaking = False
+        # A file sink writing as fast as possible has a clock that is a position in the
+        # file, not a time: its stamps cannot be mapped to monotonic time.
+        self._sink_is_clock = bool(getattr(sink, "realtime", True))
 
     # -- the producer side -------------------------------------------------------
 
@@ -218,6 +221,8 @@ class SpeechPipeline:
             self._on_piece_started(piece.text)
 
     def _to_monotonic(self, sink_time: float) -> float:
+        if not self._sink_is_clock:
+            return time.monotonic()  # "played" the moment it was reported
         return time.monotonic() - (self._sink.time() - sink_time)
 
     def _set_speaking(self, on: bool) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from voiceloop.engine import metrics as m
@@ -36,6 +37,12 @@ log = logging.getLogger(__name__)
 Status = Literal["transcribed", "answered", "interrupted", "failed", "dropped"]
 
 _local_turn_ids = itertools.count(1)
+_current_turn: ContextVar[Turn | None] = ContextVar("voiceloop_turn", default=None)
+
+
+def current_turn() -> Turn | None:
+    """The turn whose task (or child task) is running, if any."""
+    return _current_turn.get()
 
 
 class Turn:
@@ -67,6 +74,7 @@ class Turn:
 
     async def run(self) -> None:
         token = set_current_report(self.report)
+        turn_token = _current_turn.set(self)
         try:
             await self._run()
         except asyncio.CancelledError:
@@ -78,6 +86,7 @@ class Turn:
         finally:
             self._finish()
             reset_current_report(token)
+            _current_turn.reset(turn_token)
 
     async def _run(self) -> None:
         self._begin()
@@ -143,7 +152,16 @@ class Turn:
             report=self.report,
             extra=self.metrics_extra,
         )
-        services.recorder.update_turn(self._store_id, metrics=summary)
+        timings = {k: v for k, v in summary.items() if k.endswith("_ms")}
+        services.recorder.update_turn(
+            self._store_id,
+            timings={
+                **timings,
+                "interrupted": summary["interrupted"],
+                "retries": self.report.retries,
+            },
+            usage=self.report.usage,
+        )
         services.emit(TurnFinished(turn_id=self.id, status=self.status))
         services.emit(TurnMetrics(turn_id=self.id, metrics=summary))
         if services.metrics_log is not None:
@@ -196,13 +214,10 @@ class Turn:
             raise
         except Exception as exc:
             raise StageFailed(stage, exc) from exc
-        if transcript.local and stages.providers.get(stage, "local") != "local":
-            self.services.emit(
-                FallbackUsed(
-                    turn_id=self.id,
-                    stage=stage,
-                    reason=f"the {stages.providers.get(stage)} service failed",
-                    provider=self.report.providers.get("transcriber", "local"),
-                )
-            )
         return transcript
+
+    def fallback_used(self, stage: str, reason: str, provider: str) -> None:
+        """A stage fell back to another provider (called by fallback wrappers)."""
+        self.services.emit(
+            FallbackUsed(turn_id=self.id, stage=stage, reason=reason, provider=provider)
+        )

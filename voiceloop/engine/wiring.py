@@ -8,11 +8,13 @@ wrapped so that a failure falls back to the stage of :data:`FALLBACK_PROVIDER`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from voiceloop.engine.services import Stages
+from voiceloop.engine.turn import current_turn
 from voiceloop.errors import VoiceloopError
 from voiceloop.stages import StageContext, StageKind, StageRegistry, registry
 
@@ -101,9 +103,9 @@ def _maybe_fallback(
 
 
 def default_fallback_wrappers() -> dict[str, FallbackWrapper]:
-    """The fallback wrappers the providers package offers, if any."""
+    """The fallback wrappers the providers package offers, reporting to the current turn."""
     try:
-        from voiceloop.providers import fallback as fb  # type: ignore[attr-defined]
+        from voiceloop.providers import fallback as fb
     except ImportError:
         return {}
     wrappers: dict[str, FallbackWrapper] = {}
@@ -113,8 +115,17 @@ def default_fallback_wrappers() -> dict[str, FallbackWrapper]:
     ):
         cls = getattr(fb, name, None)
         if cls is not None:
-            wrappers[kind] = cls
+            wrappers[kind] = functools.partial(cls, on_fallback=report_fallback)
     return wrappers
+
+
+def report_fallback(stage: str, reason: str, provider: str) -> None:
+    """``on_fallback`` hook: tell the turn in progress, which emits ``FallbackUsed``."""
+    turn = current_turn()
+    if turn is not None:
+        turn.fallback_used(stage, reason, provider)
+    else:
+        log.info("%s fell back to %s outside a turn: %s", stage, provider, reason)
 
 
 async def aclose_stages(stages: Stages) -> None:
