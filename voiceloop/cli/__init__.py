@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = [
     # Order is the order in --help.
+    "run",
     "devices",
     "history",
     "retry",

@@ -24,6 +24,7 @@ from typing import Any
 from voiceloop.audio.base import AudioSink, FrameSource, SpeechStart, UtteranceReady
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
+from voiceloop.engine.duplex import CuePlayer, Deafness
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.parts import (
@@ -74,6 +75,8 @@ class Engine:
         metrics_path: Path | None = None,
         clipboard: Callable[[str], object] | None = None,
         max_turns: int | None = None,
+        startup_notices: list[Notice] | None = None,
+        closers: list[Callable[[], Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.options = options = EngineOptions.from_settings(settings)
@@ -92,6 +95,8 @@ class Engine:
             from voiceloop.engine.osc52 import copy_to_terminal
 
             clipboard = copy_to_terminal
+        self._deafness = Deafness(live=self._live, barge_in=options.barge_in)
+        self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
         self._services = TurnServices(
             options=options,
             stages=stages,
@@ -105,6 +110,7 @@ class Engine:
             encode_flac=encode_flac or _lazy_encoder(),
             set_speaking=self._set_speaking,
             set_state=self._turn_state,
+            cue=self._cues.play,
             metrics_log=MetricsLog(metrics_path) if metrics_path else None,
         )
         self._state: EngineState = "idle"
@@ -116,6 +122,17 @@ class Engine:
         self._stop: asyncio.Event | None = None
         self._stop_requested = False
         self._dropped_seen = 0
+        self._startup_notices = list(startup_notices or ())
+        self._closers = list(closers or ())
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> Engine:
+        """An engine with everything built from the configuration: stages, devices or
+        files, endpointer, history store. Keywords: ``mode``, ``on_event`` and those of
+        :func:`voiceloop.engine.factory.engine_from_settings`."""
+        from voiceloop.engine.factory import engine_from_settings
+
+        return engine_from_settings(settings, engine_class=cls, **kwargs)
 
     # -- control surface ---------------------------------------------------------
 
@@ -178,6 +195,7 @@ class Engine:
             self._stop.set()
         if self._endpointer is None:
             self._endpointer = default_endpointer(self.settings)
+        self._deafness.endpointer = self._endpointer
         self.set_hands_free(self._hands_free)
         frames: asyncio.Task[None] | None = None
         stopper = asyncio.create_task(self._stop.wait(), name="engine-stop")
@@ -185,7 +203,10 @@ class Engine:
         try:
             await self._sink.start()
             self._services.recorder.open_session(self._mode)
+            for notice in self._startup_notices:
+                self._emit(notice)
             self._set_state("listening")
+            self._cues.play("listening")
             frames = asyncio.create_task(self._frame_loop(), name="engine-frames")
             await asyncio.wait({frames, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if frames.done():
@@ -276,11 +297,14 @@ class Engine:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for closer in (self._source.aclose, self._sink.aclose):
+        await self._cues.aclose()
+        for closer in (self._source.aclose, self._sink.aclose, *self._closers):
             try:
-                await closer()
+                result = closer()
+                if asyncio.iscoroutine(result):
+                    await result
             except Exception:
-                log.warning("closing audio failed", exc_info=True)
+                log.warning("closing %r failed", closer, exc_info=True)
         self._set_state("idle")
 
     async def _warm(self) -> None:
@@ -301,8 +325,7 @@ class Engine:
 
     def _set_speaking(self, on: bool) -> None:
         self._speaking = max(0, self._speaking + (1 if on else -1))
-        if self._endpointer is not None and self._live and not self.options.barge_in:
-            self._endpointer.suppressed = self._speaking > 0
+        self._deafness.set_speaking(on)
 
     def _turn_state(self, state: EngineState, turn_id: int) -> None:
         if self._latest is not None and self._latest.id == turn_id:

@@ -65,6 +65,8 @@ async def converse(turn: Turn) -> None:
             turn.update(reply=reply.text, reply_heard=reply.heard(interrupted=True))
         raise
     _reply_done(turn, user_text, reply, interrupted=False)
+    if reply.speech is not None and reply.speech.pieces:
+        services.cue("done")
 
 
 def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: bool) -> None:

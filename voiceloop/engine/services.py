@@ -128,4 +128,6 @@ class TurnServices:
     set_speaking: Callable[[bool], None]
     set_state: Callable[[EngineState, int], None]
     """``set_state(state, turn_id)``: a turn reports its phase."""
+    cue: Callable[[str], None] = lambda name: None
+    """Play a cue sound (``"done"`` after a spoken reply); a no-op when cues are off."""
     metrics_log: MetricsLog | None = None
