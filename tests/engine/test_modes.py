@@ -7,6 +7,7 @@ import itertools
 from tests.engine.conftest import build
 from tests.engine.fakes import (
     FakeResponder,
+    FakeSink,
     FakeTranscriber,
     Say,
     Silence,
@@ -211,3 +212,27 @@ async def test_stop_ends_a_live_run():
 
 def test_osc52_sequence_encodes_base64():
     assert osc52_sequence("hi") == "\x1b]52;c;aGk=\x07"
+
+
+async def test_cues_play_when_listening_and_after_a_reply_and_are_never_heard():
+    from voiceloop.audio.cues import load_cue
+
+    listening, done = load_cue("listening"), load_cue("done")
+    h = build(
+        [Silence(80), Say(6), Silence(5), Silence(150)],
+        settings=make_settings(audio={"cues": True}),
+        sink=FakeSink(speed=20.0),
+    )
+    await h.run()
+    cue_lengths = [round((p.end - p.start) * 20.0, 3) for p in h.sink.played if not p.text]
+    assert cue_lengths == [round(listening.duration, 3), round(done.duration, 3)]
+    # suppressed while each cue played, and released afterwards
+    assert h.endpointer.suppressed_log.count(True) >= 2
+    assert h.endpointer.suppressed is False
+    assert [e.status for e in h.events.of(TurnFinished)] == ["answered"]
+
+
+async def test_no_cues_from_a_file_source():
+    h = build([Say(6), Silence(5)], realtime=False, settings=make_settings(audio={"cues": True}))
+    await h.run()
+    assert all(p.text for p in h.sink.played)
