@@ -320,6 +320,13 @@ class Engine:
                 self._emit(Notice(level="warning", title="Warm-up failed", message=message))
 
         await asyncio.gather(*(warm_one(s) for s in self._stages.all()))
+        try:
+            # The first encode loads libsndfile: pay for it now, not on the first turn.
+            import numpy as np
+
+            self._services.encode_flac(np.zeros(1600, np.int16), 16_000)
+        except Exception:
+            log.debug("warming the FLAC encoder failed", exc_info=True)
 
     # -- state, speaking and events ----------------------------------------------
 
