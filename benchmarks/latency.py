@@ -127,8 +127,10 @@ class ReplyPlan:
                 return elapsed, chunks[0]
         return elapsed, splitter.flush()[0]
 
-    def total(self) -> float:
-        return self.first_token + sum(self.gaps)
+    def chunks(self) -> list[str]:
+        splitter = SentenceSplitter(max_chars=200)
+        out = [c for delta in self.deltas for c in splitter.push(delta)]
+        return out + splitter.flush()
 
 
 class ModelResponder:
@@ -159,12 +161,12 @@ class ModelSynthesizer:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.delays: dict[str, float] = {}
+        self.calls: list[tuple[str, float]] = []
 
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         base = jitter(self.rng, PROFILE["tts_base_ms"], PROFILE["tts_base_jitter_ms"])
         delay = synthesis_delay(text, base)
-        self.delays.setdefault(text, delay)
+        self.calls.append((text, delay))
         await asyncio.sleep(delay)
         seconds = len(text) / PROFILE["speech_chars_per_s"]
         yield AudioChunk(np.zeros(int(seconds * self.RATE), np.float32), self.RATE, text)
@@ -306,14 +308,15 @@ async def run_engine(turns: int, seed: int, data_dir: Path) -> list[dict[str, An
     )
     await engine.run()
     results = []
+    first_call = 0  # index of each turn's first synthesis among all the calls
     for i, m in enumerate(metrics):
         plan = plans[i]
         llm_first_chunk, first_chunk = plan.time_to_first_chunk()
+        synth_text, synth_delay = tts.calls[first_call]
+        assert synth_text == first_chunk, (synth_text, first_chunk)
+        first_call += len(plan.chunks())
         unavoidable = (
-            m["utterance_closed_ms"] / 1000
-            + stt.delays[i]
-            + llm_first_chunk
-            + tts.delays.get(first_chunk, synthesis_delay(first_chunk, 0.15))
+            m["utterance_closed_ms"] / 1000 + stt.delays[i] + llm_first_chunk + synth_delay
         )
         results.append(
             {

@@ -77,9 +77,7 @@ def build(
         on_event=events,
         recorder=recorder,
         endpointer=endpointer,
-        splitter_factory=SimpleSplitter,
-        encode_flac=fake_flac,
-        **engine_kwargs,
+        **{"splitter_factory": SimpleSplitter, "encode_flac": fake_flac, **engine_kwargs},
     )
     return Harness(
         engine, source, sink, endpointer, transcriber, responder, synthesizer, recorder, events

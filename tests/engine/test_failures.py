@@ -124,3 +124,22 @@ async def test_a_failing_event_consumer_does_not_stop_the_engine(caplog):
     h.engine._on_event = flaky
     await h.run()
     assert [e.status for e in h.events.of(TurnFinished)] == ["answered"]
+
+
+async def test_an_encoding_failure_still_records_the_turn_and_goes_on():
+    calls = []
+
+    def flaky_encoder(pcm, rate):
+        if pcm.any():  # an utterance (the engine also warms up on silence)
+            calls.append(rate)
+        if len(calls) == 1 and pcm.any():
+            raise ValueError("libsndfile exploded")
+        return b"fLaC"
+
+    h = build(TWO_UTTERANCES, encode_flac=flaky_encoder)
+    await h.run()
+    failed = h.events.of(TurnFailed)[0]
+    assert failed.stage == "encoder" and failed.title == "Audio error"
+    assert h.recorder.begun[0][1] is None  # the row exists, without audio
+    assert h.recorder.turns[failed.turn_id]["status"] == "failed"
+    assert [e.status for e in h.events.of(TurnFinished)] == ["failed", "answered"]

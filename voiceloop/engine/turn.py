@@ -66,6 +66,7 @@ class Turn:
         self.predecessor = predecessor
         self.report = StageReport()
         self.id: int = 0
+        self._store_id: int | None = None
         self.status: Status = "failed"
         self.speaking = False
         self.metrics_extra: dict[str, Any] = {}
@@ -98,12 +99,14 @@ class Turn:
     def _begin(self) -> None:
         """Encode once, put the audio in the store, announce the turn (no network yet)."""
         services = self.services
+        failure: StageFailed | None = None
+        flac: bytes | None = None
         try:
             flac = services.encode_flac(self.utterance.pcm, self.utterance.sample_rate)
         except Exception as exc:
-            raise StageFailed(
-                "encoder", AudioError(f"could not encode the utterance: {exc}")
-            ) from exc
+            log.error("encoding the utterance failed", exc_info=exc)
+            error = AudioError(f"could not encode the utterance: {exc}")
+            failure = StageFailed("encoder", error)
         self.utterance = dataclasses.replace(self.utterance, flac=flac)
         store_id, audio_path = services.recorder.begin_turn(
             self.mode, flac, self.utterance.duration
@@ -118,8 +121,8 @@ class Turn:
                 audio_path=str(audio_path) if audio_path is not None else None,
             )
         )
-
-    _store_id: int | None = None
+        if failure is not None:
+            raise failure
 
     def _fail(self, exc: BaseException) -> None:
         info = describe(exc)
