@@ -65,6 +65,7 @@ _FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
 _RULE = re.compile(r"[ \t]*([-*_=])(?:[ \t]*\1){2,}[ \t]*")
 _TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
 _WAIT_FOR_LINE = re.compile(r"[ \t]*(?:\||`{3}|~{3}|[-*_=]{3,}[ \t]*$)")
+_ANY_SPACE = re.compile(r"\s")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+[ \t]*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
@@ -111,6 +112,9 @@ def _safe_cut(text: str, final: bool) -> int:
     now: it ends just after whitespace and leaves no link, code span or tag half-open."""
     if final:
         return len(text)
+    if "[" not in text and "`" not in text and "<" not in text:
+        last = _ANY_SPACE.search(text[::-1])  # the last whitespace, found at C speed
+        return len(text) - last.start() if last else 0
     cut, i, n = 0, 0, len(text)
     while i < n:
         c = text[i]
@@ -235,7 +239,7 @@ class MarkdownStream:
             rest = rest[m.end() :]
         rest = rest.lstrip(" \t")
         # The first word must be complete: "1" may yet become "1. ", "#" may become "# ".
-        if not final and not any(ch.isspace() for ch in rest):
+        if not final and not _ANY_SPACE.search(rest):
             return None
         self._started, self._heading = True, heading
         return rest
