@@ -28,10 +28,6 @@ def fake_command(monkeypatch: pytest.MonkeyPatch):
     def register(subparsers) -> None:
         parser = subparsers.add_parser("fake", help="a test command")
         parser.set_defaults(handler=run, console_log=behaviour.get("console_log", True))
-        for name in ("run",):
-            if behaviour.get("as_default"):
-                sub = subparsers.add_parser(name, help="default")
-                sub.set_defaults(handler=run)
 
     def run(args: argparse.Namespace) -> int:
         action = behaviour.get("action")
@@ -92,16 +88,18 @@ def test_usage_error_is_exit_2_with_usage_and_one_line(
     assert "Traceback" not in err
 
 
-def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("key", "mode"), [(None, "dictate"), ("k-test", "converse")])
+def test_bare_voiceloop_opens_the_tui_in_the_mode_that_can_work(
+    monkeypatch: pytest.MonkeyPatch, key: str | None, mode: str
+) -> None:
+    from voiceloop.cli import run as run_cmd
+
+    opened: list[str] = []
+    monkeypatch.setattr(run_cmd, "_run_tui", lambda m, settings: opened.append(m) or 0)
+    if key:
+        monkeypatch.setenv("GROQ_API_KEY", key)
     assert cli.main([]) == 0
-    assert "usage: voiceloop" in capsys.readouterr().out
-
-
-def test_default_command_runs_when_none_given(fake_command) -> None:
-    fake_command["as_default"] = True
-    assert cli.main(["-v"]) == 0
-    assert fake_command["ran_with"].command == "run"
-    assert fake_command["ran_with"].verbose is True
+    assert opened == [mode]  # converse needs a chat backend; dictation works locally
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,6 @@ COMMAND_MODULES = [
     "forget",
 ]
 
-# The command run when none is given (e.g. the TUI), if a module registers one by this name.
-DEFAULT_COMMAND = "run"
 
 DESCRIPTION = """\
 A voice assistant that lives in the terminal: converse, dictate and translate by voice.
@@ -117,8 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         verbose = bool(args.verbose)
-        if args.command is None and DEFAULT_COMMAND in _subcommands(parser):
-            args = parser.parse_args([*argv, DEFAULT_COMMAND])
+        if args.command is None:
+            from voiceloop.cli.run import run_default
+
+            args.handler = run_default
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[CONFIG_ENV] = os.path.abspath(os.path.expanduser(args.config))
         from voiceloop.logs import setup_logging
 
-        path = setup_logging(verbose, console=getattr(args, "console_log", True))
+        path = setup_logging(verbose, console=_console_is_free(args))
         log_path = str(path) if path else None
         _log_start(args)
         return int(handler(args) or 0)
@@ -179,6 +179,15 @@ def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
         if isinstance(action, argparse._SubParsersAction):
             return set(action.choices)
     return set()
+
+
+def _console_is_free(args: argparse.Namespace) -> bool:
+    """False when the TUI will own the terminal, so logging must not write to it."""
+    if args.command is None:
+        return False
+    if getattr(args, "mode", None) and not args.headless and not getattr(args, "files", None):
+        return False
+    return bool(getattr(args, "console_log", True))
 
 
 def _log_start(args: object) -> None:
