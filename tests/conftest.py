@@ -33,17 +33,17 @@ def restore_logging():
     """Undo what ``setup_logging`` (run by in-process ``main()``) does to the loggers."""
     import logging
 
-    names = ("voiceloop", "httpx", "httpcore", "faster_whisper", "piper")
+    names = ("", "voiceloop", "httpx")
     saved = {}
     for name in names:
         logger = logging.getLogger(name)
-        saved[name] = (list(logger.handlers), logger.propagate, logger.level)
+        saved[name] = (list(logger.handlers), logger.level)
     yield
-    for name, (handlers, propagate, level) in saved.items():
+    logging.captureWarnings(False)
+    for name, (handlers, level) in saved.items():
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if handler not in handlers:
                 logger.removeHandler(handler)
                 handler.close()
-        logger.propagate = propagate
         logger.setLevel(level)
