@@ -129,6 +129,22 @@ def test_voiceloop_errors_are_one_line_with_their_exit_code(
     assert captured.out == ""
 
 
+def test_verbose_adds_the_service_details(
+    fake_command, capsys: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    fake_command["action"] = raiser(
+        ProviderError("key refused", status=401, code="invalid_api_key", request_id="req_42")
+    )
+    assert cli.main(["fake"]) == 1
+    assert capsys.readouterr().err == "voiceloop: Service error: key refused\n"
+    log = (isolated_settings / "logs" / "voiceloop.log").read_text()
+    assert "status=401 code=invalid_api_key request_id=req_42" in log
+    assert cli.main(["-v", "fake"]) == 1
+    err = capsys.readouterr().err
+    assert "request_id=req_42" in err
+    assert err.endswith("voiceloop: Service error: key refused\n")
+
+
 def test_keyboard_interrupt_exits_130(fake_command, capsys: pytest.CaptureFixture[str]) -> None:
     fake_command["action"] = raiser(KeyboardInterrupt())
     assert cli.main(["fake"]) == 130

@@ -127,6 +127,14 @@ def test_settings_keys_are_registered(monkeypatch) -> None:
     assert logs.redact(f"a groq-{SENTINEL} b llm-{SENTINEL}") == "a ********** b **********"
 
 
+def test_keys_are_registered_by_whoever_loads_the_settings(monkeypatch) -> None:
+    from voiceloop.config import load_settings
+
+    monkeypatch.setenv("VOICELOOP_STT__API_KEY", "stt-" + SENTINEL)
+    load_settings(path=Path("/nonexistent.toml"))
+    assert logs.redact(f"x stt-{SENTINEL}") == "x **********"
+
+
 def test_rotated_files_stay_private(monkeypatch) -> None:
     monkeypatch.setattr(logs, "MAX_BYTES", 500)
     path = logs.setup_logging(False, console=False)

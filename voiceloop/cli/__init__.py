@@ -147,7 +147,14 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     _flush_quietly()
     logger = logging.getLogger("voiceloop.cli")
     if isinstance(exc, VoiceloopError):
-        logger.info("%s: %s", exc.title, exc.one_line(), exc_info=verbose)
+        # Status, error type and request id help a bug report; the one line stays short.
+        facts = [
+            f"{name}={value}"
+            for name in ("provider", "status", "error_type", "code", "request_id", "retry_after")
+            if (value := getattr(exc, name, None)) is not None
+        ]
+        detail = f" [{' '.join(facts)}]" if facts else ""
+        logger.info("%s: %s%s", exc.title, exc.one_line(), detail, exc_info=verbose)
         print(redact(f"voiceloop: {exc.title}: {exc.one_line()}"), file=sys.stderr)
         return exc.exit_code
     logger.error("internal error", exc_info=exc)
