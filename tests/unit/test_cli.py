@@ -175,6 +175,14 @@ def test_verbose_internal_error_shows_the_traceback_on_stderr(
     assert "Traceback (most recent call last)" in err
 
 
+def test_exit_with_a_message_is_one_line(fake_command, capsys) -> None:
+    fake_command["action"] = raiser(SystemExit("cannot go on"))
+    assert cli.main(["fake"]) == 1
+    assert capsys.readouterr().err == "voiceloop: cannot go on\n"
+    fake_command["action"] = raiser(SystemExit(3))
+    assert cli.main(["fake"]) == 3
+
+
 def test_broken_pipe_is_quiet(fake_command, capsys: pytest.CaptureFixture[str]) -> None:
     fake_command["action"] = raiser(BrokenPipeError())
     assert cli.main(["fake"]) == 1

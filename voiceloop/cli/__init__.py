@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from voiceloop.cli.common import (
     CONFIG_ENV,
     EXIT_INTERRUPTED,
-    EXIT_USAGE,
     VoiceloopArgumentParser,
     examples_epilog,
 )
@@ -133,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # argparse (--help, --version, usage errors) exits this way
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(f"voiceloop: {code}", file=sys.stderr)  # sys.exit("message")
+        return 1
     except Exception as exc:
         return _report(exc, verbose=verbose, log_path=log_path)
 
