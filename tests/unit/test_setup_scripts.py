@@ -101,3 +101,36 @@ def test_wrapper_points_uv_at_the_system_certificates(tmp_path: Path) -> None:
     assert result.stdout == f"SSL_CERT_FILE={expected}\n"
     env["SSL_CERT_FILE"] = "/custom/ca.pem"
     assert run_wrapper("--version", env=env).stdout == "SSL_CERT_FILE=/custom/ca.pem\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "voiceloop"], "--quiet"),
+        (["run", "pytest"], "--quiet --test"),
+        (["run", "pytest", "tests/unit", "-q"], "--quiet --test"),
+        (["run", "python", "-m", "pytest"], "--quiet --test"),
+        (["sync"], "--quiet"),
+    ],
+)
+def test_wrapper_asks_for_the_test_tools_only_for_pytest(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy(WRAPPER, scripts / "uv")
+    probe = scripts / "setup-system.sh"
+    probe.write_text('#!/bin/sh\necho "setup-system $*" >&2\n')
+    probe.chmod(0o755)
+    bin_dir = tmp_path / "bin"
+    fake_uv(bin_dir)
+    result = subprocess.run(
+        [str(scripts / "uv"), *args],
+        env={"HOME": str(tmp_path), "PATH": f"{bin_dir}:{SYSTEM_PATH}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"setup-system {expected}\n"
+    assert result.stdout.endswith(": " + " ".join(args) + "\n")
