@@ -165,6 +165,26 @@ def test_internal_error_is_one_line_and_traceback_goes_to_the_log(
     assert SENTINEL not in text
 
 
+def test_a_broken_command_module_is_one_line_with_the_traceback_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    def register(subparsers) -> None:
+        subparsers.add_parser("config")  # clashes with the real `config`
+
+    module = types.ModuleType("voiceloop.cli.clash_cmd")
+    module.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "voiceloop.cli.clash_cmd", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "clash_cmd"])
+    assert cli.main(["--help"]) == 1
+    captured = capfd.readouterr()
+    log = isolated_settings / "logs" / "voiceloop.log"
+    assert captured.err == (
+        "voiceloop: internal error: ArgumentError: argument COMMAND: conflicting subparser:"
+        f" config (details in {log})\n"
+    )
+    assert "Traceback" in log.read_text()
+
+
 def test_verbose_internal_error_shows_the_traceback_on_stderr(
     fake_command, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -147,6 +147,16 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     from voiceloop.logs import redact
 
     _flush_quietly()
+    if log_path is None and not _logging_ready():
+        # The failure came before logging was set up (e.g. while building the parser): set
+        # it up now, so the traceback lands in the file and not on the terminal.
+        from voiceloop.logs import setup_logging
+
+        try:
+            path = setup_logging(verbose, console=False)
+        except Exception:
+            path = None
+        log_path = str(path) if path else None
     logger = logging.getLogger("voiceloop.cli")
     if isinstance(exc, VoiceloopError):
         # Status, error type and request id help a bug report; the one line stays short.
@@ -171,6 +181,12 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
 
         print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     return 1
+
+
+def _logging_ready() -> bool:
+    import logging
+
+    return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
 
 
 def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
