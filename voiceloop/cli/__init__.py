@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from voiceloop.cli.common import (
     CONFIG_ENV,
     EXIT_INTERRUPTED,
-    EXIT_USAGE,
     VoiceloopArgumentParser,
     examples_epilog,
 )
@@ -143,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # argparse (--help, --version, usage errors) exits this way
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(f"voiceloop: {code}", file=sys.stderr)  # sys.exit("message")
+        return 1
     except Exception as exc:
         return _report(exc, verbose=verbose, log_path=log_path)
 
@@ -155,9 +157,26 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     from voiceloop.logs import redact
 
     _flush_quietly()
+    if log_path is None and not _logging_ready():
+        # The failure came before logging was set up (e.g. while building the parser): set
+        # it up now, so the traceback lands in the file and not on the terminal.
+        from voiceloop.logs import setup_logging
+
+        try:
+            path = setup_logging(verbose, console=False)
+        except Exception:
+            path = None
+        log_path = str(path) if path else None
     logger = logging.getLogger("voiceloop.cli")
     if isinstance(exc, VoiceloopError):
-        logger.info("%s: %s", exc.title, exc.one_line(), exc_info=verbose)
+        # Status, error type and request id help a bug report; the one line stays short.
+        facts = [
+            f"{name}={value}"
+            for name in ("provider", "status", "error_type", "code", "request_id", "retry_after")
+            if (value := getattr(exc, name, None)) is not None
+        ]
+        detail = f" [{' '.join(facts)}]" if facts else ""
+        logger.info("%s: %s%s", exc.title, exc.one_line(), detail, exc_info=verbose)
         print(redact(f"voiceloop: {exc.title}: {exc.one_line()}"), file=sys.stderr)
         return exc.exit_code
     logger.error("internal error", exc_info=exc)
@@ -172,6 +191,12 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
 
         print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     return 1
+
+
+def _logging_ready() -> bool:
+    import logging
+
+    return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
 
 
 def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
