@@ -118,6 +118,7 @@ class Microphone:
             item = self._items.popleft()
             self._taken += 1
             if item is _END:
+                self._report_drops()  # nothing lost goes unreported, even at the end
                 return
             block, adc_time, dropped_before = item
             if dropped_before > self._skipped:
