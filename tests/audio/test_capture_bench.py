@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.audio.conftest import espeak, routed
+from tests.audio.conftest import espeak
 from voiceloop.audio.base import SpeechStart, UtteranceReady
 from voiceloop.audio.capture import Microphone
 from voiceloop.audio.vad import Endpointer, SileroDetector
@@ -76,14 +76,13 @@ def speech_segments(frames: list[AudioFrame]) -> list[tuple[float, float]]:
 
 
 async def record_and_endpoint(stimulus: Path, seconds: float):
-    mic = Microphone(None, latency="high")
+    mic = Microphone("mic.monitor", latency="high")
     endpointer = Endpointer(
         SileroDetector(), hangover_ms=HANGOVER * 1000, pre_roll_ms=PRE_ROLL * 1000
     )
     frames: list[AudioFrame] = []
     events = []
-    with routed(source="mic.monitor"):
-        await mic.start()
+    await mic.start()
 
     async def play_then_stop() -> None:
         await asyncio.sleep(0.5)  # let the monitor stream settle before any speech

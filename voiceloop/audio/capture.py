@@ -21,7 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.devices import (
+    DeviceInfo,
+    import_sounddevice,
+    pulse_route,
+    resolve_device,
+)
 from voiceloop.audio.framing import FrameAssembler
 from voiceloop.errors import AudioDecodeError, DeviceError
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
@@ -89,15 +94,16 @@ class Microphone:
         self.samplerate, self.channels = self._choose_format(self.device)
         blocksize = round(FRAME_SAMPLES * self.samplerate / SAMPLE_RATE)
         try:
-            self._stream = self._sd.InputStream(
-                device=self.device.index,
-                samplerate=self.samplerate,
-                channels=self.channels,
-                dtype="float32",
-                blocksize=blocksize,
-                latency=self.latency,
-                callback=self._callback,
-            )
+            with pulse_route(self.device, "input"):
+                self._stream = self._sd.InputStream(
+                    device=self.device.index,
+                    samplerate=self.samplerate,
+                    channels=self.channels,
+                    dtype="float32",
+                    blocksize=blocksize,
+                    latency=self.latency,
+                    callback=self._callback,
+                )
             self._assembler = FrameAssembler(self.samplerate)
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError

@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from voiceloop.audio.base import PlaybackHandle
-from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.devices import (
+    DeviceInfo,
+    import_sounddevice,
+    pulse_route,
+    resolve_device,
+)
 from voiceloop.audio.filesink import FileSink
 from voiceloop.audio.framing import to_rate
 from voiceloop.errors import DeviceError
@@ -90,15 +95,16 @@ class Speaker:
             channels = min(2, self.device.max_output_channels)
         self.samplerate, self.channels = rate, channels
         try:
-            self._stream = sd.OutputStream(
-                device=self.device.index,
-                samplerate=rate,
-                channels=channels,
-                dtype="float32",
-                blocksize=self.blocksize,
-                latency=self.latency,
-                callback=self._callback,
-            )
+            with pulse_route(self.device, "output"):
+                self._stream = sd.OutputStream(
+                    device=self.device.index,
+                    samplerate=rate,
+                    channels=channels,
+                    dtype="float32",
+                    blocksize=self.blocksize,
+                    latency=self.latency,
+                    callback=self._callback,
+                )
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError
             self._stream = None
