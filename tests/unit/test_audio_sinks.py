@@ -165,3 +165,27 @@ async def test_cue_keeps_the_endpointer_suppressed_until_after_its_tail(tmp_path
     await task
     assert loop.time() - t0 >= cue_duration("listening") + 0.1 - 0.01
     assert endpointer.suppressed is False
+
+
+async def test_flush_mid_chunk_fades_out_within_the_block():
+    speaker = await started_speaker()
+    speaker._fade = 4
+    speaker.play(chunk(0.5, 1.0, rate=1000))
+    await run_blocks(speaker, 1)
+    speaker.flush()
+    out = await run_blocks(speaker, 1, start=0.1)
+    assert 0.0 < out[0] < 0.5
+    assert np.all(np.diff(out[:4]) < 0)  # ramps down...
+    assert np.all(out[3:] == 0.0)  # ...and is silent for the rest of the block
+
+
+async def test_speaker_stream_that_dies_cancels_handles_and_refuses_more():
+    from voiceloop.errors import DeviceError
+
+    speaker = await started_speaker()
+    handle = speaker.play(chunk(0.5, 1.0, rate=1000))
+    speaker._end_unexpectedly()
+    assert handle.started.cancelled() and handle.finished.cancelled()
+    await asyncio.wait_for(speaker.drain(), 1)
+    with pytest.raises(DeviceError, match="stopped playing"):
+        speaker.play(chunk(0.5, 0.1, rate=1000))

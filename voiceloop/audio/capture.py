@@ -76,6 +76,8 @@ class Microphone:
         self._reported = 0  # loop: drops already reported
         self._skipped = 0  # loop: dropped blocks already accounted in the clock
         self._closed = False
+        self.error: DeviceError | None = None
+        """Set when the stream stopped on its own (device unplugged, server gone)."""
 
     # -- FrameSource ----------------------------------------------------------------
 
@@ -103,6 +105,7 @@ class Microphone:
                     blocksize=blocksize,
                     latency=self.latency,
                     callback=self._callback,
+                    finished_callback=self._stream_finished,
                 )
             self._assembler = FrameAssembler(self.samplerate)
             self._stream.start()
@@ -125,6 +128,8 @@ class Microphone:
             self._taken += 1
             if item is _END:
                 self._report_drops()  # nothing lost goes unreported, even at the end
+                if self.error is not None:
+                    raise self.error
                 return
             block, adc_time, dropped_before = item
             if dropped_before > self._skipped:
@@ -194,6 +199,25 @@ class Microphone:
         item = (indata.copy(), float(time.inputBufferAdcTime), self._cb_dropped)
         with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
+
+    def _stream_finished(self) -> None:
+        # PortAudio thread, once the stream is inactive: expected after aclose(), a
+        # device failure otherwise. Either way the frame iterator must not wait forever.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+
+    def _end_unexpectedly(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        name = self.device.name if self.device else "?"
+        self.error = DeviceError(
+            f"The input device {name!r} stopped delivering audio.",
+            hint="check the microphone connection or sound server, then start again",
+        )
+        self._stream = None
+        self._items.append(_END)
+        self._wake.set()
 
     def _deliver(self, item: Any) -> None:
         self._items.append(item)

@@ -73,6 +73,9 @@ class Speaker:
         self._clock_base: float | None = None  # callback only: see _block_time
         self._clock_samples = 0
         self._clock_suspect: float | None = None
+        self._fade = 1
+        self.error: DeviceError | None = None
+        """Set when the stream stopped on its own (device unplugged, server gone)."""
         self._outstanding: set[PlaybackHandle] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -94,6 +97,7 @@ class Speaker:
         except Exception:
             channels = min(2, self.device.max_output_channels)
         self.samplerate, self.channels = rate, channels
+        self._fade = max(1, rate * 4 // 1000)  # 4 ms fade-out on flush
         try:
             with pulse_route(self.device, "output"):
                 self._stream = sd.OutputStream(
@@ -104,6 +108,7 @@ class Speaker:
                     blocksize=self.blocksize,
                     latency=self.latency,
                     callback=self._callback,
+                    finished_callback=self._stream_finished,
                 )
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError
@@ -115,6 +120,8 @@ class Speaker:
 
     def play(self, chunk: AudioChunk) -> PlaybackHandle:
         """Queue ``chunk`` right after what is queued; returns its handle at once."""
+        if self.error is not None:
+            raise self.error
         if self._stream is None or self.samplerate is None:
             raise DeviceError("The speaker is not started.", hint="await speaker.start() first")
         handle = PlaybackHandle(chunk)
@@ -184,6 +191,14 @@ class Speaker:
         dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
         gen = self._gen
         pos = 0
+        cur = self._current
+        if cur is not None and cur.gen != gen and 0 < cur.pos < len(cur.samples):
+            # Flushed mid-chunk: a few ms of fade instead of a click, then silence.
+            n = min(frames, self._fade, len(cur.samples) - cur.pos)
+            ramp = np.linspace(1.0, 0.0, n + 1, dtype=np.float32)[1:]
+            outdata[:n] = (cur.samples[cur.pos : cur.pos + n] * ramp)[:, None]
+            self._current = None
+            pos = n
         while pos < frames:
             cur = self._current
             if cur is None or cur.gen != gen:
@@ -228,11 +243,27 @@ class Speaker:
         self._clock_samples += frames
         return expected
 
+    def _stream_finished(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+
     def _post(self, fn: Any, item: _Queued, at: float) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(fn, item, at)  # type: ignore[union-attr]
 
     # -- back on the event loop ------------------------------------------------------------
+
+    def _end_unexpectedly(self) -> None:
+        """The stream stopped without aclose(): nothing queued will play; say so."""
+        if self._stream is None:
+            return
+        name = self.device.name if self.device else "?"
+        self.error = DeviceError(
+            f"The output device {name!r} stopped playing.",
+            hint="check the speaker connection or sound server, then start again",
+        )
+        self._stream = None
+        self.flush()
 
     def _mark_started(self, item: _Queued, at: float) -> None:
         if item.gen == self._gen and not item.handle.started.done():
