@@ -113,7 +113,7 @@ async def test_file_source_bad_file_is_a_decode_error(tmp_path):
     bad.write_text("not audio")
     with pytest.raises(AudioDecodeError):
         [f async for f in FileSource(bad).frames()]
-    with pytest.raises(AudioDecodeError, match="No such"):
+    with pytest.raises(AudioDecodeError, match="no such file"):
         [f async for f in FileSource(tmp_path / "missing.wav").frames()]
 
 

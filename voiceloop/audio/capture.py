@@ -27,8 +27,9 @@ from voiceloop.audio.devices import (
     pulse_route,
     resolve_device,
 )
+from voiceloop.audio.formats import load_speech
 from voiceloop.audio.framing import FrameAssembler
-from voiceloop.errors import AudioDecodeError, DeviceError
+from voiceloop.errors import DeviceError
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 OverflowCallback = Callable[[int, int], None]
@@ -232,29 +233,11 @@ class Microphone:
                 self.on_overflow(now, total)
 
 
-def decode_audio(path: str | Path) -> np.ndarray:
-    """Decode an audio file into 16 kHz mono float32 (soundfile + soxr)."""
-    import soundfile
-    import soxr
-
-    path = Path(path)
-    if not path.is_file():
-        raise AudioDecodeError(f"No such audio file: {path}", hint="check the path")
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError
-        raise AudioDecodeError(
-            f"Cannot decode {path.name} as audio: {exc}",
-            hint="use WAV, FLAC or OGG (or convert with ffmpeg/sox)",
-        ) from exc
-    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if rate != SAMPLE_RATE:
-        mono = soxr.resample(mono, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32)
-
-
 class FileSource:
     """Frames from an audio file, as fast as possible or paced at real time.
+
+    Any format soundfile reads, decoded to 16 kHz mono int16 by
+    :func:`voiceloop.audio.formats.load_speech` (errors are ``AudioDecodeError``).
 
     Timestamps are the sample position / 16000, so the first frame is at 0.0. The last
     partial frame is padded with silence.
@@ -277,7 +260,7 @@ class FileSource:
 
     def _load(self) -> np.ndarray:
         if self._samples is None:
-            self._samples = decode_audio(self.path)
+            self._samples = load_speech(self.path)
         return self._samples
 
     async def frames(self) -> AsyncIterator[AudioFrame]:
