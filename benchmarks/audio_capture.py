@@ -168,7 +168,7 @@ def start_bench() -> tuple[dict[str, str], Path | None]:
             return {}, None
         runtime = own = Path(tempfile.mkdtemp(prefix="voiceloop-pulse-"))
         subprocess.run(
-            [str(ROOT / "scripts/audio-bench.sh"), "start", str(own)],
+            [str(ROOT / "scripts/audio-bench.sh"), "start", str(own), str(os.getpid())],
             check=True,
             capture_output=True,
         )

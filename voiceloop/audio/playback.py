@@ -73,7 +73,7 @@ class Speaker:
         self._clock_base: float | None = None  # callback only: see _block_time
         self._clock_samples = 0
         self._clock_suspect: float | None = None
-        self._fade = 1
+        self._expected_stops = 0  # loop only: aborts flush() made on purpose
         self.error: DeviceError | None = None
         """Set when the stream stopped on its own (device unplugged, server gone)."""
         self._outstanding: set[PlaybackHandle] = set()
@@ -97,7 +97,6 @@ class Speaker:
         except Exception:
             channels = min(2, self.device.max_output_channels)
         self.samplerate, self.channels = rate, channels
-        self._fade = max(1, rate * 4 // 1000)  # 4 ms fade-out on flush
         try:
             with pulse_route(self.device, "output"):
                 self._stream = sd.OutputStream(
@@ -137,7 +136,13 @@ class Speaker:
         return handle
 
     def flush(self) -> None:
-        """Silence output from the next block and drop everything queued."""
+        """Stop the sound now and drop everything queued (their handles are cancelled).
+
+        The callback outputs silence from its next block; when something was playing,
+        the stream is also aborted and restarted, which throws away the audio already
+        buffered in PortAudio and the sound server (tens of ms on a loaded machine).
+        """
+        playing = bool(self._outstanding) or self._current is not None
         self._gen += 1
         self._queue.clear()
         for handle in list(self._outstanding):
@@ -146,6 +151,24 @@ class Speaker:
                     fut.cancel()
         self._outstanding.clear()
         self._idle.set()
+        if playing and self._stream is not None:
+            self._restart()
+
+    def _restart(self) -> None:
+        stream = self._stream
+        self._expected_stops += 1  # the abort makes PortAudio report a finished stream
+        try:
+            stream.abort()
+            self._current = None
+            self._clock_base = None
+            stream.start()
+        except Exception as exc:  # sounddevice.PortAudioError
+            name = self.device.name if self.device else "?"
+            self.error = DeviceError(
+                f"The output device {name!r} failed to restart after a stop: {exc}",
+                hint="check the speaker connection or sound server, then start again",
+            )
+            self._stream = None
 
     async def drain(self) -> None:
         """Wait until everything queued has been played (or flushed)."""
@@ -166,8 +189,8 @@ class Speaker:
         return float(self._stream.latency) if self._stream is not None else 0.0
 
     async def aclose(self) -> None:
-        self.flush()
         stream, self._stream = self._stream, None
+        self.flush()
         if stream is not None:
             try:
                 stream.stop()
@@ -191,14 +214,6 @@ class Speaker:
         dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
         gen = self._gen
         pos = 0
-        cur = self._current
-        if cur is not None and cur.gen != gen and 0 < cur.pos < len(cur.samples):
-            # Flushed mid-chunk: a few ms of fade instead of a click, then silence.
-            n = min(frames, self._fade, len(cur.samples) - cur.pos)
-            ramp = np.linspace(1.0, 0.0, n + 1, dtype=np.float32)[1:]
-            outdata[:n] = (cur.samples[cur.pos : cur.pos + n] * ramp)[:, None]
-            self._current = None
-            pos = n
         while pos < frames:
             cur = self._current
             if cur is None or cur.gen != gen:
@@ -255,6 +270,9 @@ class Speaker:
 
     def _end_unexpectedly(self) -> None:
         """The stream stopped without aclose(): nothing queued will play; say so."""
+        if self._expected_stops:
+            self._expected_stops -= 1
+            return
         if self._stream is None:
             return
         name = self.device.name if self.device else "?"

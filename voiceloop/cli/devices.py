@@ -7,13 +7,13 @@ import sys
 
 EPILOG = """\
 examples:
-  voiceloop devices                 inputs and outputs, defaults marked with *
-  voiceloop devices --inputs        only devices that can record
-  voiceloop --input-device 2 ...    pick a device by the index shown here
-  voiceloop --input-device usb ...  or by part of its name (case-insensitive)
-  voiceloop --input-device mic.monitor ...
-                                    or a PulseAudio source/sink by name (through
-                                    the "pulse" device)
+  voiceloop devices                        inputs and outputs, defaults marked *
+  voiceloop devices --inputs               only devices that can record
+  voiceloop converse --input-device 2      pick a device by the index shown here
+  voiceloop converse --input-device usb    or by part of its name (any case)
+  voiceloop dictate --input-device mic.monitor
+                                           or a PulseAudio source/sink by name
+                                           (through the "pulse" device)
 
 In the config file: [audio] input = "usb"   output = 3
 """
