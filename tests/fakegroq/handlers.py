@@ -187,7 +187,7 @@ def chat(fake: FakeGroq):
 
 
 async def _watch(fake: FakeGroq, gen):
-    """Count streams the client abandoned (the server saw the connection go)."""
+    """Count streamed bodies the client abandoned (the server saw the connection go)."""
     finished = False
     try:
         async for piece in gen:
@@ -282,7 +282,7 @@ def speech(fake: FakeGroq):
                     await asyncio.sleep(fake.latency.speech_chunk)
                 yield part
 
-        return StreamingResponse(gen(), media_type="audio/wav")
+        return StreamingResponse(_watch(fake, gen()), media_type="audio/wav")
 
     return handler
 

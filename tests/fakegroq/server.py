@@ -79,7 +79,8 @@ class FakeGroq:
         self.speech_rate: int | None = None
         """WAV rate of speech replies; None honours the request's sample_rate (default 48000)."""
         self.abandoned_streams = 0
-        """Chat streams that stopped before their end (client went away, or a mid fault)."""
+        """Chat/speech streams that stopped before their end (the client went away, or a
+        ``reset`` fault)."""
         self.chat_reply: str | None = None
         """Fixed chat reply; None echoes "You said: <last user message>"."""
         self.transcripts: deque[str] = deque()

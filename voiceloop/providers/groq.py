@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -281,19 +282,37 @@ class GroqClient:
         voice: str,
         sample_rate: int | None = None,
         speed: float | None = None,
+        max_chars: int | None = None,
     ) -> SpeechAudio:
-        """One speech request, the whole audio at its real (header) sample rate."""
+        """The whole audio for ``text`` at its real (header) sample rate.
+
+        With ``max_chars``, longer text is split at sentence, clause or word boundaries,
+        one request per piece, and the audio joined (at the first piece's rate).
+        """
         import numpy as np
 
-        pieces = [
-            piece
-            async for piece in self.speech_stream(
-                text, model=model, voice=voice, sample_rate=sample_rate, speed=speed
-            )
-        ]
+        from voiceloop.audio.formats import resample
+
+        if max_chars is not None:
+            from voiceloop.text.sentences import split_text
+
+            texts = split_text(text, max_chars)
+        else:
+            texts = [text]
+        pieces: list[SpeechAudio] = []
+        for piece_text in texts:
+            async with aclosing(
+                self.speech_stream(
+                    piece_text, model=model, voice=voice, sample_rate=sample_rate, speed=speed
+                )
+            ) as stream:
+                pieces += [piece async for piece in stream]
         rate = pieces[0].sample_rate if pieces else (sample_rate or 48_000)
-        pcm = np.concatenate([p.pcm for p in pieces]) if pieces else np.zeros(0, np.float32)
-        return SpeechAudio(pcm=pcm, sample_rate=rate)
+        parts = [
+            p.pcm if p.sample_rate == rate else resample(p.pcm, p.sample_rate, rate) for p in pieces
+        ]
+        pcm = np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0)
+        return SpeechAudio(pcm=pcm.astype(np.float32, copy=False), sample_rate=rate)
 
     # -- models --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from voiceloop.errors import ConfigError
@@ -141,11 +142,14 @@ class GroqSynthesizer:
 
         for piece in split_text(text, self.max_chars):
             first = True
-            async for audio in self.client.speech_stream(
+            pieces = self.client.speech_stream(
                 piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate
-            ):
-                yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
-                first = False
+            )
+            # aclosing: a consumer that stops early releases the connection at once.
+            async with aclosing(pieces):
+                async for audio in pieces:
+                    yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
+                    first = False
         _note("synthesizer", self.client.provider, None)
 
 
