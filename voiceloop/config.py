@@ -37,6 +37,7 @@ from pydantic_settings import (
 from voiceloop.errors import ConfigError
 
 ENV_PREFIX = "VOICELOOP_"
+CONFIG_ENV = "VOICELOOP_CONFIG"
 ENV_DELIMITER = "__"
 DEFAULT_GROQ_BASE_URL = "https://api.groq.com"
 DEFAULT_SYSTEM_PROMPT = (
@@ -48,7 +49,7 @@ DEFAULT_SYSTEM_PROMPT = (
 
 def config_path() -> Path:
     """Where the config file is read from and written to."""
-    override = os.environ.get("VOICELOOP_CONFIG")
+    override = os.environ.get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
     from platformdirs import user_config_dir

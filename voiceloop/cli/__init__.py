@@ -16,6 +16,7 @@ else is one line naming the log file that holds the traceback.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
@@ -66,9 +67,7 @@ def build_parser() -> VoiceloopArgumentParser:
         description=DESCRIPTION,
         epilog=examples_epilog(EXAMPLES),
     )
-    parser.add_argument(
-        "--version", action="version", version=f"voiceloop {_version()}", help="print the version"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="print the version")
     parser.add_argument(
         "-v",
         "--verbose",
@@ -84,6 +83,17 @@ def build_parser() -> VoiceloopArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(f"voiceloop.cli.{name}").register(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked (package metadata is slow)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"voiceloop {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -159,8 +169,6 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
 
 
 def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
-    import argparse
-
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return set(action.choices)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -79,6 +78,8 @@ def settings_from_args(
     ``None`` values mean "flag not given" and are dropped. The configured API keys are
     registered with the log redaction filter.
     """
+    from pathlib import Path
+
     from voiceloop.config import load_settings
     from voiceloop.logs import add_settings_secrets
 
