@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.fakegroq.plugin"]
-"""The loopback Groq server's fixtures (``fake_groq``, ``groq_env``) for every test."""
 
 _LEAKY_PREFIXES = ("VOICELOOP_", "GROQ_")
 

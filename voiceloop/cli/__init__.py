@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "say_cmd",
     "models_cmd",
     "config_cmd",
+    "devices",
 ]
 
 # The command run when none is given (e.g. the TUI), if a module registers one by this name.
