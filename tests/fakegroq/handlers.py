@@ -158,6 +158,10 @@ def _validate_chat(fake: FakeGroq, request: Request, body: Any) -> Response | No
     for unsupported in ("logprobs", "logit_bias"):
         if body.get(unsupported):
             return _err(400, f"'{unsupported}' : not supported")
+    if not str(body.get("model")).startswith("openai/gpt-oss"):
+        for field in ("reasoning_effort", "reasoning_format"):
+            if field in body:
+                return _err(400, f"`{field}` is not supported with this model")
     if body.get("n", 1) != 1:
         return _err(400, "'n' : number must be at most 1")
     return None

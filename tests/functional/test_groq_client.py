@@ -340,3 +340,20 @@ async def test_speech_with_max_chars_splits_and_joins(client, fake_groq):
     assert len(inputs) >= 3 and all(len(i) <= 100 for i in inputs)
     assert audio.sample_rate == 24_000
     assert audio.duration == pytest.approx(sum(len(i) * 0.02 for i in inputs), abs=0.01)
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+async def test_reasoning_fields_refused_by_a_model_are_dropped_and_resent(
+    client, fake_groq, streamed
+):
+    messages = [{"role": "user", "content": "hi"}]
+    model = "llama-3.3-70b-versatile"
+    if streamed:
+        stream = client.chat_stream(messages, model=model, reasoning_effort="low")
+        text = "".join([d.content async for d in stream])
+    else:
+        text = (await client.chat(messages, model=model, reasoning_effort="low")).text
+    assert text.startswith("You said: hi")
+    sent = [r.json for r in fake_groq.requests_to("chat")]
+    assert len(sent) == 2
+    assert sent[0]["reasoning_effort"] == "low" and "reasoning_effort" not in sent[1]

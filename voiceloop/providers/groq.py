@@ -19,9 +19,15 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import ProviderError, UsageError
+from voiceloop.errors import BadRequestError, ProviderError, UsageError
 from voiceloop.frames import Message
-from voiceloop.providers.groq_chat import ChatResult, ChatStream, chat_body, parse_chat_completion
+from voiceloop.providers.groq_chat import (
+    ChatResult,
+    ChatStream,
+    chat_body,
+    parse_chat_completion,
+    without_reasoning,
+)
 from voiceloop.providers.groq_speech import SpeechAudio, speech_body, stream_speech
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
@@ -240,10 +246,19 @@ class GroqClient:
     ) -> ChatResult:
         """A whole (not streamed) chat completion. ``options``: see :func:`chat_body`."""
         body = chat_body(messages, model=model, stream=False, **options)
-        response = await self.pool.request(
-            "POST", self.base_url, "chat/completions", key=self.api_key,
-            provider=self.provider, model=model, json=body,
-        )  # fmt: skip
+        try:
+            response = await self.pool.request(
+                "POST", self.base_url, "chat/completions", key=self.api_key,
+                provider=self.provider, model=model, json=body,
+            )  # fmt: skip
+        except BadRequestError as exc:
+            stripped = without_reasoning(body, exc)
+            if stripped is None:
+                raise
+            response = await self.pool.request(
+                "POST", self.base_url, "chat/completions", key=self.api_key,
+                provider=self.provider, model=model, json=stripped,
+            )  # fmt: skip
         return parse_chat_completion(self._json(response), response.headers, self.provider)
 
     def chat_stream(
