@@ -309,3 +309,17 @@ def test_rate_limit_hint_says_when(capsys, groq_env, monkeypatch):
     groq_env.set_fault("models", Fault.http(429, retry_after=20))
     code, _, err = run(capsys, "models")
     assert code == 1 and "rate-limited" in err and "20 s" in err
+
+
+def test_translate_to_file_with_prompt(capsys, groq_env, tones, tmp_path):
+    target = tmp_path / "en.vtt"
+    code, out, _ = run(capsys, "translate", str(tones), "--format", "vtt", "-o", str(target),
+                       "--prompt", "Tones in English.")  # fmt: skip
+    assert code == 0 and out == ""
+    assert target.read_text().startswith("WEBVTT") and "English: tone 440" in target.read_text()
+    assert groq_env.requests_to("translations")[0].form["prompt"] == ["Tones in English."]
+
+
+def test_queued_transcript_is_printed(capsys, groq_env, tones):
+    groq_env.transcripts.append("turn on the lights")
+    assert run(capsys, "transcribe", str(tones))[:2] == (0, "turn on the lights\n")
