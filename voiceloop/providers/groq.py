@@ -8,7 +8,6 @@ speech, chunking long audio for transcription) live in :mod:`voiceloop.providers
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -358,12 +357,6 @@ class GroqClient:
                 )
             )
         return out
-
-
-def dumps(result: TranscriptionResult) -> str:
-    """JSON text of a transcription result's body, as the server sent it."""
-    raw = result.raw if isinstance(result.raw, dict) else {"text": result.text}
-    return json.dumps(raw, ensure_ascii=False, indent=2)
 
 
 OpenAICompatible = GroqClient
