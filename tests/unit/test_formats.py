@@ -314,3 +314,12 @@ def test_unsupported_and_malformed_formats() -> None:
     short_fmt = b"RIFF\x00\x00\x00\x00WAVE" + chunk(b"fmt ", b"\x01\x00\x01\x00")
     with pytest.raises(AudioDecodeError, match="too short"):
         decode_wav(short_fmt)
+
+
+@pytest.mark.parametrize("cut", [0, 40, 44, 46, 50])
+def test_empty_data_chunk_then_metadata_is_not_read_as_audio(cut: int) -> None:
+    data = wav_bytes(np.zeros((0, 1), np.float32), fmt=1, bits=16, after_data=LIST_CHUNK)
+    samples, dec = stream_decode([data[:cut], data[cut:]])
+    assert len(samples) == 0 and dec.header_done and dec.sample_rate == 16000
+    bare = wav_bytes(np.zeros((0, 1), np.float32), fmt=1, bits=16)
+    assert len(decode_wav(bare)[0]) == 0

@@ -30,13 +30,17 @@ import re
 
 __all__ = ["MarkdownStream", "normalize_space", "speakable"]
 
+_SPAN = 300
+"""Longest link text, link target, code span or tag (characters): an opening ``[``, ``(``,
+backtick run or ``<`` not closed within this many characters is plain text. This keeps a
+stray bracket from holding back the rest of a long line."""
 _INLINE = re.compile(
-    r"""
-     (?P<code>(?P<ticks>`+)(?P<codetext>.+?)(?P=ticks))
-    |(?P<image>!\[[^\]]*\]\([^)]*\))
-    |(?P<link>\[(?P<ltext>[^\]]*)\]\([^)]*\))
-    |(?P<autolink><(?P<url>(?:https?|mailto|ftp):[^>\s]+)>)
-    |(?P<tag></?[A-Za-z][^>]*>)
+    rf"""
+     (?P<code>(?P<ticks>`+)(?P<codetext>.{{1,{_SPAN}}}?)(?P=ticks))
+    |(?P<image>!\[[^\]]{{0,{_SPAN}}}\]\([^)]{{0,{_SPAN}}}\))
+    |(?P<link>\[(?P<ltext>[^\]]{{0,{_SPAN}}})\]\([^)]{{0,{_SPAN}}}\))
+    |(?P<autolink><(?P<url>(?:https?|mailto|ftp):[^>\s]{{1,{_SPAN}}})>)
+    |(?P<tag><[A-Za-z/][^>]{{0,{_SPAN}}}>)
     |(?P<emph>(?:(?<=[\s(\["'“‘])|^)[*_~]+(?=\S)|(?<=\S)[*_~]+(?=\s|$|[.,;:!?)\]"'’”]))
     """,
     re.X,
@@ -90,6 +94,17 @@ def _inline(text: str) -> str:
     return _EMOJI.sub("", html.unescape(_INLINE.sub(_inline_sub, text)))
 
 
+def _closing(text: str, what: str, start: int, final: bool) -> int | None:
+    """Index of ``what`` closing a construct whose content starts at ``start`` (at most
+    ``_SPAN`` characters on); -1 when there is none (plain text); None when it could
+    still arrive."""
+    limit = start + _SPAN + len(what)
+    end = text.find(what, start, limit)
+    if end >= 0:
+        return end
+    return -1 if final or len(text) >= limit else None
+
+
 def _safe_cut(text: str, final: bool) -> int:
     """Length of the longest prefix of ``text`` (one line, no newline) that can be rewritten
     now: it ends just after whitespace and leaves no link, code span or tag half-open."""
@@ -100,20 +115,25 @@ def _safe_cut(text: str, final: bool) -> int:
         c = text[i]
         if c == "`":
             run = len(text[i:]) - len(text[i:].lstrip("`"))
-            end = text.find("`" * run, i + run)
-            if end < 0:
+            if i + run >= n:
                 return cut
-            i = end + run
+            end = _closing(text, "`" * run, i + run + 1, final)
+            if end is None:
+                return cut
+            i = i + run if end < 0 else end + run
             continue
         if c == "[":
-            close = text.find("]", i)
-            if close < 0 or close + 1 >= n:
+            close = _closing(text, "]", i + 1, final)
+            if close is None or close + 1 >= n:
                 return cut
+            if close < 0:
+                i += 1
+                continue
             if text[close + 1] == "(":
-                paren = text.find(")", close)
-                if paren < 0:
+                paren = _closing(text, ")", close + 2, final)
+                if paren is None:
                     return cut
-                i = paren + 1
+                i = close + 1 if paren < 0 else paren + 1
                 continue
             i = close + 1
             continue
@@ -121,10 +141,10 @@ def _safe_cut(text: str, final: bool) -> int:
             if i + 1 >= n:
                 return cut
             if text[i + 1].isalpha() or text[i + 1] == "/":
-                end = text.find(">", i)
-                if end < 0:
+                end = _closing(text, ">", i + 2, final)
+                if end is None:
                     return cut
-                i = end + 1
+                i = i + 1 if end < 0 else end + 1
                 continue
         if c.isspace():
             cut = i + 1
