@@ -38,6 +38,10 @@ COMMAND_MODULES = [
     "models_cmd",
     "config_cmd",
     "devices",
+    "history",
+    "retry",
+    "export",
+    "forget",
 ]
 
 # The command run when none is given (e.g. the TUI), if a module registers one by this name.
