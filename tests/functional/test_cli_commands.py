@@ -323,3 +323,15 @@ def test_translate_to_file_with_prompt(capsys, groq_env, tones, tmp_path):
 def test_queued_transcript_is_printed(capsys, groq_env, tones):
     groq_env.transcripts.append("turn on the lights")
     assert run(capsys, "transcribe", str(tones))[:2] == (0, "turn on the lights\n")
+
+
+def test_configured_prompt_and_language_go_to_transcription_only(capsys, groq_env, tones,
+                                                                 monkeypatch):  # fmt: skip
+    monkeypatch.setenv("VOICELOOP_STT__PROMPT", "Zoë, Saint-Étienne")
+    monkeypatch.setenv("VOICELOOP_STT__LANGUAGE", "fr")
+    assert run(capsys, "transcribe", str(tones))[0] == 0
+    assert run(capsys, "translate", str(tones))[0] == 0
+    form = groq_env.requests_to("transcriptions")[0].form
+    assert form["prompt"] == ["Zoë, Saint-Étienne"] and form["language"] == ["fr"]
+    form = groq_env.requests_to("translations")[0].form
+    assert "prompt" not in form and "language" not in form

@@ -56,8 +56,9 @@ class GroqTranscriber:
         fmt = "verbose_json" if self.hallucination_filter else "json"
         if task == "translate":
             client, model = self.translate_client, self.translate_model
+            # The stt prompt is in the speaker's language; translation prompts must be English.
             result = await client.translate(
-                flac, model=model, prompt=self.prompt, response_format=fmt, filename="audio.flac"
+                flac, model=model, response_format=fmt, filename="audio.flac"
             )
         else:
             client, model = self.client, self.model
