@@ -35,18 +35,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tr.add_argument("--language", metavar="L", help="ISO-639-1 language of the audio")
     tr.set_defaults(handler=run, task="transcribe")
 
+    mode = subparsers.choices.get("translate")
+    if mode is not None:
+        _join_translate_mode(mode)
+        return
     tl = add_command(
         subparsers,
         "translate",
         help="translate speech in audio files to English text",
         description="English text of speech in any language (needs whisper-large-v3).",
-        examples=[
-            ("voiceloop translate interview.mp3", "English text on stdout"),
-            ("voiceloop translate talk.flac --format srt -o talk.en.srt", "English subtitles"),
-        ],
+        examples=TRANSLATE_EXAMPLES,
     )
     _common(tl)
     tl.set_defaults(handler=run, task="translate", language=None)
+
+
+TRANSLATE_EXAMPLES = [
+    ("voiceloop translate interview.mp3", "English text on stdout"),
+    ("voiceloop translate talk.flac --format srt -o talk.en.srt", "English subtitles"),
+]
+
+
+def _join_translate_mode(parser: argparse.ArgumentParser) -> None:
+    """`translate` is also the live mode: FILE arguments make it translate files instead."""
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="audio file(s) to translate to English text (without FILE: the live mode)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="with FILE: output (default text)"
+    )
+    parser.add_argument(
+        "-o", dest="output", metavar="OUT", help="with FILE: write the text here (or --output)"
+    )
+    parser.add_argument("--prompt", metavar="P", help="with FILE: English spelling hints")
+    parser.add_argument("--model", metavar="M", help="with FILE: model id")
+    live = parser.get_default("handler")
+
+    def handler(args: argparse.Namespace) -> int:
+        return run(args) if args.files else live(args)
+
+    parser.set_defaults(handler=handler, task="translate", language=None)
+    lines = "\n".join(f"  {cmd:<58}  # {what}" for cmd, what in TRANSLATE_EXAMPLES)
+    parser.epilog = (parser.epilog or "") + "\n\nfiles:\n" + lines
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
