@@ -335,3 +335,9 @@ def test_configured_prompt_and_language_go_to_transcription_only(capsys, groq_en
     assert form["prompt"] == ["Zoë, Saint-Étienne"] and form["language"] == ["fr"]
     form = groq_env.requests_to("translations")[0].form
     assert "prompt" not in form and "language" not in form
+
+
+def test_translate_without_files_is_the_live_mode(capsys, groq_env):
+    code, _, err = run(capsys, "translate", "--headless", "--turns", "0")
+    assert code == 2 and "--turns" in err  # the live mode's own check answered
+    assert groq_env.requests == []
