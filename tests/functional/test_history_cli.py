@@ -110,6 +110,10 @@ def test_history_lists_sessions_and_turns(data_dir: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "translate" in out and "oranges" not in out
 
+    assert main(["history", "--last", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"Session {ids['trip']}" in out and f"Session {ids['talk']}" not in out
+
 
 def test_history_on_an_empty_store(data_dir: Path, capsys) -> None:
     assert main(["history"]) == 0

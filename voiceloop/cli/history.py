@@ -19,6 +19,7 @@ examples:
   voiceloop history --search invoice     turns whose text mentions "invoice"
   voiceloop history --failed             turns that failed (audio kept: `voiceloop retry`)
   voiceloop history --unfinished         turns cut short by a crash
+  voiceloop history --last 3             the three most recent sessions
   voiceloop history --full               do not shorten long texts
 """
 
@@ -37,6 +38,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--failed", action="store_true", help="only failed turns")
     parser.add_argument(
         "--unfinished", action="store_true", help="only turns a crash left unfinished"
+    )
+    parser.add_argument(
+        "--last", type=positive_int, metavar="N", help="only the last N sessions shown"
     )
     parser.add_argument("--full", action="store_true", help="show long texts in full")
     parser.set_defaults(handler=run)
@@ -62,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.session is not None:
         sessions = {args.session: sessions[args.session]}
     shown = _group(turns, sessions, include_empty=not filtered)
+    if args.last:
+        shown = shown[-args.last :]
     if not shown and not jobs:
         print("No turns match." if filtered else "No history yet.")
         return 0
