@@ -133,6 +133,7 @@ def test_bad_usage_exits_2(data_dir: Path, capsys) -> None:
     for argv in (["export", "--format", "md"], ["export", "1", "--format", "doc"],
                  ["history", "--session", "abc"], ["forget"], ["retry"]):  # fmt: skip
         assert main(argv) == 2, argv
+        assert "voiceloop:" in capsys.readouterr().err, argv
 
 
 def test_export_to_a_file(data_dir: Path, tmp_path: Path, capsys) -> None:

@@ -32,6 +32,7 @@ from voiceloop.cli.common import (
 
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
+    "run",
     "transcribe_cmd",
     "ask_cmd",
     "say_cmd",
