@@ -3,8 +3,8 @@
 ``Store`` is the public entry. How the engine uses it (every call is synchronous and
 fast enough for the event loop; every failure is a one-line :class:`StoreError`)::
 
-    store = Store.from_settings(settings)   # at start-up: a bad data dir fails here
-    store.apply_retention()                 # drop recordings the [store] policy no longer keeps
+    store = Store.from_settings(settings)   # at start-up: a bad data dir fails here;
+                                            # applies the [store] keep_audio policy
     session = store.open_session("converse")
     # for each utterance, before any network call:
     turn_id, audio_path = store.begin_turn(session, "converse", flac_bytes, duration=2.1)
