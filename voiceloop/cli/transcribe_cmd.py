@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tr.add_argument("--language", metavar="L", help="ISO-639-1 language of the audio")
     tr.set_defaults(handler=run, task="transcribe")
 
-    from voiceloop.cli.run import EPILOG_TAIL, add_mode_arguments
+    from voiceloop.cli.run import HEADLESS_NOTE, add_mode_options
 
     tl = add_command(
         subparsers,
@@ -54,9 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             ("voiceloop translate --headless --speak", "read the English aloud"),
         ],
     )
-    tl.epilog = (tl.epilog or "") + EPILOG_TAIL
+    tl.epilog = f"{tl.epilog}\n\n{HEADLESS_NOTE}"
     _common(tl, nargs="*")
-    add_mode_arguments(tl, "translate", output=False)
+    add_mode_options(tl, "translate", output=False)
     tl.set_defaults(handler=run_translate, task="translate", language=None, mode="translate")
 
 
