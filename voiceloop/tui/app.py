@@ -71,7 +71,7 @@ class VoiceloopApp(App[int]):
             )
             return
         try:
-            self.engine = factory(self.mode, self.on_engine_event)
+            self.engine = factory(self.mode, self.deliver_engine_event)
         except Exception as error:
             self.show_fatal(error)
             return
@@ -115,7 +115,7 @@ class VoiceloopApp(App[int]):
 
     # ------------------------------------------------------------- engine events
 
-    def on_engine_event(self, event: Event) -> None:
+    def deliver_engine_event(self, event: Event) -> None:
         """The engine's ``on_event`` callback (runs on the app's event loop)."""
         if isinstance(event, Level):
             try:

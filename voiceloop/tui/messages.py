@@ -7,7 +7,7 @@ from textual.message import Message
 from voiceloop.events import Event
 
 
-class EngineEvent(Message):
+class EngineEvent(Message, bubble=False):
     """One engine event, delivered in order to the app."""
 
     def __init__(self, event: Event) -> None:
