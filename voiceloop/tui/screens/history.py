@@ -80,7 +80,9 @@ class HistoryScreen(Screen[None]):
         for i, s in enumerate(self.sessions):
             label = f"{s.started:%Y-%m-%d %H:%M} {s.mode} ({s.turns})"
             listing.add_option(Option(label, id=str(i)))
-        if not self.sessions:
+        if self.sessions:
+            listing.highlighted = 0
+        else:
             note.update("No sessions yet.")
         listing.focus()
 

@@ -72,7 +72,10 @@ class DevicesScreen(_Picker):
             current = profile.input_device if kind == "input" else profile.output_device
             if not choices:
                 widget.add_option(Option("no devices found", disabled=True))
-            widget.add_options(_options([c.label for c in choices], current))
+            labels = [c.label for c in choices]
+            widget.add_options(_options(labels, current))
+            if current in labels:
+                widget.highlighted = labels.index(current)
         self.query_one("#input-devices", OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
