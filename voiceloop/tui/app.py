@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +23,8 @@ from voiceloop.tui.screens.main import MainScreen
 from voiceloop.tui.widgets.dictation import DictationView
 from voiceloop.tui.widgets.latency import LatencyPanel
 from voiceloop.tui.widgets.meter import LevelMeter
-from voiceloop.tui.widgets.status import TalkBadge
+from voiceloop.tui.widgets.state import StateIndicator
+from voiceloop.tui.widgets.status import ProfileLine, TalkBadge
 
 MODES: tuple[Mode, ...] = ("converse", "dictate", "translate")
 
@@ -100,6 +102,8 @@ class VoiceloopApp(App[int]):
 
         if isinstance(self.screen, ErrorScreen):
             return
+        with contextlib.suppress(NoMatches):
+            self._main.query_one(StateIndicator).show("error")
         self.push_screen(ErrorScreen.from_error(error), self._after_fatal)
 
     def _after_fatal(self, choice: str | None) -> None:
@@ -244,8 +248,6 @@ class VoiceloopApp(App[int]):
         if key is None:
             return
         self.profile = dataclasses.replace(self.profile, **{key: shown})
-        from voiceloop.tui.widgets.status import ProfileLine
-
         self._main.query_one(ProfileLine).profile = self.profile
 
     # ----------------------------------------------------------------- dictation

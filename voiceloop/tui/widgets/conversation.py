@@ -114,6 +114,14 @@ class ConversationLog(VerticalScroll):
         super().__init__(id=id)
         self.can_focus = True
 
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Speak when the state says Listening. Ctrl+T talks (press again to stop), "
+            "Esc interrupts, F1 shows every key, Ctrl+P finds any command.",
+            id="log-hint",
+            markup=False,
+        )
+
     def on_mount(self) -> None:
         self.anchor()
 

@@ -116,10 +116,12 @@ class LatencyPanel(Widget):
         lines: list[Text] = [Text(f"turn {latest.turn_id}", style="bold")]
         lines += waterfall(latest, width)
         medians = [
-            f"{label} {value:.0f}ms"
-            for label in ("1st audio", "total")
+            f"{short} {value:.0f}"
+            for label, short in (("1st audio", "audio"), ("total", "total"))
             if (value := self.median(label)) is not None
         ]
         if medians:
-            lines.append(Text(f"median of {len(self.timings)}: " + " · ".join(medians)))
+            line = Text(f"median ({len(self.timings)}) ", style="bold")
+            line.append(" · ".join(medians) + " ms")
+            lines.append(line)
         return Group(*lines)
