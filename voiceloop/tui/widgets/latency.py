@@ -101,6 +101,7 @@ class LatencyPanel(Widget):
         timing = timing_from_metrics(turn_id, metrics)
         if timing.points:
             self.timings.append(timing)
+            self.border_subtitle = f"median of {len(self.timings)}"
             self.revision += 1
         return timing
 
@@ -116,12 +117,12 @@ class LatencyPanel(Widget):
         lines: list[Text] = [Text(f"turn {latest.turn_id}", style="bold")]
         lines += waterfall(latest, width)
         medians = [
-            f"{short} {value:.0f}"
+            f"{short} {value:.0f}ms"
             for label, short in (("1st audio", "audio"), ("total", "total"))
             if (value := self.median(label)) is not None
         ]
         if medians:
-            line = Text(f"median ({len(self.timings)}) ", style="bold")
-            line.append(" · ".join(medians) + " ms")
+            line = Text("median ", style="bold")
+            line.append(" · ".join(medians))
             lines.append(line)
         return Group(*lines)
