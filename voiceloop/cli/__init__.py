@@ -2,46 +2,202 @@
 
 Each subcommand lives in its own module under ``voiceloop.cli`` and exposes
 ``register(subparsers)``, which adds its parser(s) with ``set_defaults(handler=run)``;
-``run(args) -> int`` does the work. Modules import only the standard library at module
-level: ``voiceloop --help`` must not pull in numpy, httpx or Textual.
+``run(args) -> int`` does the work. A command that takes over the terminal (the TUI) adds
+``console_log=False`` to its defaults so that logging never writes to the screen.
+
+Modules import only the standard library at module level: ``voiceloop --help`` must not pull
+in pydantic, numpy, httpx or Textual. Shared helpers for commands (settings with flag
+overrides, ``TEXT|-`` arguments, help formatting) are in :mod:`voiceloop.cli.common`.
+
+``main()`` is the one place errors become output: a :class:`~voiceloop.errors.VoiceloopError`
+is one line on stderr and its exit code (2 bad usage or config, 1 service failure); anything
+else is one line naming the log file that holds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
+from voiceloop.cli.common import (
+    CONFIG_ENV,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    VoiceloopArgumentParser,
+    examples_epilog,
+)
+
+# Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
-    # Order is the order in --help.
+    "transcribe_cmd",
+    "ask_cmd",
+    "say_cmd",
+    "models_cmd",
+    "config_cmd",
+    "devices",
+]
+
+# The command run when none is given (e.g. the TUI), if a module registers one by this name.
+DEFAULT_COMMAND = "run"
+
+DESCRIPTION = """\
+A voice assistant that lives in the terminal: converse, dictate and translate by voice.
+
+Run without a command to open the assistant. Speech-to-text, chat and speech run on
+Groq by default (set GROQ_API_KEY); every stage can point at any OpenAI-compatible
+server, and dictation works offline with the bundled local models."""
+
+EXAMPLES = [
+    ("voiceloop", "open the assistant"),
+    ("voiceloop transcribe talk.flac", "speech to text"),
+    ('voiceloop ask "What is the capital of Peru?"', "ask the chat model"),
+    ('voiceloop say "Hello there" -o hi.wav', "text to speech"),
+    ("voiceloop dictate --headless --input speech.wav", "dictate from a file"),
+    ("voiceloop config init", "write a commented config file"),
+    ("voiceloop COMMAND --help", "more about a command"),
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from voiceloop import __version__
-
-    parser = argparse.ArgumentParser(
+def build_parser() -> VoiceloopArgumentParser:
+    """The top-level parser with every registered subcommand."""
+    parser = VoiceloopArgumentParser(
         prog="voiceloop",
-        description="A voice assistant in the terminal: converse, dictate and translate by voice.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
+        epilog=examples_epilog(EXAMPLES),
     )
-    parser.add_argument("--version", action="version", version=f"voiceloop {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action=_VersionAction, help="print the version")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log debug detail to stderr and show tracebacks of internal errors",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help=f"config file to use (default: `voiceloop config path`; env {CONFIG_ENV})",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in COMMAND_MODULES:
         importlib.import_module(f"voiceloop.cli.{name}").register(sub)
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked (package metadata is slow)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"voiceloop {_version()}")
+        parser.exit()
+
+
+def _version() -> str:
+    from voiceloop import __version__
+
+    return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
-    return int(handler(args) or 0)
+    """Run the command line; returns the exit code. Never lets a traceback reach the user."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
+    log_path: str | None = None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        verbose = bool(args.verbose)
+        if args.command is None and DEFAULT_COMMAND in _subcommands(parser):
+            args = parser.parse_args([*argv, DEFAULT_COMMAND])
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 0
+        if args.config:
+            # Through the environment so that every reader of config_path() (settings
+            # screens, child processes) agrees on the file.
+            os.environ[CONFIG_ENV] = os.path.abspath(os.path.expanduser(args.config))
+        from voiceloop.logs import setup_logging
+
+        path = setup_logging(verbose, console=getattr(args, "console_log", True))
+        log_path = str(path) if path else None
+        _log_start(args)
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        _flush_quietly()
+        print("voiceloop: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (`voiceloop ... | head`): not an error worth a line.
+        _silence_stdout()
+        return 1
+    except SystemExit as exc:  # argparse (--help, --version, usage errors) exits this way
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    except Exception as exc:
+        return _report(exc, verbose=verbose, log_path=log_path)
+
+
+def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
+    import logging
+
+    from voiceloop.errors import VoiceloopError
+    from voiceloop.logs import redact
+
+    _flush_quietly()
+    logger = logging.getLogger("voiceloop.cli")
+    if isinstance(exc, VoiceloopError):
+        logger.info("%s: %s", exc.title, exc.one_line(), exc_info=verbose)
+        print(redact(f"voiceloop: {exc.title}: {exc.one_line()}"), file=sys.stderr)
+        return exc.exit_code
+    logger.error("internal error", exc_info=exc)
+    where = f"details in {log_path}" if log_path else "run with --verbose for details"
+    text = f"{exc}".splitlines()[0] if str(exc) else ""
+    print(
+        redact(f"voiceloop: internal error: {type(exc).__name__}: {text} ({where})"),
+        file=sys.stderr,
+    )
+    if verbose:
+        import traceback
+
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    return 1
+
+
+def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _log_start(args: object) -> None:
+    import logging
+
+    logging.getLogger("voiceloop.cli").debug(
+        "voiceloop %s: command %s", _version(), getattr(args, "command", None)
+    )
+
+
+def _flush_quietly() -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

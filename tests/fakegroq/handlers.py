@@ -1,0 +1,326 @@
+"""Route handlers of the fake Groq server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from tests.fakegroq import audio as fake_audio
+from tests.fakegroq.server import (
+    CHAT_MODELS,
+    STT_MODELS,
+    TTS_MODELS,
+    RecordedRequest,
+    _err,
+    sse,
+)
+
+if TYPE_CHECKING:
+    from tests.fakegroq.faults import Fault
+    from tests.fakegroq.server import FakeGroq
+
+
+class InjectedReset(Exception):
+    """Raised inside a streaming body: the server drops the connection."""
+
+
+def _record(fake: FakeGroq, route: str, request: Request, **kw: Any) -> RecordedRequest:
+    rec = RecordedRequest(
+        route=route,
+        method=request.method,
+        path=request.url.path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        time=time.monotonic(),
+        **kw,
+    )
+    fake.requests.append(rec)
+    return rec
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+def _broken_body(fault: Fault, payload: bytes, media_type: str) -> StreamingResponse:
+    async def gen():
+        yield payload[: max(1, len(payload) // 2)]
+        raise InjectedReset("connection reset")
+
+    return StreamingResponse(gen(), media_type=media_type)
+
+
+def stt(fake: FakeGroq, route: str):
+    async def handler(request: Request) -> Response:
+        size = int(request.headers.get("content-length") or 0)
+        if size > fake.upload_limit_bytes:
+            _record(fake, route, request)
+            return _err(413, "Request Entity Too Large", code="request_too_large")
+        form = await request.form(max_part_size=50 * 1024 * 1024)
+        fields: dict[str, list[str]] = {}
+        upload = None
+        for key, value in form.multi_items():
+            if hasattr(value, "read"):
+                upload = (value.filename or "", await value.read(), value.content_type or "")
+            else:
+                fields.setdefault(key, []).append(str(value))
+        _record(fake, route, request, form=fields, file=upload)
+        early, fault = await fake.apply_pre_fault(route)
+        if early is not None:
+            return early
+        if (denied := fake.check_auth(request)) is not None:
+            return denied
+        model = (fields.get("model") or [None])[0]
+        if (bad := fake.check_model(model, STT_MODELS)) is not None:
+            return bad
+        if upload is None:
+            return _err(400, "'file' : file must be provided")
+        if route == "translations" and model and "turbo" in model:
+            return _err(400, f"`{model}` does not support translations; use whisper-large-v3")
+        if route == "translations" and "language" in fields:
+            return _err(400, "'language' : translations do not accept a language")
+        fmt = (fields.get("response_format") or ["json"])[0]
+        if fmt not in ("json", "text", "verbose_json"):
+            return _err(400, f"response_format `{fmt}` is not supported")
+        try:
+            pcm, rate = fake_audio.decode_upload(upload[1])
+        except ValueError:
+            return _err(400, "could not process file - is it a valid media file?")
+        duration = len(pcm) / rate
+        if fake.transcripts:
+            text = fake.transcripts.popleft()
+            segments = [fake_audio._segment(0, 0.0, round(duration, 2), " " + text,
+                                            no_speech=0.01, logprob=-0.2)]  # fmt: skip
+        else:
+            segments = fake_audio.segments_for(pcm, rate)
+            if route == "translations":
+                segments = [{**s, "text": " English:" + s["text"]} for s in segments]
+        text = "".join(s["text"] for s in segments).strip()
+        rid = f"req_{route}_{len(fake.requests)}"
+        if fmt == "text":
+            return PlainTextResponse(text + "\n")
+        body: dict[str, Any] = {"text": " " + text, "x_groq": {"id": rid}}
+        if fmt == "verbose_json":
+            language = "english" if route == "translations" else (
+                (fields.get("language") or ["english"])[0])  # fmt: skip
+            body = {"task": "transcribe" if route == "transcriptions" else "translate",
+                    "language": language, "duration": f"{duration:.2f}", "text": " " + text,
+                    "segments": segments, "x_groq": {"id": rid}}  # fmt: skip
+            if "word" in fields.get("timestamp_granularities[]", []):
+                body["words"] = [
+                    {"word": w, "start": s["start"], "end": s["end"]}
+                    for s in segments for w in s["text"].split()
+                ]  # fmt: skip
+        if fault is not None and fault.mid == "reset":
+            return _broken_body(fault, json.dumps(body).encode(), "application/json")
+        return JSONResponse(body)
+
+    return handler
+
+
+def _reply_for(fake: FakeGroq, messages: Any) -> str:
+    if fake.chat_reply is not None:
+        return fake.chat_reply
+    last = ""
+    for m in messages if isinstance(messages, list) else []:
+        if isinstance(m, dict) and m.get("role") == "user":
+            last = str(m.get("content", ""))
+    return f"You said: {last}. That is all I know."
+
+
+def _tokens(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+def _validate_chat(fake: FakeGroq, request: Request, body: Any) -> Response | None:
+    if (denied := fake.check_auth(request)) is not None:
+        return denied
+    if not isinstance(body, dict):
+        return _err(400, "request body must be JSON")
+    if (bad := fake.check_model(body.get("model"), CHAT_MODELS)) is not None:
+        return bad
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return _err(400, "'messages' : minimum number of items is 1")
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
+            return _err(400, "'messages' : each message needs a role system/user/assistant")
+        if "name" in m:
+            return _err(400, "'messages.name' : property 'name' is unsupported")
+    for unsupported in ("logprobs", "logit_bias"):
+        if body.get(unsupported):
+            return _err(400, f"'{unsupported}' : not supported")
+    if body.get("n", 1) != 1:
+        return _err(400, "'n' : number must be at most 1")
+    return None
+
+
+def chat(fake: FakeGroq):
+    async def handler(request: Request) -> Response:
+        body = await _json_body(request)
+        _record(fake, "chat", request, json=body)
+        early, fault = await fake.apply_pre_fault("chat")
+        if early is not None:
+            return early
+        if (bad := _validate_chat(fake, request, body)) is not None:
+            return bad
+        reply = _reply_for(fake, body["messages"])
+        rid = f"req_chat_{len(fake.requests)}"
+        usage = {"queue_time": 0.01, "prompt_tokens": 12, "prompt_time": 0.002,
+                 "completion_tokens": len(_tokens(reply)), "completion_time": 0.05,
+                 "total_tokens": 12 + len(_tokens(reply)), "total_time": 0.052}  # fmt: skip
+        if not body.get("stream"):
+            return JSONResponse(_completion(rid, body["model"], reply, usage))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault)
+        return StreamingResponse(_watch(fake, gen), media_type="text/event-stream")
+
+    return handler
+
+
+async def _watch(fake: FakeGroq, gen):
+    """Count streams the client abandoned (the server saw the connection go)."""
+    finished = False
+    try:
+        async for piece in gen:
+            yield piece
+        finished = True
+    finally:
+        if not finished:
+            fake.abandoned_streams += 1
+
+
+def _completion(rid: str, model: str, reply: str, usage: dict) -> dict:
+    return {
+        "id": rid, "object": "chat.completion", "created": 1708045122, "model": model,
+        "system_fingerprint": "fp_fake",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": {k: v for k, v in usage.items() if k != "queue_time"},
+        "x_groq": {"id": rid, "usage": usage},
+    }  # fmt: skip
+
+
+async def _chat_events(fake, rid, model, reply, usage, include_usage, fault):
+    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> bytes:
+        return sse({"id": rid, "object": "chat.completion.chunk", "created": 1708045122,
+                    "model": model, "system_fingerprint": "fp_fake",
+                    "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                 "finish_reason": finish}], **extra})  # fmt: skip
+
+    yield b": keep-alive\n\n"
+    if fake.latency.first_token:
+        await asyncio.sleep(fake.latency.first_token)
+    yield chunk({"role": "assistant", "content": ""}, x_groq={"id": rid})
+    for i, token in enumerate(_tokens(reply)):
+        if fault is not None and fault.mid and i == fault.after:
+            async for piece in _mid_fault(fault):
+                yield piece
+            return
+        if i and fake.latency.per_token:
+            await asyncio.sleep(fake.latency.per_token)
+        yield chunk({"content": token})
+    yield chunk({}, "stop", x_groq={"id": rid, "usage": usage})
+    if include_usage:
+        yield sse({"id": rid, "object": "chat.completion.chunk", "created": 1708045122,
+                   "model": model, "choices": [], "usage": usage})  # fmt: skip
+    yield sse("[DONE]")
+
+
+async def _mid_fault(fault: Fault):
+    error = {"error": {"message": "Service unavailable: injected mid-stream error",
+                       "type": "internal_server_error"}}  # fmt: skip
+    if fault.mid == "error_event":
+        yield sse(error, event="error")
+    elif fault.mid == "bare_error":
+        yield sse(error)
+    elif fault.mid == "reset":
+        raise InjectedReset("connection reset")
+    # "cut": just stop, without [DONE]
+
+
+def speech(fake: FakeGroq):
+    async def handler(request: Request) -> Response:
+        body = await _json_body(request)
+        _record(fake, "speech", request, json=body)
+        early, fault = await fake.apply_pre_fault("speech")
+        if early is not None:
+            return early
+        if (denied := fake.check_auth(request)) is not None:
+            return denied
+        if not isinstance(body, dict):
+            return _err(400, "request body must be JSON")
+        if (bad := fake.check_model(body.get("model"), TTS_MODELS)) is not None:
+            return bad
+        text = body.get("input")
+        if not isinstance(text, str) or not text.strip():
+            return _err(400, "'input' : property 'input' is missing")
+        if len(text) > fake.tts_max_chars:
+            return _err(400, f"'input' : must be at most {fake.tts_max_chars} characters")
+        if body.get("voice") not in ("autumn", "diana", "hannah", "austin", "daniel", "troy"):
+            return _err(400, f"'voice' : voice `{body.get('voice')}` is not available")
+        if body.get("response_format", "wav") != "wav":
+            return _err(400, "'response_format' : only wav is supported for this model")
+        rate = fake.speech_rate or int(body.get("sample_rate") or 48000)
+        parts = fake_audio.speech_wav_parts(text, rate)
+
+        async def gen():
+            for i, part in enumerate(parts):
+                if fault is not None and fault.mid and i == fault.after + 2:
+                    if fault.mid == "reset":
+                        raise InjectedReset("connection reset")
+                    return
+                if i and fake.latency.speech_chunk:
+                    await asyncio.sleep(fake.latency.speech_chunk)
+                yield part
+
+        return StreamingResponse(gen(), media_type="audio/wav")
+
+    return handler
+
+
+def models(fake: FakeGroq):
+    async def handler(request: Request) -> Response:
+        _record(fake, "models", request)
+        early, _ = await fake.apply_pre_fault("models")
+        if early is not None:
+            return early
+        if (denied := fake.check_auth(request)) is not None:
+            return denied
+        return JSONResponse({"object": "list", "data": fake.models})
+
+    return handler
+
+
+def gateway(fake: FakeGroq):
+    async def handler(request: Request) -> Response:
+        body = await _json_body(request)
+        _record(fake, "gateway", request, json=body)
+        early, _ = await fake.apply_pre_fault("gateway")
+        if early is not None:
+            return early
+        if request.headers.get("authorization") != f"Bearer {fake.api_key}":
+            return JSONResponse({"error": "Unauthorized: invalid token"}, status_code=401)
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return JSONResponse({"error": "messages is required"}, status_code=400)
+        if body.get("model") not in CHAT_MODELS:
+            return JSONResponse(
+                {"error": f"model {body.get('model')!r} is not available"}, status_code=400
+            )
+        reply = _reply_for(fake, body["messages"])
+        usage = {"prompt_tokens": 24, "completion_tokens": 5, "total_tokens": 29,
+                 "prompt_time": 0.009, "completion_time": 0.774, "total_time": 0.783}  # fmt: skip
+        result = _completion("34a9110d-c39d-423b-9ab9-9c748747b204", body["model"], reply, usage)
+        result.pop("x_groq")
+        result["usage"] = usage
+        return JSONResponse(result)
+
+    return handler

@@ -1,0 +1,45 @@
+"""Test audio made on the spot: tones, silence, espeak-ng speech."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def tone(freq: float, seconds: float, rate: int = 16_000, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def silence(seconds: float, rate: int = 16_000) -> np.ndarray:
+    return np.zeros(int(seconds * rate), np.float32)
+
+
+def tone_track(
+    events: list[tuple[float, float, float]], total: float, rate: int = 16_000
+) -> np.ndarray:
+    """Silence of ``total`` seconds with tones ``(start, seconds, freq)`` laid in."""
+    out = silence(total, rate)
+    for start, seconds, freq in events:
+        a = int(start * rate)
+        piece = tone(freq, seconds, rate)
+        out[a : a + len(piece)] = piece[: len(out) - a]
+    return out
+
+
+def write(path: Path, pcm: np.ndarray, rate: int = 16_000, fmt: str | None = None) -> Path:
+    sf.write(str(path), pcm, rate, format=fmt)
+    return path
+
+
+def espeak(path: Path, text: str) -> Path | None:
+    """Speech by espeak-ng as a WAV, or None when espeak-ng is not installed."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return None
+    subprocess.run([exe, "-w", str(path), text], check=True, capture_output=True)
+    return path

@@ -1,0 +1,218 @@
+"""Streaming sentence splitting for speech."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voiceloop.text.sentences import SentenceSplitter, split_text
+from voiceloop.text.speakable import speakable
+
+
+def run(text: str, pieces: list[str] | None = None, **kwargs) -> list[str]:
+    splitter = SentenceSplitter(**kwargs)
+    out: list[str] = []
+    for piece in pieces if pieces is not None else [text]:
+        out += splitter.push(piece)
+    return out + splitter.flush()
+
+
+def char_by_char(text: str, **kwargs) -> list[str]:
+    return run(text, list(text), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("text", "chunks"),
+    [
+        ("It costs 3.5 dollars. Then more.", ["It costs 3.5 dollars.", "Then more."]),
+        ("It costs $1,000.50 today. Yes.", ["It costs $1,000.50 today.", "Yes."]),
+        (
+            "Dr. Smith lives in the U.S. today. He is fine.",
+            ["Dr. Smith lives in the U.S. today.", "He is fine."],
+        ),
+        ("I moved to the U.S. Then I left.", ["I moved to the U.S.", "Then I left."]),
+        ("Apples, pears, etc. are fruit. Good.", ["Apples, pears, etc. are fruit.", "Good."]),
+        ("Use e.g. Python, i.e. a language.", ["Use e.g. Python, i.e. a language."]),
+        ("Mr. and Mrs. Brown vs. Ms. Green.", ["Mr. and Mrs. Brown vs. Ms. Green."]),
+        (
+            "See Fig. 3 and No. 5 here. No. Really.",
+            ["See Fig. 3 and No. 5 here.", "No.", "Really."],
+        ),
+        ("Meet at 5 p.m. Then go.", ["Meet at 5 p.m.", "Then go."]),
+        ("Meet at 5 p.m. tomorrow.", ["Meet at 5 p.m. tomorrow."]),
+        (
+            "See https://example.com/a.b for more. Or mail a.b@ex.org now.",
+            ["See https://example.com/a.b for more.", "Or mail a.b@ex.org now."],
+        ),
+        ("Install v1.2.3 from setup.py today.", ["Install v1.2.3 from setup.py today."]),
+        ("Wait... what? Fine.", ["Wait... what?", "Fine."]),
+        ("Wait… what?", ["Wait… what?"]),
+        ("I see... The point is this.", ["I see...", "The point is this."]),
+        ('He said "Stop." Then left.', ['He said "Stop."', "Then left."]),
+        ("Really?! (Yes.) Ok.", ["Really?!", "(Yes.)", "Ok."]),
+        ("one\ntwo\n\nthree", ["one", "two", "three"]),
+        ("Trailing without end", ["Trailing without end"]),
+        ("", []),
+        ("  \n\n 😀 \n", []),
+    ],
+)
+def test_sentence_rules(text: str, chunks: list[str]) -> None:
+    assert run(text) == chunks
+    assert char_by_char(text) == chunks
+
+
+def test_markdown_is_stripped_from_chunks() -> None:
+    text = (
+        "# Plan\n- **First** step: read [docs](https://x.io/a.b).\n"
+        "- Second 🚀\n```\nrm -rf /\n```\nDone!"
+    )
+    assert run(text) == ["Plan", "First step: read docs.", "Second", "Done!"]
+
+
+def test_chunk_is_released_as_soon_as_it_is_certain() -> None:
+    s = SentenceSplitter()
+    assert s.push("Hello there") == []
+    assert s.push(".") == []  # could still be "there.com" or an ellipsis
+    assert s.push(" ") == []  # the next word could be lower case ("etc. and")
+    # markdown is rewritten a whole word at a time ("How**" could still close emphasis)
+    assert s.push("How") == []
+    assert s.push(" are") == ["Hello there."]
+    assert s.push(" you?") == []
+    assert s.flush() == ["How are you?"]
+
+
+def test_decimal_at_buffer_end_waits() -> None:
+    s = SentenceSplitter()
+    assert s.push("It costs 3.") == []
+    assert s.push("5 now. ") == []
+    assert s.push("And ") == ["It costs 3.5 now."]
+
+
+def test_early_first_chunk_at_clause() -> None:
+    text = "Well, after thinking about everything you said today, I agree. Later, maybe, we talk."
+    chunks = run(text)
+    assert chunks[0] == "Well, after thinking about everything you said today,"
+    assert chunks[1:] == ["I agree.", "Later, maybe, we talk."]
+    s = SentenceSplitter()
+    assert s.push(text[:60]) == ["Well, after thinking about everything you said today,"]
+    # only the first chunk is released early
+    assert (
+        run("Short one. " + text)[1]
+        == "Well, after thinking about everything you said today, I agree."
+    )
+
+
+def test_long_sentence_breaks_at_clause_then_word_then_hard() -> None:
+    clause = "a" * 10 + " word" * 12 + ", " + "b" * 5 + " more" * 20 + "."
+    chunks = run(clause, max_chars=100, first_chunk_min_chars=1000, clause_min_chars=30)
+    assert chunks[0].endswith(",") and all(len(c) <= 100 for c in chunks)
+    words = "word " * 60
+    chunks = run(words, max_chars=50)
+    assert all(len(c) <= 50 for c in chunks) and chunks[0] == ("word " * 10).strip()
+    hard = "x" * 120
+    assert run(hard, max_chars=50) == ["x" * 50, "x" * 50, "x" * 20]
+
+
+def test_split_text_for_tts() -> None:
+    text = "First sentence here. " + "Second one is long, with a clause, " * 10 + "end."
+    chunks = split_text(text, 80)
+    assert chunks[0] == "First sentence here."
+    assert all(0 < len(c) <= 80 for c in chunks)
+    assert "".join(chunks).replace(" ", "") == text.replace(" ", "")
+    assert split_text("Short, sweet, and done.", 200) == ["Short, sweet, and done."]
+    with pytest.raises(ValueError):
+        SentenceSplitter(max_chars=0)
+
+
+def test_flush_resets() -> None:
+    s = SentenceSplitter()
+    s.push("Half a sent")
+    assert s.flush() == ["Half a sent"]
+    assert s.push("New reply. ") == []
+    assert s.flush() == ["New reply."]
+
+
+# --- properties ------------------------------------------------------------------------
+
+WORDS = st.sampled_from(
+    [
+        "hello",
+        "world",
+        "the",
+        "Model",
+        "a",
+        "x" * 70,
+        "3.5",
+        "$1,000.50",
+        "1,000",
+        "42",
+        "Dr.",
+        "e.g.",
+        "i.e.",
+        "etc.",
+        "U.S.",
+        "p.m.",
+        "No.",
+        "vs.",
+        "https://example.com/a.b",
+        "a.b@c.org",
+        "setup.py",
+        "v1.2.3",
+        "**bold**",
+        "_em_",
+        "`x.y`",
+        "[txt](http://u.v/w)",
+        "😀",
+        "👍🏽",
+        "...",
+        "…",
+        "—",
+        "-",
+        '"quoted"',
+        "(paren)",
+        "<b>tag</b>",
+    ]
+)
+ENDS = st.sampled_from(
+    ["", "", "", ".", "!", "?", ",", ";", ":", "...", ".\n", "\n\n", "\n- ", '."']
+)
+
+
+@st.composite
+def texts(draw) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 40))):
+        parts.append(draw(WORDS) + draw(ENDS) + draw(st.sampled_from([" ", " ", "  ", ""])))
+    return "".join(parts)
+
+
+@st.composite
+def splits(draw, text: str) -> list[str]:
+    cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=30))))
+    bounds = [0, *cuts, len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), text=texts(), max_chars=st.sampled_from([20, 50, 80, 200]))
+def test_chunking_properties(data, text: str, max_chars: int) -> None:
+    kwargs = {"max_chars": max_chars, "first_chunk_min_chars": 15, "clause_min_chars": 10}
+    one_shot = run(text, **kwargs)
+    pieces = data.draw(splits(text))
+    streamed = run(text, pieces, **kwargs)
+    # (c) the same chunks however the text was cut into deltas (early first chunk included:
+    # it is decided from the text alone, never from when a delta arrived)
+    assert streamed == one_shot
+    # (a) nothing lost, duplicated or reordered: the speakable text, chunk by chunk
+    assert squash("".join(streamed)) == squash(speakable(text))
+    # (b) never empty, never too long, never multi-line
+    assert all(0 < len(c) <= max_chars and "\n" not in c for c in streamed)
+    assert all(c == c.strip() for c in streamed)

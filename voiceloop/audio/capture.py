@@ -1,0 +1,277 @@
+"""Frame sources: the microphone and audio files.
+
+Both yield 32 ms :class:`~voiceloop.frames.AudioFrame` s (512 int16 samples at 16 kHz
+mono) with stream-clock timestamps and RMS levels.
+
+The PortAudio callback of :class:`Microphone` only copies the block and posts it to the
+event loop; mixing down, resampling and framing happen on the loop. The hand-over is
+bounded: when ``queue_frames`` blocks are waiting, further blocks are dropped in the
+callback and counted, and the loop reports the count through ``on_overflow`` (the
+engine's ``CaptureOverflow`` event). PortAudio's own input-overflow flags count too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.framing import FrameAssembler
+from voiceloop.errors import AudioDecodeError, DeviceError
+from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+
+OverflowCallback = Callable[[int, int], None]
+"""``on_overflow(dropped_now, total)``: called on the event loop when frames were lost."""
+
+_END = object()
+
+
+class Microphone:
+    """Captures a PortAudio input device as a :class:`~voiceloop.audio.base.FrameSource`.
+
+    ``device`` is an index, a name substring or ``None`` for the default input. The
+    stream opens at 16 kHz mono when the device supports it, otherwise at the device's
+    native rate (mono if possible, else its channel count), and is mixed down and
+    resampled on the event loop. Use ``async with Microphone() as mic`` or call
+    :meth:`start`; :meth:`frames` starts it too.
+    """
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        *,
+        queue_frames: int = 64,
+        latency: str | float = "low",
+        on_overflow: OverflowCallback | None = None,
+    ) -> None:
+        self.device_spec = device
+        self.queue_frames = queue_frames
+        self.latency = latency
+        self.on_overflow = on_overflow
+        self.device: DeviceInfo | None = None
+        self.samplerate: float = SAMPLE_RATE
+        self.channels: int = 1
+        self._sd: Any = None
+        self._stream: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._assembler: FrameAssembler | None = None
+        self._items: collections.deque[Any] = collections.deque()
+        self._wake = asyncio.Event()
+        # Counters with a single writer each, so the callback needs no lock.
+        self._sent = 0  # callback: blocks posted
+        self._taken = 0  # loop: blocks consumed
+        self._cb_dropped = 0  # callback: blocks dropped because the queue was full
+        self._xruns = 0  # callback: PortAudio input_overflow flags
+        self._reported = 0  # loop: drops already reported
+        self._skipped = 0  # loop: dropped blocks already accounted in the clock
+        self._closed = False
+
+    # -- FrameSource ----------------------------------------------------------------
+
+    @property
+    def dropped(self) -> int:
+        """Frames lost since the stream opened (full queue plus PortAudio overflows)."""
+        return self._cb_dropped + self._xruns
+
+    async def start(self) -> None:
+        """Open and start the input stream (idempotent)."""
+        if self._stream is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._sd = import_sounddevice()
+        self.device = resolve_device(self.device_spec, "input")
+        self.samplerate, self.channels = self._choose_format(self.device)
+        blocksize = round(FRAME_SAMPLES * self.samplerate / SAMPLE_RATE)
+        try:
+            self._stream = self._sd.InputStream(
+                device=self.device.index,
+                samplerate=self.samplerate,
+                channels=self.channels,
+                dtype="float32",
+                blocksize=blocksize,
+                latency=self.latency,
+                callback=self._callback,
+            )
+            self._assembler = FrameAssembler(self.samplerate)
+            self._stream.start()
+        except Exception as exc:  # sounddevice.PortAudioError
+            self._stream = None
+            raise DeviceError(
+                f"Cannot open input device {self.device.name!r}: {exc}",
+                hint="choose another with --input-device (see `voiceloop devices`)",
+            ) from exc
+
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        """Frames as they are captured, until :meth:`aclose`."""
+        await self.start()
+        assert self._assembler is not None
+        while True:
+            while not self._items:
+                self._wake.clear()
+                await self._wake.wait()
+            item = self._items.popleft()
+            self._taken += 1
+            if item is _END:
+                return
+            block, adc_time, dropped_before = item
+            if dropped_before > self._skipped:
+                # Blocks were lost just before this one: keep the sample-count clock true
+                # (it is the clock when the device gives no timestamps).
+                self._assembler.skip((dropped_before - self._skipped) * len(block))
+                self._skipped = dropped_before
+            self._report_drops()
+            for frame in self._assembler.push(block, adc_time):
+                yield frame
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                pass
+        self._items.append(_END)
+        self._wake.set()
+
+    async def __aenter__(self) -> Microphone:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def time(self) -> float:
+        """The capture stream's clock, comparable to frame timestamps."""
+        return float(self._stream.time) if self._stream is not None else 0.0
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _choose_format(self, device: DeviceInfo) -> tuple[float, int]:
+        native = device.default_samplerate or SAMPLE_RATE
+        for rate, channels in (
+            (SAMPLE_RATE, 1),
+            (native, 1),
+            (native, min(2, device.max_input_channels)),
+            (native, device.max_input_channels),
+        ):
+            try:
+                self._sd.check_input_settings(
+                    device=device.index, samplerate=rate, channels=channels, dtype="float32"
+                )
+            except Exception:
+                continue
+            return float(rate), int(channels)
+        raise DeviceError(
+            f"Input device {device.name!r} accepts none of 16 kHz mono or its native format.",
+            hint="choose another with --input-device (see `voiceloop devices`)",
+        )
+
+    def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        # PortAudio thread: copy, post, count. Nothing that can block or log.
+        if status.input_overflow:
+            self._xruns += 1
+        if self._sent - self._taken >= self.queue_frames:
+            self._cb_dropped += 1
+            return
+        self._sent += 1
+        item = (indata.copy(), float(time.inputBufferAdcTime), self._cb_dropped)
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
+
+    def _deliver(self, item: Any) -> None:
+        self._items.append(item)
+        self._wake.set()
+
+    def _report_drops(self) -> None:
+        total = self.dropped
+        if total > self._reported:
+            now = total - self._reported
+            self._reported = total
+            if self.on_overflow is not None:
+                self.on_overflow(now, total)
+
+
+def decode_audio(path: str | Path) -> np.ndarray:
+    """Decode an audio file into 16 kHz mono float32 (soundfile + soxr)."""
+    import soundfile
+    import soxr
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioDecodeError(f"No such audio file: {path}", hint="check the path")
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError
+        raise AudioDecodeError(
+            f"Cannot decode {path.name} as audio: {exc}",
+            hint="use WAV, FLAC or OGG (or convert with ffmpeg/sox)",
+        ) from exc
+    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    if rate != SAMPLE_RATE:
+        mono = soxr.resample(mono, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+class FileSource:
+    """Frames from an audio file, as fast as possible or paced at real time.
+
+    Timestamps are the sample position / 16000, so the first frame is at 0.0. The last
+    partial frame is padded with silence.
+    """
+
+    def __init__(self, path: str | Path, *, realtime: bool = False) -> None:
+        self.path = Path(path)
+        self.realtime = realtime
+        self._closed = False
+        self._samples: np.ndarray | None = None
+
+    @property
+    def dropped(self) -> int:
+        return 0
+
+    @property
+    def duration(self) -> float:
+        """Length of the decoded audio in seconds (decodes on first use)."""
+        return len(self._load()) / SAMPLE_RATE
+
+    def _load(self) -> np.ndarray:
+        if self._samples is None:
+            self._samples = decode_audio(self.path)
+        return self._samples
+
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        samples = self._load()
+        assembler = FrameAssembler(SAMPLE_RATE)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        step = FRAME_SAMPLES * 8
+        sent = 0
+        for pos in range(0, len(samples), step):
+            batch = assembler.push(samples[pos : pos + step])
+            if pos + step >= len(samples):
+                batch += assembler.finish()
+            for frame in batch:
+                if self._closed:
+                    return
+                sent += 1
+                if self.realtime:
+                    # A frame is "captured" once its last sample has arrived.
+                    delay = t0 + sent * FRAME_SAMPLES / SAMPLE_RATE - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                else:
+                    await asyncio.sleep(0)
+                yield frame
+
+    async def aclose(self) -> None:
+        self._closed = True

@@ -1,0 +1,245 @@
+"""The speaker: gapless chunk playback with an instant flush and "first sample played" times.
+
+Chunks are converted to the device rate (soxr) in :meth:`Speaker.play`, before they
+enter the queue, so the PortAudio callback only copies samples. The callback reports
+each chunk's first and last played sample (from the stream's DAC time) to the event
+loop through ``call_soon_threadsafe``; nothing else crosses threads except the queue
+itself (a deque, whose append/popleft are atomic) and a flush generation number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voiceloop.audio.base import PlaybackHandle
+from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.filesink import FileSink
+from voiceloop.audio.framing import to_rate
+from voiceloop.errors import DeviceError
+from voiceloop.frames import AudioChunk
+
+__all__ = ["FileSink", "Speaker", "to_rate"]
+
+DEFAULT_BLOCKSIZE = 512
+
+
+@dataclass(eq=False, slots=True)
+class _Queued:
+    handle: PlaybackHandle
+    samples: np.ndarray
+    gen: int
+    pos: int = 0
+
+
+class Speaker:
+    """Plays :class:`AudioChunk` s on a PortAudio output device (an :class:`AudioSink`).
+
+    ``device`` is an index, a name substring or ``None`` (default output);
+    ``samplerate`` defaults to the device's own rate. Call :meth:`start` (or use
+    ``async with``) before :meth:`play`.
+    """
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        *,
+        samplerate: int | None = None,
+        blocksize: int = DEFAULT_BLOCKSIZE,
+        latency: str | float = "low",
+    ) -> None:
+        self.device_spec = device
+        self.samplerate = samplerate
+        self.blocksize = blocksize
+        self.latency = latency
+        self.channels = 1
+        self.device: DeviceInfo | None = None
+        self._stream: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: collections.deque[_Queued] = collections.deque()
+        self._current: _Queued | None = None  # owned by the callback
+        self._gen = 0  # bumped by flush(); the callback drops older items
+        self._underruns = 0  # written by the callback only
+        self._clock_base: float | None = None  # callback only: see _block_time
+        self._clock_samples = 0
+        self._clock_suspect: float | None = None
+        self._outstanding: set[PlaybackHandle] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- AudioSink ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._stream is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        sd = import_sounddevice()
+        self.device = resolve_device(self.device_spec, "output")
+        rate = int(self.samplerate or self.device.default_samplerate or 48_000)
+        channels = 1
+        try:
+            sd.check_output_settings(
+                device=self.device.index, samplerate=rate, channels=1, dtype="float32"
+            )
+        except Exception:
+            channels = min(2, self.device.max_output_channels)
+        self.samplerate, self.channels = rate, channels
+        try:
+            self._stream = sd.OutputStream(
+                device=self.device.index,
+                samplerate=rate,
+                channels=channels,
+                dtype="float32",
+                blocksize=self.blocksize,
+                latency=self.latency,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except Exception as exc:  # sounddevice.PortAudioError
+            self._stream = None
+            raise DeviceError(
+                f"Cannot open output device {self.device.name!r}: {exc}",
+                hint="choose another with --output-device (see `voiceloop devices`)",
+            ) from exc
+
+    def play(self, chunk: AudioChunk) -> PlaybackHandle:
+        """Queue ``chunk`` right after what is queued; returns its handle at once."""
+        if self._stream is None or self.samplerate is None:
+            raise DeviceError("The speaker is not started.", hint="await speaker.start() first")
+        handle = PlaybackHandle(chunk)
+        samples = to_rate(chunk.pcm, chunk.sample_rate, self.samplerate)
+        if len(samples) == 0:
+            now = self.time()
+            handle.started.set_result(now)
+            handle.finished.set_result(now)
+            return handle
+        self._outstanding.add(handle)
+        self._idle.clear()
+        self._queue.append(_Queued(handle, samples, self._gen))
+        return handle
+
+    def flush(self) -> None:
+        """Silence output from the next block and drop everything queued."""
+        self._gen += 1
+        self._queue.clear()
+        for handle in list(self._outstanding):
+            for fut in (handle.started, handle.finished):
+                if not fut.done():
+                    fut.cancel()
+        self._outstanding.clear()
+        self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until everything queued has been played (or flushed)."""
+        await self._idle.wait()
+
+    def time(self) -> float:
+        """The output stream's clock; ``started``/``finished`` stamps use it."""
+        return float(self._stream.time) if self._stream is not None else 0.0
+
+    @property
+    def underruns(self) -> int:
+        """Blocks PortAudio reported as output underflow (the device ran dry)."""
+        return self._underruns
+
+    @property
+    def latency_s(self) -> float:
+        """The output latency PortAudio reports for the open stream."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    async def aclose(self) -> None:
+        self.flush()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                pass
+
+    async def __aenter__(self) -> Speaker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the PortAudio thread -------------------------------------------------------------
+
+    def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if status.output_underflow:
+            self._underruns += 1
+        rate = self.samplerate or 1
+        dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
+        gen = self._gen
+        pos = 0
+        while pos < frames:
+            cur = self._current
+            if cur is None or cur.gen != gen:
+                self._current = None
+                try:
+                    cur = self._queue.popleft()
+                except IndexError:
+                    break
+                if cur.gen != gen:
+                    continue
+                self._current = cur
+            n = min(frames - pos, len(cur.samples) - cur.pos)
+            outdata[pos : pos + n] = cur.samples[cur.pos : cur.pos + n, None]
+            if cur.pos == 0:
+                self._post(self._mark_started, cur, dac + pos / rate)
+            cur.pos += n
+            pos += n
+            if cur.pos >= len(cur.samples):
+                self._post(self._mark_finished, cur, dac + pos / rate)
+                self._current = None
+        if pos < frames:
+            outdata[pos:] = 0.0
+
+    def _block_time(self, reported: float, frames: int) -> float:
+        """DAC time of this block's first sample: the sample count since the clock was
+        last anchored, re-anchored only when two blocks in a row disagree with it by more
+        than 20 ms (reported DAC times jitter by a few ms from block to block)."""
+        rate = self.samplerate or 1
+        if self._clock_base is None:
+            self._clock_base = reported
+            self._clock_samples = 0
+        expected = self._clock_base + self._clock_samples / rate
+        off = reported - expected
+        if abs(off) > 0.020:
+            if self._clock_suspect is not None and abs(off - self._clock_suspect) <= 0.010:
+                self._clock_base, self._clock_samples, expected = reported, 0, reported
+                self._clock_suspect = None
+            else:
+                self._clock_suspect = off
+        else:
+            self._clock_suspect = None
+        self._clock_samples += frames
+        return expected
+
+    def _post(self, fn: Any, item: _Queued, at: float) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self._loop.call_soon_threadsafe(fn, item, at)  # type: ignore[union-attr]
+
+    # -- back on the event loop ------------------------------------------------------------
+
+    def _mark_started(self, item: _Queued, at: float) -> None:
+        if item.gen == self._gen and not item.handle.started.done():
+            item.handle.started.set_result(at)
+
+    def _mark_finished(self, item: _Queued, at: float) -> None:
+        handle = item.handle
+        if item.gen != self._gen:
+            return
+        if not handle.started.done():
+            handle.started.set_result(at)
+        if not handle.finished.done():
+            handle.finished.set_result(at)
+        self._outstanding.discard(handle)
+        if not self._outstanding:
+            self._idle.set()

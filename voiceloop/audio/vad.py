@@ -1,0 +1,285 @@
+"""Endpointing: turn a stream of frames into utterances.
+
+Hands-free, speech starts once ``min_speech_ms`` of speech frames have been seen (one
+non-speech frame inside that run is tolerated) and ends after ``hangover_ms`` of
+non-speech; the utterance begins ``pre_roll_ms`` before the first speech frame so the
+first word is whole. Push-to-talk, key down opens (with the same pre-roll) and key up
+closes; an utterance with less than ``min_speech_ms`` of detected speech is dropped.
+
+Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
+a key down, the end of suppression) never count as speech: key clicks and the tail of a
+cue. While ``suppressed`` (half-duplex: the assistant is speaking or a cue is playing)
+frames never count as speech, no utterance starts, and they are not kept for pre-roll.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voiceloop.audio.base import EndpointEvent, SpeechStart, UtteranceReady
+from voiceloop.audio.detectors import (
+    EnergyDetector,
+    SileroDetector,
+    SpeechDetector,
+    make_detector,
+)
+from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
+
+__all__ = [
+    "Endpointer",
+    "EnergyDetector",
+    "SileroDetector",
+    "SpeechDetector",
+    "make_detector",
+]
+
+FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+
+
+@dataclass(slots=True)
+class _Judged:
+    frame: AudioFrame
+    speech: bool
+
+
+class Endpointer:
+    """Frames in, :class:`SpeechStart` / :class:`UtteranceReady` events out. Not thread-safe."""
+
+    def __init__(
+        self,
+        detector: SpeechDetector,
+        *,
+        threshold: float = 0.5,
+        min_speech_ms: float = 200,
+        hangover_ms: float = 600,
+        pre_roll_ms: float = 400,
+        max_length_s: float = 120.0,
+        ignore_start_ms: float = 150,
+    ) -> None:
+        self.detector = detector
+        self.threshold = threshold
+        self.min_speech_frames = max(1, round(min_speech_ms / 1000 / FRAME_S))
+        self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
+        self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
+        self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
+        self.ignore_start_s = ignore_start_ms / 1000
+        self.suppressed = False
+        self.push_to_talk = False
+        self.last_probability = 0.0
+        self.reset()
+
+    @classmethod
+    def from_settings(cls, vad: Any, detector: SpeechDetector | None = None) -> Endpointer:
+        """Build from the ``[vad]`` settings section (engine, threshold, *_ms, max_length_s)."""
+        return cls(
+            detector if detector is not None else make_detector(vad.engine),
+            threshold=vad.threshold,
+            min_speech_ms=vad.min_speech_ms,
+            hangover_ms=vad.hangover_ms,
+            pre_roll_ms=vad.pre_roll_ms,
+            max_length_s=vad.max_length_s,
+            ignore_start_ms=vad.ignore_start_ms,
+        )
+
+    # -- state ----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Drop any open utterance and history; the next frame starts a fresh stream."""
+        reset = getattr(self.detector, "reset", None)
+        if reset is not None:
+            reset()
+        ring_len = self.pre_roll_frames + 2 * self.min_speech_frames + 2
+        self._ring: collections.deque[_Judged] = collections.deque(maxlen=ring_len)
+        self._open: list[_Judged] | None = None  # frames of the open utterance
+        self._started = False  # SpeechStart sent for the open utterance
+        self._key_down = False
+        self._silence = 0  # consecutive non-speech frames in the open utterance
+        self._speech_end: float | None = None
+        self._ignore_until: float | None = None  # set from the next frame's time
+        self._pending_ignore = True
+        self._was_suppressed = self.suppressed
+
+    @property
+    def is_open(self) -> bool:
+        """An utterance is being collected."""
+        return self._open is not None
+
+    def set_push_to_talk(self, enabled: bool) -> None:
+        """Switch between hands-free and push-to-talk; drops an open utterance."""
+        if enabled != self.push_to_talk:
+            self.push_to_talk = enabled
+            self._open = None
+            self._started = False
+            self._key_down = False
+            self._ring.clear()
+
+    def key(self, down: bool) -> list[EndpointEvent]:
+        """Push-to-talk key down (open, with pre-roll) or up (close; dropped if no speech)."""
+        if not self.push_to_talk or down == self._key_down:
+            return []
+        self._key_down = down
+        if down:
+            self._open = list(self._ring)[-self.pre_roll_frames :] if self.pre_roll_frames else []
+            self._ring.clear()
+            self._started = False
+            self._silence = 0
+            self._speech_end = None
+            self._pending_ignore = True
+            return []
+        return self._close("key", self._open[-1].frame.time + FRAME_S if self._open else None)
+
+    def toggle_key(self) -> list[EndpointEvent]:
+        """Push-to-talk in toggle style: each press flips between open and closed."""
+        return self.key(not self._key_down)
+
+    # -- the stream -------------------------------------------------------------------
+
+    def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
+        """Judge one frame; returns the events it caused (usually none)."""
+        speech = self._judge(frame)
+        judged = _Judged(frame, speech)
+        if self.push_to_talk:
+            return self._feed_key(judged)
+        if self._open is None:
+            return self._feed_idle(judged)
+        return self._feed_open(judged)
+
+    def flush(self) -> list[EndpointEvent]:
+        """End of input: close an open utterance (reason ``"end_of_input"``)."""
+        if self._open is None:
+            return []
+        end = self._open[-1].frame.time + FRAME_S if self._open else None
+        self._key_down = False
+        return self._close("end_of_input", end)
+
+    def _judge(self, frame: AudioFrame) -> bool:
+        p = self.detector.probability(frame.pcm)
+        self.last_probability = p
+        if self._was_suppressed and not self.suppressed:
+            self._pending_ignore = True
+        self._was_suppressed = self.suppressed
+        if self._pending_ignore:
+            self._ignore_until = frame.time + self.ignore_start_s
+            self._pending_ignore = False
+        if self.suppressed:
+            return False
+        if self._ignore_until is not None and frame.time < self._ignore_until - 1e-9:
+            return False
+        return p >= self.threshold
+
+    def _feed_idle(self, judged: _Judged) -> list[EndpointEvent]:
+        if self.suppressed:
+            self._ring.clear()
+            return []
+        self._ring.append(judged)
+        run = self._speech_run()
+        if run is None:
+            return []
+        first, count = run
+        if count < self.min_speech_frames:
+            return []
+        ring = list(self._ring)
+        begin = max(0, first - self.pre_roll_frames)
+        self._open = ring[begin:]
+        self._ring.clear()
+        self._started = True
+        self._silence = 0
+        self._speech_end = judged.frame.time + FRAME_S
+        return [SpeechStart(ring[first].frame.time)]
+
+    def _speech_run(self) -> tuple[int, int] | None:
+        """The current run of speech at the end of the ring: (index of its first frame,
+        number of speech frames); one non-speech frame inside the run is tolerated."""
+        ring = self._ring
+        if not ring or not ring[-1].speech:
+            return None
+        count = 0
+        first = len(ring) - 1
+        gap = 0
+        for i in range(len(ring) - 1, -1, -1):
+            if ring[i].speech:
+                count += 1
+                first = i
+                gap = 0
+            else:
+                gap += 1
+                if gap > 1:
+                    break
+        return first, count
+
+    def _feed_open(self, judged: _Judged) -> list[EndpointEvent]:
+        assert self._open is not None
+        self._open.append(judged)
+        end = judged.frame.time + FRAME_S
+        if judged.speech:
+            self._silence = 0
+            self._speech_end = end
+        else:
+            self._silence += 1
+        if self._silence >= self.hangover_frames:
+            return self._close("silence", end)
+        if len(self._open) >= self.max_frames:
+            return self._split(end)
+        return []
+
+    def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
+        if self._open is None:
+            if not self.suppressed:
+                self._ring.append(judged)
+            return []
+        self._open.append(judged)
+        events: list[EndpointEvent] = []
+        if judged.speech:
+            self._speech_end = judged.frame.time + FRAME_S
+            if not self._started and self._speech_frames() >= self.min_speech_frames:
+                self._started = True
+                first = next(j for j in self._open if j.speech)
+                events.append(SpeechStart(first.frame.time))
+        if len(self._open) >= self.max_frames:
+            events += self._split(judged.frame.time + FRAME_S)
+        return events
+
+    def _speech_frames(self) -> int:
+        return sum(1 for j in self._open or () if j.speech)
+
+    def _split(self, end: float) -> list[EndpointEvent]:
+        """Max length reached: close this utterance and go on with a new one at once."""
+        events = self._close("max_length", end, keep_open=True)
+        if not self.push_to_talk:
+            events.append(SpeechStart(end))
+        return events
+
+    def _close(
+        self, reason: str, end: float | None, *, keep_open: bool = False
+    ) -> list[EndpointEvent]:
+        frames = self._open or []
+        speech_frames = sum(1 for j in frames if j.speech)
+        self._open = [] if keep_open else None
+        self._ring.clear()
+        speech_end = self._speech_end
+        self._speech_end = None
+        self._silence = 0
+        self._started = keep_open and not self.push_to_talk
+        if (
+            not frames
+            or speech_frames < min(self.min_speech_frames, len(frames))
+            or (self.push_to_talk and speech_frames < self.min_speech_frames)
+        ):
+            return []
+        pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
+        start = frames[0].frame.time
+        end = end if end is not None else frames[-1].frame.time + FRAME_S
+        utterance = Utterance(
+            pcm=pcm,
+            start=start,
+            end=end,
+            speech_fraction=speech_frames / len(frames),
+            speech_end=speech_end,
+            closed_at=end,
+        )
+        return [UtteranceReady(utterance, reason)]

@@ -1,0 +1,63 @@
+"""``voiceloop ask``: one question to the chat model, the reply printed as it streams."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from voiceloop.cli.common import add_command, read_text_arg, settings_from_args
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = add_command(
+        subparsers,
+        "ask",
+        help="ask the chat model; the reply is printed as it arrives",
+        examples=[
+            ('voiceloop ask "What is the capital of Peru?"', ""),
+            ('echo "Summarise: ..." | voiceloop ask -', "read the question from stdin"),
+            ('voiceloop ask --model llama-3.3-70b-versatile "Hi"', "another model"),
+            ('voiceloop ask --system "Answer in French." "Good morning"', ""),
+        ],
+    )
+    parser.add_argument("text", nargs="?", metavar="TEXT|-", help="the question; - reads stdin")
+    parser.add_argument("--model", help="chat model id (default: [llm] model)")
+    parser.add_argument("--system", metavar="S", help="system prompt (default: [llm] one)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    text = read_text_arg(args.text, what="question")
+    settings = settings_from_args(args, {"llm.model": args.model})
+    section = settings.llm
+    from voiceloop.cli.remote import require_service
+    from voiceloop.frames import Message
+    from voiceloop.stages import StageContext, registry
+
+    if section.provider in ("groq", "openai"):
+        require_service(settings, section, "ask")
+    context = StageContext(settings=settings)
+    responder = registry.create("responder", section.provider, section, context)
+    if args.system is not None:
+        responder.system_prompt = args.system
+
+    async def main() -> None:
+        out = sys.stdout
+        wrote = False
+        try:
+            async for delta in responder.respond([Message("user", text)]):
+                out.write(delta)
+                out.flush()
+                wrote = True
+        finally:
+            pool = context.resources.get("http")
+            if pool is not None:
+                await pool.aclose()
+        if wrote:
+            out.write("\n")
+            out.flush()
+
+    import asyncio
+
+    asyncio.run(main())
+    return 0

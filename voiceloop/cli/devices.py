@@ -1,0 +1,62 @@
+"""``voiceloop devices``: list the sound devices PortAudio can see."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  voiceloop devices                 inputs and outputs, defaults marked with *
+  voiceloop devices --inputs        only devices that can record
+  voiceloop --input-device 2 ...    pick a device by the index shown here
+  voiceloop --input-device usb ...  or by part of its name (case-insensitive)
+
+In the config file: [audio] input = "usb"   output = 3
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "devices",
+        help="list microphones and speakers",
+        description="List the sound devices voiceloop can use, with index, name, host API, "
+        "channels and default sample rate. * marks the default input/output.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--inputs", action="store_true", help="only input devices")
+    which.add_argument("--outputs", action="store_true", help="only output devices")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from voiceloop.audio.devices import list_devices
+    from voiceloop.errors import VoiceloopError
+
+    try:
+        devices = list_devices()
+    except VoiceloopError as exc:
+        print(f"voiceloop: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    kinds = ["input"] if args.inputs else ["output"] if args.outputs else ["input", "output"]
+    for n, kind in enumerate(kinds):
+        shown = [d for d in devices if d.channels(kind) > 0]
+        if n:
+            print()
+        print(f"{kind.capitalize()}s:")
+        if not shown:
+            hint = "no microphone found" if kind == "input" else "no speaker found"
+            print(f"  (none: {hint}; is a sound server such as PulseAudio running?)")
+            continue
+        width = max(len(d.name) for d in shown)
+        api_width = max(len(d.host_api) for d in shown)
+        for d in shown:
+            default = d.is_default_input if kind == "input" else d.is_default_output
+            print(
+                f"{'*' if default else ' '} {d.index:>3}  {d.name:<{width}}  "
+                f"{d.host_api:<{api_width}}  {d.channels(kind):>3} ch  "
+                f"{d.default_samplerate / 1000:g} kHz"
+            )
+    return 0

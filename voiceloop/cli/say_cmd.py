@@ -1,0 +1,116 @@
+"""``voiceloop say``: text to speech, written to a WAV file or played."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from voiceloop.cli.common import add_command, read_text_arg, settings_from_args
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = add_command(
+        subparsers,
+        "say",
+        help="speak text: write a WAV file, or play it",
+        description=(
+            "Synthesize speech for TEXT. Long text is split at sentence, clause or word\n"
+            "boundaries ([tts] max_chars) and the pieces joined into one WAV."
+        ),
+        examples=[
+            ('voiceloop say "Hello there" -o hello.wav', "write a WAV file"),
+            ('voiceloop say "Hello there"', "play it on the default output device"),
+            ("cat notes.txt | voiceloop say - -o notes.wav --voice daniel", ""),
+        ],
+    )
+    parser.add_argument("text", nargs="?", metavar="TEXT|-", help="what to say; - reads stdin")
+    parser.add_argument("-o", "--output", metavar="OUT.wav", help="write the audio here")
+    parser.add_argument("--voice", help="voice name (default: [tts] voice)")
+    parser.add_argument("--model", help="speech model id (default: [tts] model)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from voiceloop.errors import UsageError
+
+    text = read_text_arg(args.text, what="text")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.parent and not output.parent.is_dir():
+        raise UsageError(f"{output.parent}: no such directory", hint="create it first")
+    settings = settings_from_args(args, {"tts.voice": args.voice, "tts.model": args.model})
+    play = _player(settings.audio.output) if output is None else None
+    section = settings.tts
+
+    from voiceloop.cli.remote import require_service, run_with_client
+    from voiceloop.providers.groq_stages import GroqSynthesizer
+
+    require_service(settings, section, "say")
+
+    async def work(client, pool):
+        synth = GroqSynthesizer(
+            client, model=section.model, voice=section.voice,
+            sample_rate=section.sample_rate, max_chars=section.max_chars,
+        )  # fmt: skip
+        return [chunk async for chunk in synth.synthesize(text)]
+
+    chunks = run_with_client(settings, section, work)
+    pcm, rate = _join(chunks)
+    if output is not None:
+        from voiceloop.audio.formats import encode_wav
+
+        try:
+            output.write_bytes(encode_wav(pcm, rate))
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from None
+        print(f"wrote {output} ({len(pcm) / rate:.1f} s at {rate} Hz)", file=sys.stderr)
+        return 0
+    assert play is not None
+    play(pcm, rate)
+    return 0
+
+
+def _join(chunks):
+    """One float32 array at the first piece's rate (later pieces resampled if they differ)."""
+    import numpy as np
+
+    from voiceloop.audio.formats import resample
+
+    if not chunks:
+        return np.zeros(0, np.float32), 48_000
+    rate = chunks[0].sample_rate
+    parts = [
+        c.pcm if c.sample_rate == rate else resample(c.pcm, c.sample_rate, rate) for c in chunks
+    ]
+    return np.concatenate(parts).astype(np.float32, copy=False), rate
+
+
+def _player(device: int | str | None):
+    """A function playing float32 audio on ``device``; a UsageError when nothing can play."""
+    from voiceloop.errors import AudioError, UsageError
+
+    hint = "write a file instead: voiceloop say TEXT -o out.wav"
+    try:
+        from voiceloop.audio.devices import resolve_device
+        from voiceloop.audio.playback import Speaker
+    except ImportError:
+        raise UsageError("playing audio is not available in this build", hint=hint) from None
+    try:
+        resolve_device(device, "output")
+    except AudioError as exc:
+        raise UsageError(f"cannot play: {exc.message}", hint=hint) from None
+
+    def play(pcm, rate: int) -> None:
+        import asyncio
+
+        from voiceloop.frames import AudioChunk
+
+        async def main() -> None:
+            async with Speaker(device) as speaker:
+                speaker.play(AudioChunk(pcm, rate))
+                await speaker.drain()
+
+        asyncio.run(main())
+
+    return play

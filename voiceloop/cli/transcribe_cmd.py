@@ -1,0 +1,198 @@
+"""``voiceloop transcribe`` and ``voiceloop translate``: audio files to text or subtitles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from voiceloop.cli.common import add_command, settings_from_args
+
+FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
+EXTENSIONS = {"text": "txt", "json": "json", "verbose_json": "json", "srt": "srt", "vtt": "vtt"}
+_UNCHECKED = {".m4a", ".mp4", ".webm", ".mpeg", ".mpga"}
+"""Formats the server reads but libsndfile may not: sent without a local check."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    tr = add_command(
+        subparsers,
+        "transcribe",
+        help="transcribe audio files to text or subtitles",
+        description=(
+            "Speech to text for audio files (any format soundfile reads, plus mp3/m4a/webm).\n"
+            "Files above [http] upload_limit_mb are split near silences and merged."
+        ),
+        examples=[
+            ("voiceloop transcribe talk.flac", "plain text on stdout"),
+            ("voiceloop transcribe talk.wav --format srt -o talk.srt", "subtitles"),
+            ("voiceloop transcribe a.wav b.ogg -o out/ --format vtt", "one file each in out/"),
+            ("voiceloop transcribe fr.mp3 --language fr --prompt 'Zoë, Saint-Étienne'", ""),
+        ],
+    )
+    _common(tr)
+    tr.add_argument("--language", metavar="L", help="ISO-639-1 language of the audio")
+    tr.set_defaults(handler=run, task="transcribe")
+
+    tl = add_command(
+        subparsers,
+        "translate",
+        help="translate speech in audio files to English text",
+        description="English text of speech in any language (needs whisper-large-v3).",
+        examples=[
+            ("voiceloop translate interview.mp3", "English text on stdout"),
+            ("voiceloop translate talk.flac --format srt -o talk.en.srt", "English subtitles"),
+        ],
+    )
+    _common(tl)
+    tl.set_defaults(handler=run, task="translate", language=None)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio file(s)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output (default text)")
+    parser.add_argument(
+        "-o", "--output", metavar="OUT", help="output file (a directory for several inputs)"
+    )
+    parser.add_argument("--prompt", metavar="P", help="spelling/vocabulary hints")
+    parser.add_argument("--model", metavar="M", help="model id (default from config)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from voiceloop.errors import UsageError
+
+    files = [Path(f) for f in args.files]
+    for f in files:
+        _check_input(f)
+    out_dir, out_file = _outputs(args.output, len(files))
+    section_name = "stt" if args.task == "transcribe" else "translate"
+    overrides: dict[str, Any] = {f"{section_name}.model": args.model}
+    if args.task == "transcribe":
+        overrides["stt.language"] = args.language
+    settings = settings_from_args(args, overrides)
+    section = getattr(settings, section_name)
+    prompt = args.prompt if args.prompt is not None else settings.stt.prompt
+
+    from voiceloop.cli.remote import require_service, run_with_client
+    from voiceloop.providers.longform import transcribe_path
+
+    require_service(settings, section, args.task)
+    limit = int(settings.http.upload_limit_mb * 1024 * 1024)
+    show_progress = _is_tty(sys.stderr)
+
+    async def work(client, pool):
+        results = []
+        for f in files:
+            results.append(
+                await transcribe_path(
+                    client, f, task=args.task, model=section.model,
+                    language=settings.stt.language if args.task == "transcribe" else None,
+                    prompt=prompt, upload_limit_bytes=limit,
+                    hallucination_filter=settings.stt.hallucination_filter,
+                    on_progress=_progress(f) if show_progress else None,
+                )
+            )  # fmt: skip
+        return results
+
+    results = run_with_client(settings, section, work)
+    for f, result in zip(files, results, strict=True):
+        text = render(result, args.format)
+        if out_dir is not None:
+            _write(out_dir / f"{f.stem}.{EXTENSIONS[args.format]}", text)
+        elif out_file is not None:
+            _write(out_file, text)
+        else:
+            if len(files) > 1 and args.format == "text":
+                sys.stdout.write(f"==> {f} <==\n")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    if out_file is None and out_dir is None:
+        return 0
+    if not results:
+        raise UsageError("nothing to transcribe")
+    return 0
+
+
+def render(result: Any, fmt: str) -> str:
+    """A transcription result in an output format (subtitles built from its segments)."""
+    import json
+
+    if fmt == "text":
+        return result.text + "\n"
+    if fmt == "json":
+        return json.dumps({"text": result.text}, ensure_ascii=False) + "\n"
+    if fmt == "verbose_json":
+        raw = result.raw if isinstance(result.raw, dict) else {"text": result.text}
+        return json.dumps(raw, ensure_ascii=False, indent=2) + "\n"
+    from voiceloop.providers.longform import to_segments
+    from voiceloop.text.subtitles import cues_from_segments, to_srt, to_vtt
+
+    cues = cues_from_segments(to_segments(result.segments))
+    return to_srt(cues) if fmt == "srt" else to_vtt(cues)
+
+
+def _check_input(path: Path) -> None:
+    from voiceloop.errors import AudioDecodeError, UsageError
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such file", hint="check the path")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+    if path.suffix.lower() in _UNCHECKED:
+        return
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # libsndfile reports every kind of unreadable file this way
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AudioDecodeError(
+            f"{path}: cannot decode audio ({reason})",
+            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
+        ) from None
+    if info.frames == 0:
+        raise AudioDecodeError(f"{path}: contains no audio")
+
+
+def _outputs(output: str | None, count: int) -> tuple[Path | None, Path | None]:
+    from voiceloop.errors import UsageError
+
+    if output is None:
+        return None, None
+    path = Path(output)
+    if count > 1 or output.endswith(("/", "\\")) or path.is_dir():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot create directory ({exc.strerror})") from None
+        return path, None
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent}: no such directory", hint="create it first")
+    return None, path
+
+
+def _write(path: Path, text: str) -> None:
+    from voiceloop.errors import UsageError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _progress(path: Path):
+    def report(done: int, total: int) -> None:
+        if total > 1:
+            end = "\n" if done == total else ""
+            print(f"\r{path.name}: chunk {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return report
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,294 @@
+"""Fallback stages: when the cloud cannot serve, a local engine does, and nothing is lost.
+
+:class:`FallbackTranscriber` and :class:`FallbackSynthesizer` wrap a *primary* stage
+(usually the cloud) and a *fallback* (usually ``local``). When the primary raises one of
+the ``fallback_on`` errors — raised only after the primary's own retries — the same
+utterance or text goes to the fallback, the result is marked local, the turn's
+:class:`~voiceloop.stages.StageReport` records which provider served, and
+``on_fallback(stage, reason, provider)`` tells the engine (which emits ``FallbackUsed``).
+
+Which errors fall back (:data:`DEFAULT_FALLBACK_ON`): the cloud is unreachable or unwilling
+right now — connection failures, timeouts, 5xx, rate limits (429 that did not clear within
+the primary's retries, and 498), streams that break — and 401/403. A refused key is
+something the user must fix, but a dictated sentence should still land: the reason passed to
+``on_fallback`` carries the key error and its hint, so the user sees both the text and what
+to fix. Requests the server judged wrong (400/404/413: bad model, bad input) do not fall
+back: they would fail the same way next time and point at configuration to change; the
+utterance stays on disk to retry.
+
+After a fallback the primary is skipped for ``cooldown`` seconds (a dead network would
+otherwise add its connect timeout to every turn); each skipped turn still reports the
+fallback. ``cooldown=0`` tries the primary every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from typing import Any
+
+from voiceloop.errors import (
+    AuthenticationError,
+    ConnectError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+    VoiceloopError,
+)
+from voiceloop.frames import AudioChunk, Task, Transcript, Utterance
+from voiceloop.stages import (
+    StageContext,
+    StageKind,
+    StageRegistry,
+    Synthesizer,
+    Transcriber,
+    current_report,
+)
+from voiceloop.stages import registry as default_registry
+
+DEFAULT_FALLBACK_ON: tuple[type[ProviderError], ...] = (
+    ConnectError,
+    ProviderTimeoutError,
+    ServerError,
+    RateLimitError,
+    StreamError,
+    AuthenticationError,
+)
+"""Errors of the primary that send the work to the fallback (see the module docstring)."""
+
+DEFAULT_COOLDOWN_S = 30.0
+
+OnFallback = Callable[[str, str, str], None]
+"""``on_fallback(stage, reason, provider)``: stage kind, one-line reason, provider used."""
+
+
+def describe(error: ProviderError) -> str:
+    """A one-line reason for the user: what failed and what to do (never a secret)."""
+    return f"{error.title}: {error.one_line()}"
+
+
+class _FallbackPolicy:
+    """The shared part: which errors fall back, the cool-down, and the reporting."""
+
+    kind: StageKind
+
+    def __init__(
+        self,
+        *,
+        on_fallback: OnFallback | None,
+        fallback_on: tuple[type[ProviderError], ...],
+        fallback_name: str,
+        cooldown: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.on_fallback = on_fallback
+        self.fallback_on = fallback_on
+        self.fallback_name = fallback_name
+        self.cooldown = cooldown
+        self._clock = clock
+        self._skip_until = 0.0
+        self._last_error: ProviderError | None = None
+
+    def should_fall_back(self, error: BaseException) -> bool:
+        return isinstance(error, self.fallback_on)
+
+    def primary_resting(self) -> bool:
+        """True while the primary failed recently and is being skipped."""
+        return self._clock() < self._skip_until
+
+    def note_failure(self, error: ProviderError) -> None:
+        self._last_error = error
+        if self.cooldown > 0:
+            self._skip_until = self._clock() + self.cooldown
+        self._report(describe(error))
+
+    def note_skip(self) -> None:
+        reason = describe(self._last_error) if self._last_error else "the cloud failed"
+        self._report(f"{reason} (retrying the cloud shortly)")
+
+    def both_failed(self, fallback_error: VoiceloopError) -> VoiceloopError:
+        """The error to raise when the fallback fails too: the cloud's, naming both.
+
+        The cloud error is the cause the user can act on (e.g. the network); the local
+        one (e.g. an English-only model asked to translate) is added to its hint.
+        """
+        primary = self._last_error
+        if primary is None:
+            return fallback_error
+        error = copy.copy(primary)
+        error.hint = "; ".join(
+            part
+            for part in (primary.hint, f"local fallback failed too: {fallback_error.one_line()}")
+            if part
+        )
+        return error
+
+    def _report(self, reason: str) -> None:
+        report = current_report()
+        if report is not None:
+            report.providers[self.kind] = self.fallback_name
+        if self.on_fallback is not None:
+            self.on_fallback(self.kind, reason, self.fallback_name)
+
+    def reset(self) -> None:
+        """Try the primary again on the next call."""
+        self._skip_until = 0.0
+
+
+async def _call_hook(stage: object, name: str) -> None:
+    hook = getattr(stage, name, None)
+    if hook is not None:
+        await hook()
+
+
+class FallbackTranscriber(_FallbackPolicy):
+    """A :class:`~voiceloop.stages.Transcriber` that falls back to another one."""
+
+    kind: StageKind = "transcriber"
+
+    def __init__(
+        self,
+        primary: Transcriber,
+        fallback: Transcriber,
+        *,
+        on_fallback: OnFallback | None = None,
+        fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
+        fallback_name: str = "local",
+        cooldown: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(
+            on_fallback=on_fallback,
+            fallback_on=fallback_on,
+            fallback_name=fallback_name,
+            cooldown=cooldown,
+            clock=clock,
+        )
+        self.primary = primary
+        self.fallback = fallback
+
+    async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
+        if self.primary_resting():
+            self.note_skip()
+        else:
+            try:
+                return await self.primary.transcribe(utterance, task=task)
+            except ProviderError as error:
+                if not self.should_fall_back(error):
+                    raise
+                self.note_failure(error)
+        try:
+            transcript = await self.fallback.transcribe(utterance, task=task)
+        except VoiceloopError as fallback_error:
+            raise self.both_failed(fallback_error) from fallback_error
+        return dataclasses.replace(transcript, local=True)
+
+    async def warm(self) -> None:
+        """Warm both: the fallback must be ready the moment the cloud fails."""
+        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(
+            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
+        )
+
+
+class FallbackSynthesizer(_FallbackPolicy):
+    """A :class:`~voiceloop.stages.Synthesizer` that falls back to another one.
+
+    Only before the primary has yielded any audio of a text: once some of it has been
+    handed on (and maybe played), a failure is raised, never spoken twice.
+    """
+
+    kind: StageKind = "synthesizer"
+
+    def __init__(
+        self,
+        primary: Synthesizer,
+        fallback: Synthesizer,
+        *,
+        on_fallback: OnFallback | None = None,
+        fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
+        fallback_name: str = "local",
+        cooldown: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(
+            on_fallback=on_fallback,
+            fallback_on=fallback_on,
+            fallback_name=fallback_name,
+            cooldown=cooldown,
+            clock=clock,
+        )
+        self.primary = primary
+        self.fallback = fallback
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        if self.primary_resting():
+            self.note_skip()
+        else:
+            yielded = False
+            try:
+                async with aclosing(self.primary.synthesize(text)) as chunks:  # type: ignore[type-var]
+                    async for chunk in chunks:
+                        yielded = True
+                        yield chunk
+                return
+            except ProviderError as error:
+                if yielded or not self.should_fall_back(error):
+                    raise
+                self.note_failure(error)
+        yielded = False
+        try:
+            async with aclosing(self.fallback.synthesize(text)) as chunks:  # type: ignore[type-var]
+                async for chunk in chunks:
+                    yielded = True
+                    yield chunk
+        except VoiceloopError as fallback_error:
+            if yielded:
+                raise
+            raise self.both_failed(fallback_error) from fallback_error
+
+    async def warm(self) -> None:
+        """Warm both: the fallback must be ready the moment the cloud fails."""
+        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(
+            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
+        )
+
+
+def with_local_fallback(
+    kind: StageKind,
+    primary: Any,
+    section: Any,
+    context: StageContext,
+    *,
+    on_fallback: OnFallback | None = None,
+    registry: StageRegistry | None = None,
+    **options: Any,
+) -> Any:
+    """``primary`` wrapped with the ``local`` stage of ``kind`` when its section asks for it.
+
+    Unwrapped when: ``kind`` is ``"responder"`` (no local chat), the section's
+    ``fallback`` is off (``[stt] fallback`` / ``[tts] fallback``; sections without the
+    field, like ``[translate]``, count as on), the primary already is ``local``, or the
+    local engine is not installed. The local stage is built (not loaded) here; the
+    wrapper's ``warm()`` loads it.
+    """
+    from voiceloop.providers.local import local_available
+
+    if kind == "responder" or not getattr(section, "fallback", True):
+        return primary
+    if getattr(section, "provider", None) == "local" or not local_available(kind):
+        return primary
+    fallback = (registry or default_registry).create(kind, "local", section, context)
+    wrapper = FallbackTranscriber if kind == "transcriber" else FallbackSynthesizer
+    return wrapper(primary, fallback, on_fallback=on_fallback, **options)

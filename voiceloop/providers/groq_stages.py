@@ -1,0 +1,196 @@
+"""Stage adapters over :class:`GroqClient`, and the ``groq`` / ``openai`` stage factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from voiceloop.errors import ConfigError
+from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
+from voiceloop.providers.groq import GroqClient
+from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
+from voiceloop.providers.pool import client_for, shared_pool
+from voiceloop.stages import StageContext, StageKind, current_report
+
+
+def _note(kind: str, provider: str, request_id: str | None) -> None:
+    report = current_report()
+    if report is not None:
+        report.providers[kind] = provider
+        if request_id:
+            report.request_ids[kind] = request_id
+
+
+class GroqTranscriber:
+    """Speech to text for one utterance (uploads its FLAC bytes, encoding them if absent)."""
+
+    def __init__(
+        self,
+        client: GroqClient,
+        *,
+        model: str,
+        translate_client: GroqClient | None = None,
+        translate_model: str = "whisper-large-v3",
+        language: str | None = None,
+        prompt: str | None = None,
+        hallucination_filter: bool = True,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.translate_client = translate_client or client
+        self.translate_model = translate_model
+        self.language = language
+        self.prompt = prompt
+        self.hallucination_filter = hallucination_filter
+
+    async def warm(self) -> None:
+        await self.client.pool.warm(self.client.base_url, self.translate_client.base_url)
+
+    async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
+        flac = utterance.flac
+        if flac is None:
+            from voiceloop.audio.formats import encode_flac
+
+            flac = encode_flac(utterance.pcm, utterance.sample_rate)
+        fmt = "verbose_json" if self.hallucination_filter else "json"
+        if task == "translate":
+            client, model = self.translate_client, self.translate_model
+            result = await client.translate(
+                flac, model=model, prompt=self.prompt, response_format=fmt, filename="audio.flac"
+            )
+        else:
+            client, model = self.client, self.model
+            result = await client.transcribe(
+                flac, model=model, language=self.language, prompt=self.prompt,
+                response_format=fmt, filename="audio.flac",
+            )  # fmt: skip
+        if self.hallucination_filter:
+            result = apply_hallucination_filter(result, duration=utterance.duration)
+        _note("transcriber", client.provider, result.request_id)
+        return Transcript(
+            text=result.text,
+            language=result.language,
+            duration=result.duration if result.duration is not None else utterance.duration,
+            segments=to_segments(result.segments),
+            words=to_words(result.words),
+            provider=client.provider,
+            model=model,
+            request_id=result.request_id,
+        )
+
+
+class GroqResponder:
+    """Chat: streams the reply's text deltas; records usage into the turn's report."""
+
+    def __init__(
+        self,
+        client: GroqClient,
+        *,
+        model: str,
+        system_prompt: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.system_prompt = system_prompt
+        self.options = {k: v for k, v in (options or {}).items() if v is not None}
+
+    async def warm(self) -> None:
+        await self.client.pool.warm(self.client.base_url)
+
+    async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        msgs = list(messages)
+        if self.system_prompt and not (msgs and msgs[0].role == "system"):
+            msgs.insert(0, Message("system", self.system_prompt))
+        stream = self.client.chat_stream(msgs, model=self.model, **self.options)
+        try:
+            async for delta in stream:
+                if delta.content:
+                    yield delta.content
+        finally:
+            await stream.aclose()
+            report = current_report()
+            if report is not None and stream.usage:
+                report.usage["responder"] = dict(stream.usage)
+            _note("responder", self.client.provider, stream.request_id)
+
+
+class GroqSynthesizer:
+    """Text to speech: text longer than ``max_chars`` is spoken piece by piece, in order."""
+
+    def __init__(
+        self,
+        client: GroqClient,
+        *,
+        model: str,
+        voice: str,
+        sample_rate: int | None = 48_000,
+        max_chars: int = 200,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.voice = voice
+        self.sample_rate = sample_rate
+        self.max_chars = max_chars
+
+    async def warm(self) -> None:
+        await self.client.pool.warm(self.client.base_url)
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        from voiceloop.text.sentences import split_text
+
+        for piece in split_text(text, self.max_chars):
+            first = True
+            async for audio in self.client.speech_stream(
+                piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate
+            ):
+                yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
+                first = False
+        _note("synthesizer", self.client.provider, None)
+
+
+def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
+    """Factory registered as ``groq`` and ``openai`` in the ``voiceloop.stages`` group."""
+    settings = context.settings if context is not None else None
+    provider = getattr(section, "provider", None) or "groq"
+    pool = shared_pool(context)
+    client = client_for(settings, section, pool, provider=provider)
+    if kind == "transcriber":
+        translate_section = getattr(settings, "translate", None)
+        is_stt = translate_section is None or section is not translate_section
+        translate_client = (
+            client_for(settings, translate_section, pool, provider=provider)
+            if is_stt and translate_section is not None
+            else client
+        )
+        return GroqTranscriber(
+            client,
+            model=section.model,
+            translate_client=translate_client,
+            translate_model=(
+                translate_section.model if is_stt and translate_section else section.model
+            ),
+            language=getattr(section, "language", None),
+            prompt=getattr(section, "prompt", None),
+            hallucination_filter=getattr(section, "hallucination_filter", True),
+        )
+    if kind == "responder":
+        return GroqResponder(
+            client,
+            model=section.model,
+            system_prompt=getattr(section, "system_prompt", None),
+            options={
+                "temperature": getattr(section, "temperature", None),
+                "max_completion_tokens": getattr(section, "max_completion_tokens", None),
+                "reasoning_effort": getattr(section, "reasoning_effort", None),
+            },
+        )
+    if kind == "synthesizer":
+        return GroqSynthesizer(
+            client,
+            model=section.model,
+            voice=getattr(section, "voice", "autumn"),
+            sample_rate=getattr(section, "sample_rate", 48_000),
+            max_chars=getattr(section, "max_chars", 200),
+        )
+    raise ConfigError(f"provider {provider!r} has no {kind} stage")

@@ -1,0 +1,232 @@
+"""Inputs beyond one request's limits, and Whisper's phantom text.
+
+- Audio files larger than the upload limit are re-encoded as 16 kHz mono FLAC; if that is
+  still too large they are split near silences into overlapping chunks, each transcribed,
+  and the transcripts merged with their real time offsets.
+- ``verbose_json`` segments that Whisper invented on silence are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal
+
+from voiceloop.errors import UsageError
+from voiceloop.frames import SAMPLE_RATE, Segment, Word
+from voiceloop.providers.groq import GroqClient, TranscriptionResult
+
+Progress = Callable[[int, int], None]
+"""``(chunks done, chunks in all)``."""
+
+BYTES_PER_SECOND = SAMPLE_RATE * 2
+"""16 kHz mono 16-bit: FLAC is always smaller, so a chunk sized by this fits."""
+MAX_CHUNK_SECONDS = 600.0
+OVERLAP_SECONDS = 10.0
+SHORT_UTTERANCE_S = 30.0
+"""The filter's target: short utterances, where a phantom "Thank you." is the whole text."""
+
+_SEGMENT_FIELDS = ("start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio")
+
+
+def to_segments(raw: Sequence[dict[str, Any]]) -> tuple[Segment, ...]:
+    """Server segment dicts as :class:`Segment` (unknown fields dropped)."""
+    out = []
+    for s in raw:
+        try:
+            out.append(
+                Segment(
+                    start=float(s.get("start", 0.0)),
+                    end=float(s.get("end", 0.0)),
+                    text=str(s.get("text", "")),
+                    avg_logprob=_opt_float(s.get("avg_logprob")),
+                    no_speech_prob=_opt_float(s.get("no_speech_prob")),
+                    compression_ratio=_opt_float(s.get("compression_ratio")),
+                )
+            )
+        except (TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def to_words(raw: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
+    out = []
+    for w in raw:
+        try:
+            out.append(Word(float(w["start"]), float(w["end"]), str(w["word"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def segment_dicts(segments: Sequence[Segment]) -> list[dict[str, Any]]:
+    return [
+        {"id": i, **{f: getattr(s, f) for f in _SEGMENT_FIELDS if getattr(s, f) is not None}}
+        for i, s in enumerate(segments)
+    ]
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def apply_hallucination_filter(
+    result: TranscriptionResult, *, duration: float | None = None, only_short: bool = False
+) -> TranscriptionResult:
+    """Drop phantom segments; the text is rebuilt from what is kept.
+
+    With ``only_short``, audio longer than 30 s is left alone (the classic phantom is a
+    whole short utterance of silence; long recordings are better served by chunk merging).
+    """
+    if not result.segments:
+        return result
+    length = duration if duration is not None else result.duration
+    if only_short and length is not None and length > SHORT_UTTERANCE_S:
+        return result
+    from voiceloop.text.hallucination import filter_segments
+
+    segments = to_segments(result.segments)
+    kept = tuple(filter_segments(segments))
+    if len(kept) == len(segments):
+        return result
+    text = "".join(s.text for s in kept).strip()
+    raw = result.raw
+    if isinstance(raw, dict):
+        raw = {**raw, "text": text, "segments": segment_dicts(kept)}
+    return replace(result, text=text, segments=segment_dicts(kept), raw=raw)
+
+
+async def transcribe_path(
+    client: GroqClient,
+    path: str | PathLike[str],
+    *,
+    task: Literal["transcribe", "translate"],
+    model: str,
+    language: str | None = None,
+    prompt: str | None = None,
+    temperature: float | None = None,
+    timestamp_granularities: Sequence[str] = ("segment",),
+    upload_limit_bytes: int = 24 * 1024 * 1024,
+    hallucination_filter: bool = True,
+    on_progress: Progress | None = None,
+) -> TranscriptionResult:
+    """Transcribe (or translate) a file of any size; ``verbose_json`` with segments."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file", hint="check the path")
+    size = os.path.getsize(path)
+    if size <= upload_limit_bytes and _server_reads(path):
+        result = await _one(client, path, task, model, language, prompt, temperature,
+                            timestamp_granularities)  # fmt: skip
+        if on_progress:
+            on_progress(1, 1)
+    else:
+        result = await _chunked(
+            client, path, task, model, language, prompt, temperature,
+            timestamp_granularities, upload_limit_bytes, on_progress,
+        )  # fmt: skip
+    if hallucination_filter:
+        result = apply_hallucination_filter(result, only_short=True)
+    return result
+
+
+_SERVER_FORMATS = {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", ".wav", ".webm"}
+
+
+def _server_reads(path: Path) -> bool:
+    """Whether Groq accepts this file as is (else it is decoded and sent as FLAC)."""
+    return path.suffix.lower() in _SERVER_FORMATS
+
+
+async def _one(client, file, task, model, language, prompt, temperature, granularities):
+    if task == "translate":
+        return await client.translate(
+            file, model=model, prompt=prompt, response_format="verbose_json",
+            temperature=temperature,
+        )  # fmt: skip
+    return await client.transcribe(
+        file, model=model, language=language, prompt=prompt, response_format="verbose_json",
+        temperature=temperature, timestamp_granularities=granularities,
+    )  # fmt: skip
+
+
+async def _chunked(
+    client, path, task, model, language, prompt, temperature, granularities, limit, on_progress
+) -> TranscriptionResult:
+    from voiceloop.audio.formats import encode_flac, load_speech
+
+    pcm = load_speech(path, SAMPLE_RATE)
+    whole = encode_flac(pcm, SAMPLE_RATE)
+    if len(whole) <= limit:
+        result = await _one(client, whole, task, model, language, prompt, temperature,
+                            granularities)  # fmt: skip
+        if on_progress:
+            on_progress(1, 1)
+        return result
+    max_seconds = min(MAX_CHUNK_SECONDS, 0.9 * limit / BYTES_PER_SECOND)
+    overlap = min(OVERLAP_SECONDS, max_seconds / 10)
+    spans = plan_spans(pcm, SAMPLE_RATE, max_seconds=max_seconds, overlap_seconds=overlap)
+    parts: list[tuple[float, TranscriptionResult]] = []
+    for i, (start, end) in enumerate(spans):
+        flac = encode_flac(pcm[start:end], SAMPLE_RATE)
+        part = await _one(client, flac, task, model, language, prompt, temperature,
+                          granularities)  # fmt: skip
+        parts.append((start / SAMPLE_RATE, part))
+        if on_progress:
+            on_progress(i + 1, len(spans))
+    return merge_parts(parts, duration=len(pcm) / SAMPLE_RATE)
+
+
+def plan_spans(pcm, rate: int, *, max_seconds: float, overlap_seconds: float):
+    """``[(start_sample, end_sample), ...]`` chunks cut near silences."""
+    from voiceloop.audio.longaudio import plan_chunks
+
+    return plan_chunks(pcm, rate, max_seconds=max_seconds, overlap_seconds=overlap_seconds)
+
+
+def merge_parts(
+    parts: Sequence[tuple[float, TranscriptionResult]], *, duration: float
+) -> TranscriptionResult:
+    """One transcript from chunk transcripts at their offsets (overlaps de-duplicated)."""
+    from voiceloop.frames import Transcript
+    from voiceloop.text.merge import merge_chunk_transcripts
+
+    merged = merge_chunk_transcripts(
+        [
+            (
+                offset,
+                Transcript(
+                    text=r.text,
+                    language=r.language,
+                    duration=r.duration,
+                    segments=to_segments(r.segments),
+                    words=to_words(r.words),
+                ),
+            )
+            for offset, r in parts
+        ]
+    )
+    segments = segment_dicts(merged.segments)
+    words = [{"word": w.word, "start": w.start, "end": w.end} for w in merged.words]
+    text = merged.text.strip()
+    first = parts[0][1] if parts else None
+    raw = {
+        "task": (first.raw or {}).get("task") if first and isinstance(first.raw, dict) else None,
+        "language": first.language if first else None,
+        "duration": duration,
+        "text": text,
+        "segments": segments,
+        "words": words or None,
+    }
+    return TranscriptionResult(
+        text=text,
+        language=first.language if first else None,
+        duration=duration,
+        segments=segments,
+        words=words,
+        request_id=first.request_id if first else None,
+        raw={k: v for k, v in raw.items() if v is not None},
+    )

@@ -1,0 +1,233 @@
+"""Cut a streamed reply into speakable chunks, sentence by sentence.
+
+:class:`SentenceSplitter` takes the text deltas of a chat stream and returns each chunk
+as soon as it is certain, so synthesis of the first sentence can start while the model is
+still writing the second. Chunks are speakable text (see :mod:`voiceloop.text.speakable`):
+markdown and emoji removed, whitespace normalised, never empty, never longer than
+``max_chars``.
+
+Where a chunk ends:
+
+- at a sentence end: ``.``, ``!``, ``?`` (with any closing quotes or brackets) followed by
+  whitespace, and at every line break (paragraphs, list items, headings);
+- not inside numbers, addresses or names: a ``.`` followed by anything but whitespace
+  (``3.5``, ``$1,000.50``, ``example.com/a.b``, ``v1.2.3``, ``a@b.org``) never ends one;
+- not after an abbreviation: titles and the like (``Dr.``, ``Mr.``, ``e.g.``, ``vs.``, ...)
+  never end a sentence; ``No.``/``Fig.`` do not before a digit; ``etc.``, ``U.S.``,
+  ``a.m.`` and other dotted initialisms end one only when the next word is capitalised; and
+  no ``.`` ends a sentence when the next word starts in lower case;
+- an ellipsis (``...`` or ``…``) ends a sentence only when followed by a capitalised word,
+  a line break or the end of the text: ``Wait... what?`` is one sentence,
+  ``I see... The point is`` two.
+
+The very first chunk may end early, at a clause boundary (``,`` ``;`` ``:`` followed by
+whitespace, a dash ``—`` ``–`` or a spaced ``-``), once it holds ``first_chunk_min_chars``:
+it cuts the time to the first audio. A sentence longer than ``max_chars`` is cut at its last
+clause boundary that leaves at least ``clause_min_chars`` and at most ``max_chars``, else at
+its last word boundary within ``max_chars``, else (one overlong word) into ``max_chars``
+pieces.
+
+Every rule looks only at the text itself (a decision that needs the next character waits
+for it), so the chunks do not depend on how the stream was cut into deltas.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voiceloop.text.speakable import MarkdownStream, normalize_space
+
+__all__ = ["SentenceSplitter", "split_text"]
+
+_TERMINATORS = ".!?…"
+_CLOSERS = "\"')]}’”»"
+_CLAUSE_MARKS = ",;:"
+_DASHES = "—–"
+_HSPACE = " \t"
+_KEEP_BEHIND = 32  # characters kept before a chunk start, for abbreviation look-behind
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+NEVER_END = _words(
+    """dr. mr. mrs. ms. mx. prof. sr. st. mt. ft. vs. v. e.g. i.e. cf. approx. ca. esp.
+    incl. dept. gen. gov. sen. rep. rev. capt. lt. col. sgt. jan. feb. mar. apr. jun.
+    jul. aug. sep. sept. oct. nov. dec. viz. al. resp."""
+)
+"""Abbreviations after which a sentence never ends."""
+BEFORE_NUMBER = _words("no. nos. fig. figs. vol. p. pp. ch. sec. art. eq. ex. op. ver.")
+"""Abbreviations that do not end a sentence when a number follows (``No. 5``)."""
+MAY_END = _words("etc. u.s. u.k. u.s.a. e.u. a.m. p.m. inc. ltd. co. corp. jr. ph.d. b.c. a.d.")
+"""Abbreviations that end a sentence only before a capitalised word."""
+_INITIALISM = re.compile(r"(?:[a-z]\.){2,}")
+_ABBREV_TAIL = re.compile(r"[A-Za-z.]*$")
+
+
+class SentenceSplitter:
+    """Streaming splitter: ``push()`` each delta, ``flush()`` at the end of the stream.
+
+    ``flush()`` also resets the splitter, so one instance can serve several replies.
+    """
+
+    def __init__(
+        self, max_chars: int = 200, first_chunk_min_chars: int = 40, clause_min_chars: int = 60
+    ) -> None:
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+        self.max_chars = max_chars
+        self.first_chunk_min_chars = first_chunk_min_chars
+        self.clause_min_chars = clause_min_chars
+        self._reset()
+
+    def _reset(self) -> None:
+        self._md = MarkdownStream()
+        self._buf = ""  # speakable text; chunks not yet emitted start at _start
+        self._start = 0
+        self._scan = 0  # every position before this one has been classified
+        self._cands: list[tuple[int, bool]] = []  # (cut position, is clause boundary)
+        self._emitted = False
+
+    def push(self, delta: str) -> list[str]:
+        """Add a delta; return the chunks it completed (often none)."""
+        self._buf += self._md.feed(delta)
+        return self._drain(final=False)
+
+    def flush(self) -> list[str]:
+        """End of stream: return every remaining chunk, then start afresh."""
+        self._buf += self._md.finish()
+        out = self._drain(final=True)
+        self._boundary(len(self._buf), "end", out)
+        self._reset()
+        return out
+
+    # -- scanning ----------------------------------------------------------------------
+
+    def _drain(self, *, final: bool) -> list[str]:
+        out: list[str] = []
+        i = self._scan
+        while i < len(self._buf):
+            step = self._classify(i, final)
+            if step is None:
+                break
+            kind, cut, i = step
+            if kind:
+                self._boundary(cut, kind, out)
+        self._scan = i
+        drop = self._start - _KEEP_BEHIND
+        if drop > 0:
+            self._buf = self._buf[drop:]
+            self._start -= drop
+            self._scan -= drop
+            self._cands = [(c - drop, clause) for c, clause in self._cands]
+        return out
+
+    def _classify(self, i: int, final: bool) -> tuple[str, int, int] | None:
+        """What position ``i`` is: ``(kind, cut, next position)``, kind in "end", "clause",
+        "word" or "" (nothing); None when the answer needs text not received yet."""
+        buf, n = self._buf, len(self._buf)
+        c = buf[i]
+        if c == "\n":
+            return "end", i, i + 1
+        if c in _HSPACE:
+            return "word", i, i + 1
+        if c in _TERMINATORS:
+            j = i
+            while j < n and buf[j] in _TERMINATORS:
+                j += 1
+            k = j
+            while k < n and buf[k] in _CLOSERS:
+                k += 1
+            if k < n and buf[k] not in _HSPACE and buf[k] != "\n":
+                return "", 0, k  # 3.5, example.com, "?x": not an end
+            m = k
+            while m < n and buf[m] in _HSPACE:
+                m += 1
+            if m == n and not final:
+                return None
+            following = buf[m] if m < n else "\n"
+            return ("end" if self._ends_sentence(i, j, following) else ""), k, k
+        if c in _CLAUSE_MARKS or c in _DASHES or c == "-":
+            if i + 1 == n:
+                return None if not final else ("", 0, n)
+            spaced_after = buf[i + 1] in _HSPACE
+            if c in _DASHES or (spaced_after and (c != "-" or (i > 0 and buf[i - 1] in _HSPACE))):
+                return "clause", i + 1, i + 1
+        return "", 0, i + 1
+
+    def _ends_sentence(self, i: int, j: int, following: str) -> bool:
+        """Whether the terminator run ``buf[i:j]`` ends a sentence, given the next
+        non-blank character (``"\\n"`` for a line break or the end of the text)."""
+        run = self._buf[i:j]
+        if following == "\n":
+            return True
+        if "…" in run or ".." in run:
+            return following.isupper()
+        if "!" in run or "?" in run:
+            return True
+        if following.islower():
+            return False
+        tail = _ABBREV_TAIL.search(self._buf, max(0, i - 16), j)
+        token = tail.group().lower() if tail else ""
+        if token in NEVER_END:
+            return False
+        if token in BEFORE_NUMBER and following.isdigit():
+            return False
+        if token in MAY_END or _INITIALISM.fullmatch(token):
+            return following.isupper()
+        return True
+
+    # -- chunking ----------------------------------------------------------------------
+
+    def _text(self, cut: int) -> str:
+        return normalize_space(self._buf[self._start : cut])
+
+    def _emit(self, text: str, out: list[str]) -> None:
+        if text:
+            out.append(text)
+            self._emitted = True
+
+    def _boundary(self, cut: int, kind: str, out: list[str]) -> None:
+        """Handle a boundary candidate at ``cut`` found in text order."""
+        text = self._text(cut)
+        while len(text) > self.max_chars:
+            self._cut_long(cut, out)
+            text = self._text(cut)
+        early = not self._emitted and kind == "clause" and len(text) >= self.first_chunk_min_chars
+        if kind == "end" or early:
+            self._emit(text, out)
+            self._start, self._cands = cut, []
+        else:
+            self._cands.append((cut, kind == "clause"))
+
+    def _cut_long(self, limit: int, out: list[str]) -> None:
+        """The text up to ``limit`` is too long: emit a piece of it."""
+        best_clause = best_word = None
+        for cut, clause in self._cands:
+            size = len(self._text(cut))
+            if 0 < size <= self.max_chars:
+                best_word = cut
+                if clause and size >= self.clause_min_chars:
+                    best_clause = cut
+        chosen = best_clause if best_clause is not None else best_word
+        if chosen is not None:
+            self._emit(self._text(chosen), out)
+            self._start = chosen
+            self._cands = [(c, cl) for c, cl in self._cands if c > chosen]
+            return
+        text = self._text(limit)  # a single word longer than max_chars
+        for k in range(0, len(text), self.max_chars):
+            self._emit(text[k : k + self.max_chars], out)
+        self._start, self._cands = limit, []
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Split a whole text into speakable chunks of at most ``max_chars``: at sentence ends,
+    then clause boundaries, then word boundaries (no early first chunk)."""
+    splitter = SentenceSplitter(
+        max_chars=max_chars,
+        first_chunk_min_chars=max_chars + 1,
+        clause_min_chars=min(60, max(1, max_chars // 3)),
+    )
+    return splitter.push(text) + splitter.flush()
