@@ -44,7 +44,7 @@ async def test_converse_turn_streams_reply(harness: Harness) -> None:
         assert app.query_one(StateIndicator).state == "listening"
         panel = app.query_one(LatencyPanel)
         assert [t.turn_id for t in panel.timings] == [1]
-        assert panel.median("1st audio") == 1400
+        assert panel.median("played") == 1490
 
 
 async def test_escape_interrupts_turn_and_marks_it(harness: Harness) -> None:

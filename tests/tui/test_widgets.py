@@ -61,9 +61,17 @@ async def test_meter_keeps_up_with_steady_rate(harness: Harness) -> None:
 
 def test_waterfall_orders_milestones_and_scales_bars() -> None:
     timing = timing_from_metrics(
-        3, {"utterance_close_ms": 500, "transcript": 800, "first_audio": 1200, "total": 2400}
+        3,
+        {
+            "utterance_closed_ms": 500,
+            "transcript_ms": 800,
+            "ttfa_ms": 1200,
+            "drained_ms": 2400,
+            "turn_id": 3,
+            "interrupted": False,
+        },
     )
-    assert [label for label, _ in timing.points] == ["close", "transcript", "1st audio", "total"]
+    assert [label for label, _ in timing.points] == ["close", "transcript", "played", "total"]
     lines = [line.plain for line in waterfall(timing, 40)]
     assert lines[0].startswith("close") and lines[-1].rstrip().endswith("2400ms")
     bars = [line[11 : 11 + 21] for line in lines]
@@ -76,10 +84,10 @@ def test_waterfall_orders_milestones_and_scales_bars() -> None:
 def test_latency_rolling_median() -> None:
     panel = LatencyPanel()
     for turn, first_audio in enumerate([900, 1500, 1100, 5000], start=1):
-        panel.add(turn, {"first_audio": first_audio, "total": first_audio * 2})
+        panel.add(turn, {"ttfa_ms": first_audio, "drained_ms": first_audio * 2})
     panel.add(5, {"unrelated": 1})  # no known metric: ignored
     assert len(panel.timings) == 4
-    assert panel.median("1st audio") == 1300
+    assert panel.median("played") == 1300
     assert panel.median("total") == 2600
 
 

@@ -18,9 +18,15 @@ def main(argv: list[str] | None = None) -> int:
 
         deps = demo_deps()
         return run_app(args.mode, **{f: getattr(deps, f) for f in deps.__dataclass_fields__})
-    from voiceloop.tui.wiring import load_settings
+    from voiceloop.config import load_settings
+    from voiceloop.errors import VoiceloopError
 
-    return run_app(args.mode, settings=load_settings())
+    try:
+        settings = load_settings()
+    except VoiceloopError as error:
+        print(f"voiceloop: {error.one_line()}", file=sys.stderr)
+        return error.exit_code
+    return run_app(args.mode, settings=settings)
 
 
 if __name__ == "__main__":

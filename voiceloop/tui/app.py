@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -222,20 +223,31 @@ class VoiceloopApp(App[int]):
     # ------------------------------------------------------------------ settings
 
     def change_setting(self, section: str, field: str, value: Any, *, label: str = "") -> None:
-        """Apply one setting live and persist it to the config file."""
-        if self.deps.apply_setting is not None:
-            try:
-                self.deps.apply_setting(section, field, value)
-            except VoiceloopError as error:
-                self.notify(error.one_line(), title=error.title, severity="error", markup=False)
-                return
+        """Persist one setting to the config file, then apply it to the session."""
         if self.deps.config is not None:
             try:
                 self.deps.config.save({section: {field: value}})
             except VoiceloopError as error:
                 self.notify(error.one_line(), title=error.title, severity="error", markup=False)
                 return
+        self.apply_settings({section: {field: value}})
         self._update_profile(section, field, label or str(value))
+
+    def apply_settings(self, updates: Mapping[str, Any]) -> None:
+        """Hand saved changes to the running session (live, or by rebuilding the engine)."""
+        if not updates:
+            return
+        try:
+            if self.deps.apply_setting is not None:
+                for section, fields in updates.items():
+                    if isinstance(fields, Mapping):
+                        for field, value in fields.items():
+                            self.deps.apply_setting(section, field, value)
+        except VoiceloopError as error:
+            self.notify(error.one_line(), title=error.title, severity="error", markup=False)
+            return
+        if self.deps.restart_on_change and self.engine is not None:
+            self.restart_engine()
 
     def _update_profile(self, section: str, field: str, shown: str) -> None:
         key = {

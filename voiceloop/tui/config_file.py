@@ -1,99 +1,56 @@
-"""The TOML config file as the TUI edits it: merge updates, validate, write with mode 0600."""
+"""The config file as the TUI edits it, through ``voiceloop.config_file``.
+
+Writes keep the file's comments and layout, are validated as the file would load, and
+leave it readable by its owner only (0600).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import copy
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-from pydantic import SecretStr
-
+from voiceloop.config import validate_file_data
+from voiceloop.config_file import _plain, update_config_file
 from voiceloop.errors import ConfigError
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    return value
 
 
 class TomlConfigFile:
     """A ``ConfigFileLike`` over one TOML file. ``None`` values remove the key."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path).expanduser()
 
-    def _document(self) -> tomlkit.TOMLDocument:
+    def load(self) -> dict[str, Any]:
+        """The file as ``{section: {field: value}}`` plus top-level fields."""
         try:
-            return tomlkit.parse(self.path.read_text(encoding="utf-8"))
+            return tomllib.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return tomlkit.document()
-        except (OSError, tomlkit.exceptions.ParseError) as error:
+            return {}
+        except (OSError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(
-                f"Cannot read {self.path}: {error}", hint="Fix or remove the file."
+                f"{self.path}: cannot read ({error})", hint="fix or remove the file"
             ) from None
 
-    def load(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: dict(table)
-            for name, table in self._document().unwrap().items()
-            if isinstance(table, dict)
-        }
+    def validate(self, updates: Mapping[str, Any]) -> None:
+        """Raise ``ConfigError`` if the file with ``updates`` applied would not load."""
+        data = copy.deepcopy(self.load())
+        for key, value in updates.items():
+            if isinstance(value, Mapping):
+                section = data.setdefault(key, {})
+                for field, field_value in value.items():
+                    if field_value is None:
+                        section.pop(field, None)
+                    else:
+                        section[field] = _plain(field_value)
+            elif value is None:
+                data.pop(key, None)
+            else:
+                data[key] = _plain(value)
+        validate_file_data(data, self.path)
 
-    def merged(self, updates: Mapping[str, Mapping[str, Any]]) -> tomlkit.TOMLDocument:
-        document = self._document()
-        for section, fields in updates.items():
-            table = document.get(section)
-            if table is None:
-                table = tomlkit.table()
-                document[section] = table
-            for name, value in fields.items():
-                value = _plain(value)
-                if value is None:
-                    table.pop(name, None)
-                else:
-                    table[name] = value
-        return document
-
-    def validate(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
-        """Check the merged file against the Settings model, when it is available."""
-        try:
-            from voiceloop.config import Settings  # type: ignore[attr-defined]
-        except ImportError:
-            return
-        from pydantic import ValidationError
-
-        data = self.merged(updates).unwrap()
-        try:
-            Settings.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            hint = "Correct the value and save again."
-            raise ConfigError(f"{where}: {first['msg']}", hint=hint) from None
-
-    def save(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
-        """Merge, validate and write atomically; the file is only ever readable by its owner."""
-        self.validate(updates)
-        text = tomlkit.dumps(self.merged(updates))
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".config-", dir=self.path.parent)
-            try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as file:
-                    file.write(text)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as error:
-            raise ConfigError(
-                f"Cannot write {self.path}: {error.strerror}",
-                hint="Check the folder's permissions.",
-            ) from None
+    def save(self, updates: Mapping[str, Any]) -> None:
+        """Merge ``updates`` into the file (validated, atomic, mode 0600)."""
+        update_config_file(self.path, updates)

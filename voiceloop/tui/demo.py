@@ -131,12 +131,13 @@ class DemoEngine:
                 status = "answered"
                 self._emit(ev.ReplyDone(turn_id=turn, text=REPLY, heard=REPLY))
             metrics = {
-                "utterance_close": 600,
-                "transcript": 820,
-                "first_token": 1010,
-                "first_chunk": 1150,
-                "first_audio": 1320,
-                "total": 4100,
+                "utterance_closed_ms": 600,
+                "transcript_ms": 820,
+                "first_token_ms": 1010,
+                "first_chunk_ms": 1150,
+                "first_audio_ms": 1320,
+                "ttfa_ms": 1410,
+                "drained_ms": 4100,
             }
             self._emit(ev.TurnMetrics(turn_id=turn, metrics=metrics))
         except asyncio.CancelledError:

@@ -103,15 +103,18 @@ class HistoryLike(Protocol):
 class ConfigFileLike(Protocol):
     """Where settings changes persist (the TOML config file, mode 0600)."""
 
-    def load(self) -> Mapping[str, Mapping[str, Any]]:
-        """The current file contents as ``{section: {field: value}}``."""
+    def load(self) -> Mapping[str, Any]:
+        """The current file contents as ``{section: {field: value}}`` (and top-level keys)."""
         ...
 
-    def validate(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
-        """Raise ``ConfigError`` if the file with ``updates`` applied would be invalid."""
+    def validate(self, updates: Mapping[str, Any]) -> None:
+        """Raise ``ConfigError`` if the file with ``updates`` applied would be invalid.
+
+        ``updates`` maps a section to ``{field: value}``, or a top-level field to its value.
+        """
         ...
 
-    def save(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    def save(self, updates: Mapping[str, Any]) -> None:
         """Merge ``updates`` into the file and write it with mode 0600."""
         ...
 
@@ -155,3 +158,5 @@ class TuiDeps:
     """Wall clock for turn times; tests fix it so snapshots do not change."""
     dictation_file: str | None = None
     """Default path for saving dictation."""
+    restart_on_change: bool = False
+    """Restart the engine after a setting changes, so it is built with the new value."""

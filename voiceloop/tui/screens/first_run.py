@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import SecretStr
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -14,9 +15,6 @@ from voiceloop.errors import VoiceloopError
 
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
-
-KEY_SECTIONS = ("stt", "translate", "llm", "tts")
-"""Every stage that talks to the cloud gets the pasted key."""
 
 
 class FirstRunScreen(Screen[None]):
@@ -96,7 +94,8 @@ class FirstRunScreen(Screen[None]):
             self.notify("No config file; set GROQ_API_KEY instead.", title="Not saved")
             return
         try:
-            config.save({section: {"api_key": key} for section in KEY_SECTIONS})
+            # The Groq key every stage uses unless it has its own.
+            config.save({"groq_api_key": SecretStr(key)})
         except VoiceloopError as error:
             self.notify(error.one_line(), title=error.title, severity="error", markup=False)
             return

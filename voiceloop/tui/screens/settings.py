@@ -22,6 +22,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from voiceloop.config import SECTIONS
 from voiceloop.errors import VoiceloopError
 from voiceloop.tui.protocols import ConfigFileLike
 
@@ -37,8 +38,14 @@ class FieldSpec:
     name: str
     label: str
     kind: Kind = "text"
-    default: Any = None
     choices: tuple[str, ...] = ()
+
+    @property
+    def default(self) -> Any:
+        """The value the settings model uses when the file does not set one."""
+        field = SECTIONS[self.section].model_fields[self.name]
+        value = field.get_default(call_default_factory=True)
+        return None if isinstance(value, SecretStr) else value
 
     @property
     def widget_id(self) -> str:
@@ -49,23 +56,23 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     (
         "Speech to text",
         (
-            FieldSpec("stt", "provider", "Provider", default="groq"),
+            FieldSpec("stt", "provider", "Provider"),
             FieldSpec("stt", "base_url", "Base URL (empty: Groq)"),
             FieldSpec("stt", "api_key", "API key", "secret"),
-            FieldSpec("stt", "model", "Model", default="whisper-large-v3-turbo"),
+            FieldSpec("stt", "model", "Model"),
             FieldSpec("stt", "language", "Language (empty: detect)"),
-            FieldSpec("translate", "model", "Translation model", default="whisper-large-v3"),
-            FieldSpec("translate", "show_original", "Show the original", "bool", False),
-            FieldSpec("translate", "speak", "Speak translations", "bool", False),
+            FieldSpec("translate", "model", "Translation model"),
+            FieldSpec("translate", "show_original", "Show the original", "bool"),
+            FieldSpec("translate", "speak", "Speak translations", "bool"),
         ),
     ),
     (
         "Chat",
         (
-            FieldSpec("llm", "provider", "Provider", default="groq"),
+            FieldSpec("llm", "provider", "Provider"),
             FieldSpec("llm", "base_url", "Base URL (empty: Groq)"),
             FieldSpec("llm", "api_key", "API key", "secret"),
-            FieldSpec("llm", "model", "Model", default="openai/gpt-oss-20b"),
+            FieldSpec("llm", "model", "Model"),
             FieldSpec("llm", "system_prompt", "System prompt"),
             FieldSpec("llm", "temperature", "Temperature (empty: server default)", "float"),
             FieldSpec(
@@ -73,44 +80,42 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
                 "reasoning_effort",
                 "Reasoning effort",
                 "choice",
-                "low",
-                ("low", "medium", "high"),
+                ("low", "medium", "high", "none", "default"),
             ),
         ),
     ),
     (
         "Voice",
         (
-            FieldSpec("tts", "provider", "Provider", default="groq"),
+            FieldSpec("tts", "provider", "Provider"),
             FieldSpec("tts", "base_url", "Base URL (empty: Groq)"),
             FieldSpec("tts", "api_key", "API key", "secret"),
-            FieldSpec("tts", "model", "Model", default="canopylabs/orpheus-v1-english"),
-            FieldSpec("tts", "voice", "Voice", default="autumn"),
-            FieldSpec("tts", "fallback", "Fall back to the local voice", "bool", True),
+            FieldSpec("tts", "model", "Model"),
+            FieldSpec("tts", "voice", "Voice"),
+            FieldSpec("tts", "fallback", "Fall back to the local voice", "bool"),
         ),
     ),
     (
         "Audio",
         (
-            FieldSpec("audio", "cues", "Listening cues", "bool", True),
-            FieldSpec("audio", "barge_in", "Barge-in (speak over the reply)", "bool", False),
-            FieldSpec("vad", "engine", "Voice detection", "choice", "silero", ("silero", "energy")),
-            FieldSpec("vad", "threshold", "Detection threshold", "float", 0.5),
-            FieldSpec("vad", "hangover_ms", "Pause that ends a turn (ms)", "int", 600),
+            FieldSpec("audio", "cues", "Listening cues", "bool"),
+            FieldSpec("audio", "barge_in", "Barge-in (speak over the reply)", "bool"),
+            FieldSpec("vad", "engine", "Voice detection", "choice", ("silero", "energy")),
+            FieldSpec("vad", "threshold", "Detection threshold", "float"),
+            FieldSpec("vad", "hangover_ms", "Pause that ends a turn (ms)", "int"),
         ),
     ),
     (
         "Other",
         (
             FieldSpec("dictate", "output_file", "Dictation file"),
-            FieldSpec("dictate", "clipboard", "Copy dictation automatically", "bool", False),
-            FieldSpec("store", "enabled", "Keep history", "bool", True),
+            FieldSpec("dictate", "clipboard", "Copy dictation automatically", "bool"),
+            FieldSpec("store", "enabled", "Keep history", "bool"),
             FieldSpec(
                 "store",
                 "keep_audio",
                 "Keep recordings",
                 "choice",
-                "forever",
                 ("forever", "days", "none"),
             ),
         ),
@@ -231,8 +236,7 @@ class SettingsScreen(Screen[None]):
             for name, value in fields.items():
                 if not isinstance(value, SecretStr):
                     self.current.setdefault(section, {})[name] = value
-                if self.vapp.deps.apply_setting is not None:
-                    self.vapp.deps.apply_setting(section, name, value)
+        self.vapp.apply_settings(updates)
         for spec in FIELDS:
             if spec.kind == "secret":
                 self.query_one(f"#{spec.widget_id}", Input).value = ""

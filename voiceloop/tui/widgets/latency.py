@@ -19,14 +19,19 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 MILESTONES: tuple[tuple[str, str], ...] = (
-    ("utterance_close", "close"),
+    ("utterance_closed", "close"),
     ("transcript", "transcript"),
     ("first_token", "1st token"),
     ("first_chunk", "1st chunk"),
     ("first_audio", "1st audio"),
-    ("total", "total"),
+    ("ttfa", "played"),
+    ("drained", "total"),
 )
-"""(metric key, label) in the order they happen within a turn."""
+"""(metric key, label) in the order they happen within a turn.
+
+The engine's keys (``voiceloop.engine.metrics``): utterance closed, transcript, first
+token, first speakable chunk, first synthesized audio, first sample played (time to
+first audio) and last sample played (the whole turn)."""
 
 WINDOW = 20
 """How many recent turns the rolling median covers."""
@@ -118,7 +123,7 @@ class LatencyPanel(Widget):
         lines += waterfall(latest, width)
         medians = [
             f"{short} {value:.0f}ms"
-            for label, short in (("1st audio", "audio"), ("total", "total"))
+            for label, short in (("played", "ttfa"), ("total", "total"))
             if (value := self.median(label)) is not None
         ]
         if medians:
