@@ -180,3 +180,36 @@ async def test_push_to_talk_toggles_and_hands_free_switch(harness: Harness) -> N
         assert engine.called("push_to_talk") == [True, False]
         assert engine.called("hands_free") == [True, False]
         assert app.hands_free is False
+
+
+async def test_engine_that_ends_is_reported_and_can_restart(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        harness.engine.stop()  # as when a file source runs out
+        await pilot.pause(0.1)
+        assert [n.title for n in app._notifications] == ["Engine stopped"]
+        assert app.query_one(StateIndicator).state == "idle"
+        app.action_restart_engine()
+        await pilot.pause(0.1)
+        assert len(harness.engines) == 2 and harness.engine.called("run")
+        assert app.query_one(StateIndicator).state == "listening"
+        titles = [n.title for n in app._notifications]
+        assert titles.count("Engine stopped") == 1
+
+
+async def test_latency_panel_toggles_on_narrow_and_wide_screens(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panel = app.query_one(LatencyPanel)
+        assert not panel.display
+        await pilot.press("f6")
+        assert panel.display
+        await pilot.resize_terminal(140, 30)
+        await pilot.pause()
+        assert panel.display
+        await pilot.press("f6")
+        assert not panel.display
+        await pilot.press("f6")
+        assert panel.display

@@ -139,3 +139,12 @@ def test_first_run(snap_compare, harness: Harness) -> None:
 
     app = make_app(harness, has_key=False, local_dictation=True)
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+def test_wide_terminal_shows_latency_beside_log(snap_compare, harness: Harness) -> None:
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        harness.engine.emit(*converse_turn(1, "How long did that take?", ["About a second."]))
+        await settle(pilot)
+
+    assert snap_compare(make_app(harness), run_before=run_before, terminal_size=(130, 30))

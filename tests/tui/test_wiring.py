@@ -62,7 +62,7 @@ def test_voices_offer_the_configured_one(tmp_path: Path, no_env_key: None) -> No
 
 def test_config_file_keeps_comments_validates_and_is_private(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text("# mine\n[llm]\nmodel = \"a\"\n")
+    path.write_text('# mine\n[llm]\nmodel = "a"\n')
     path.chmod(0o644)
     config = TomlConfigFile(path)
     with pytest.raises(ConfigError):

@@ -48,6 +48,8 @@ class VoiceloopApp(App[int]):
         self.set_reactive(VoiceloopApp.mode, mode)
         self.profile: Profile = self.deps.profile
         self.engine: EngineLike | None = None
+        self._quitting = False
+        self._engine_worker: Worker[None] | None = None
         self._main = MainScreen()
 
     # ----------------------------------------------------------------- lifecycle
@@ -79,13 +81,14 @@ class VoiceloopApp(App[int]):
             self.show_fatal(error)
             return
         self.engine.set_hands_free(self.hands_free)
-        self._run_engine(self.engine)
+        self._engine_worker = self._run_engine(self.engine)
 
     def restart_engine(self) -> None:
         """Stop the running engine (if any) and start a fresh one with the current config."""
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
+        self._engine_worker = None  # the old engine's end is not news
         self.workers.cancel_group(self, "engine")
         self.start_engine()
 
@@ -97,6 +100,15 @@ class VoiceloopApp(App[int]):
         """The one place worker failures arrive: show them in a modal, never a traceback."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.show_fatal(event.worker.error)
+        elif event.state == WorkerState.SUCCESS and event.worker is self._engine_worker:
+            # A file source ran out, or the engine stopped by itself: say so, offer restart.
+            with contextlib.suppress(NoMatches):
+                self._main.query_one(StateIndicator).show("idle")
+            if not self._quitting:
+                self.notify(
+                    "Listening has stopped. Ctrl+P → Restart engine to listen again.",
+                    title="Engine stopped",
+                )
 
     def show_fatal(self, error: BaseException) -> None:
         from voiceloop.tui.screens.error import ErrorScreen
@@ -113,7 +125,13 @@ class VoiceloopApp(App[int]):
         elif choice == "quit":
             self.exit(1)
 
+    def action_restart_engine(self) -> None:
+        """Rebuild the engine from the current settings and start listening again."""
+        self.restart_engine()
+        self.notify("Engine restarted.", title="Engine")
+
     async def action_quit(self) -> None:
+        self._quitting = True
         if self.engine is not None:
             self.engine.stop()
         self.exit(0)
@@ -185,7 +203,9 @@ class VoiceloopApp(App[int]):
 
     def action_toggle_latency(self) -> None:
         panel = self._main.query_one(LatencyPanel)
-        panel.display = not panel.display
+        shown = panel.display  # wide screens show it by default (see app.tcss)
+        panel.set_class(not shown, "-shown")
+        panel.set_class(shown, "-hidden")
 
     def action_help(self) -> None:
         from voiceloop.tui.screens.help import HelpScreen

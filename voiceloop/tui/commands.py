@@ -29,6 +29,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Dictation: save", "Save the dictation to a file (Ctrl+S)", "dictation", ("save",)),
     ("Dictation: append", "Append the dictation to a file (Ctrl+O)", "dictation", ("append",)),
     ("Dictation: clear", "Empty the dictation (Ctrl+L)", "dictation", ("clear",)),
+    (
+        "Restart engine",
+        "Rebuild the engine from the settings and listen again",
+        "restart_engine",
+        (),
+    ),
     ("Help", "Keys and what each state means (F1)", "help", ()),
 )
 

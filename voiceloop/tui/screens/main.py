@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     """Where the conversation happens. Routes engine events to the widgets."""
 
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    """Wide terminals show the latency panel beside the conversation from the start."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help"),
         Binding("f2", "app.set_mode('converse')", "Converse"),
