@@ -32,12 +32,17 @@ from voiceloop.cli.common import (
 
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
+    "run",
     "transcribe_cmd",
     "ask_cmd",
     "say_cmd",
     "models_cmd",
     "config_cmd",
     "devices",
+    "history",
+    "retry",
+    "export",
+    "forget",
 ]
 
 # The command run when none is given (e.g. the TUI), if a module registers one by this name.

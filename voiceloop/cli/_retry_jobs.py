@@ -1,0 +1,105 @@
+"""``voiceloop retry --job``: finish a chunked transcription whose chunks failed or never ran.
+
+A job's ``params`` say how it was transcribed: ``task`` (transcribe|translate), and
+optionally ``provider``, ``model``, ``language``, ``prompt``. Each chunk's result is
+stored as it arrives (text, plus segments and words timed from the chunk's start), so
+the command that started the job can merge them once none is pending.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from voiceloop.store import JobRow, Store
+
+SAMPLE_RATE = 16_000
+
+
+async def retry_jobs(
+    store: Store, jobs: list[JobRow], settings: Any, args: argparse.Namespace, context: Any
+) -> int:
+    """Transcribe every pending chunk of ``jobs``; returns how many jobs still failed."""
+    from voiceloop.errors import VoiceloopError
+
+    failures = 0
+    for job in jobs:
+        try:
+            await _finish(store, job, settings, args, context)
+        except VoiceloopError as exc:
+            failures += 1
+            line = store.redact(exc.one_line())
+            store.finish_job(job.id, status="failed", error=line)
+            print(f"job {job.id}: failed — {line}", file=sys.stderr)
+        else:
+            print(f"job {job.id}: done, all {len(job.chunks)} chunks of {job.source_path}")
+    return failures
+
+
+async def _finish(
+    store: Store, job: JobRow, settings: Any, args: argparse.Namespace, context: Any
+) -> None:
+    from voiceloop.audio.formats import encode_flac, load_speech
+    from voiceloop.frames import Utterance
+
+    from .retry import close_stages, create_stage, section_for
+
+    task = job.params.get("task", "transcribe")
+    section = section_for(
+        settings,
+        "translate" if task == "translate" else "stt",
+        provider=args.provider or job.params.get("provider"),
+        model=args.model or job.params.get("model"),
+        extra={k: job.params[k] for k in ("language", "prompt") if k in job.params},
+    )
+    pending = job.pending
+    if not pending:
+        store.finish_job(job.id)
+        return
+    pcm = load_speech(job.source_path, SAMPLE_RATE)
+    transcriber = create_stage("transcriber", section, context)
+    try:
+        for chunk in (c for c in job.chunks if c.index in pending):
+            piece = pcm[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+            utterance = Utterance(
+                pcm=piece,
+                start=chunk.start,
+                end=chunk.start + len(piece) / SAMPLE_RATE,
+                speech_fraction=1.0,
+                flac=encode_flac(piece, SAMPLE_RATE),
+            )
+            try:
+                transcript = await transcriber.transcribe(utterance, task=task)
+            except Exception as exc:
+                store.update_chunk(job.id, chunk.index, status="failed", error=_line(exc))
+                raise
+            store.update_chunk(
+                job.id,
+                chunk.index,
+                status="done",
+                text=transcript.text,
+                result={
+                    "language": transcript.language,
+                    "segments": [
+                        {"start": s.start, "end": s.end, "text": s.text}
+                        for s in transcript.segments
+                    ],
+                    "words": [
+                        {"start": w.start, "end": w.end, "word": w.word} for w in transcript.words
+                    ],
+                    "provider": transcript.provider,
+                    "model": transcript.model,
+                },
+            )
+            print(f"job {job.id}: chunk {chunk.index + 1}/{len(job.chunks)} done")
+    finally:
+        await close_stages({"transcriber": transcriber})
+    store.finish_job(job.id)
+
+
+def _line(exc: BaseException) -> str:
+    one_line = getattr(exc, "one_line", None)
+    return one_line() if callable(one_line) else f"{type(exc).__name__}: {exc}"

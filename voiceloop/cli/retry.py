@@ -1,0 +1,253 @@
+"""``voiceloop retry``: transcribe kept recordings again, to complete failed or cut turns."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from voiceloop.cli._history_common import load_settings, open_store, positive_int, reports_errors
+
+if TYPE_CHECKING:
+    from voiceloop.store import JobRow, Store, TurnRow
+
+EXAMPLES = """\
+examples:
+  voiceloop retry 12                  transcribe turn 12's recording again
+  voiceloop retry --all-failed        every failed or crash-interrupted turn with audio,
+                                      and every failed long-file transcription
+  voiceloop retry 12 --provider local transcribe on this machine (no network)
+  voiceloop retry 12 --reask          converse turns: also ask the assistant again
+  voiceloop retry --job 3             finish the chunks a long transcription is missing
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "retry",
+        help="transcribe kept recordings again (failed or unfinished turns)",
+        description="Transcribe a turn's kept recording again and store the result; "
+        "completes turns that failed or were cut short by a crash, and long-file "
+        "transcriptions whose chunks failed.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("turn", nargs="?", type=positive_int, metavar="TURN_ID")
+    which.add_argument(
+        "--all-failed", action="store_true", help="every failed or unfinished turn and job"
+    )
+    which.add_argument("--job", type=positive_int, metavar="ID", help="one long transcription")
+    parser.add_argument("--provider", help="speech-to-text provider to use (default: config)")
+    parser.add_argument("--model", help="speech-to-text model to use (default: config)")
+    parser.add_argument(
+        "--reask", action="store_true", help="for converse turns, also get a new reply"
+    )
+    parser.add_argument("--llm-provider", help="chat provider for --reask (default: config)")
+    parser.set_defaults(handler=run)
+
+
+@reports_errors
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        turns, jobs = _chosen(store, args)
+        if not turns and not jobs:
+            print("Nothing to retry: no failed or unfinished turns with kept audio.")
+            return 0
+        failures = asyncio.run(_retry(store, turns, jobs, settings, args))
+    finally:
+        store.close()
+    return 1 if failures else 0
+
+
+def _chosen(store: Store, args: argparse.Namespace) -> tuple[list[TurnRow], list[JobRow]]:
+    from voiceloop.errors import UsageError
+
+    if args.all_failed:
+        turns = [
+            t
+            for t in store.turns(failed=True, unfinished=True)
+            if t.audio_path is not None and t.audio_path.exists()
+        ]
+        # A job still "running" may belong to a live `transcribe`: only --job takes those.
+        return turns, [j for j in store.jobs(unfinished=True) if j.status == "failed"]
+    if args.job is not None:
+        job = store.job(args.job)
+        if job.status == "done":
+            raise UsageError(f"job {job.id} is already complete")
+        return [], [job]
+    turn = store.turn(args.turn)
+    if turn.status == "captured" and not turn.unfinished:
+        raise UsageError(f"turn {turn.id} is still in progress in a running voiceloop")
+    if turn.audio_path is None or not turn.audio_path.exists():
+        raise UsageError(
+            f"turn {turn.id} has no kept recording to transcribe",
+            hint="recordings are deleted by `forget` and by the [store] keep_audio setting",
+        )
+    return [turn], []
+
+
+async def _retry(
+    store: Store, turns: list[TurnRow], jobs: list[JobRow], settings: Any, args: Any
+) -> int:
+    from voiceloop.errors import VoiceloopError
+    from voiceloop.stages import StageContext
+
+    context = StageContext(settings=settings)
+    stages: dict[str, Any] = {}
+    failures = 0
+    try:
+        for turn in turns:
+            try:
+                text = await _retry_turn(store, turn, settings, args, context, stages)
+            except VoiceloopError as exc:
+                failures += 1
+                line = store.redact(exc.one_line())
+                store.update_turn(turn.id, status="failed", error=line)
+                print(f"turn {turn.id}: failed — {line}", file=sys.stderr)
+            else:
+                print(f"turn {turn.id}: {text}")
+    finally:
+        await close_stages(stages)
+    if jobs:
+        from voiceloop.cli._retry_jobs import retry_jobs
+
+        failures += await retry_jobs(store, jobs, settings, args, context)
+    return failures
+
+
+async def _retry_turn(
+    store: Store,
+    turn: TurnRow,
+    settings: Any,
+    args: argparse.Namespace,
+    context: Any,
+    stages: dict[str, Any],
+) -> str:
+    from voiceloop.stages import StageReport, reset_current_report, set_current_report
+
+    task = "translate" if turn.mode == "translate" else "transcribe"
+    section = section_for(
+        settings, "translate" if task == "translate" else "stt", args.provider, args.model
+    )
+    key = f"transcriber:{task}"
+    if key not in stages:
+        stages[key] = create_stage("transcriber", section, context)
+    utterance = _utterance(turn)
+    report = StageReport()
+    token = set_current_report(report)
+    try:
+        transcript = await stages[key].transcribe(utterance, task=task)
+    finally:
+        reset_current_report(token)
+    provider = transcript.provider or report.providers.get("transcriber") or section.provider
+    fields: dict[str, Any] = {
+        "status": "transcribed",
+        "error": None,
+        "providers": {"stt": provider},
+        "models": {"stt": transcript.model or getattr(section, "model", None)},
+        "local": transcript.local,
+        "language": transcript.language,
+    }
+    fields["translation" if task == "translate" else "transcript"] = transcript.text
+    if report.usage:
+        fields["usage"] = report.usage
+    store.update_turn(turn.id, **fields)  # the words are safe before anything else is tried
+    if args.reask and turn.mode == "converse" and transcript.text.strip():
+        reply = await _reask(transcript.text, settings, context, stages, args.llm_provider)
+        store.update_turn(turn.id, reply=reply, status="answered")
+    return transcript.text
+
+
+async def _reask(
+    text: str, settings: Any, context: Any, stages: dict[str, Any], provider: str | None
+) -> str:
+    from voiceloop.frames import Message
+
+    section = section_for(settings, "llm", provider)
+    if "responder" not in stages:
+        stages["responder"] = create_stage("responder", section, context)
+    messages = []
+    system = getattr(section, "system_prompt", None)
+    if system:
+        messages.append(Message("system", system))
+    messages.append(Message("user", text))
+    parts = [delta async for delta in stages["responder"].respond(messages)]
+    return "".join(parts)
+
+
+def create_stage(kind: str, section: Any, context: Any) -> Any:
+    """A stage from the registry, by the section's provider name."""
+    from voiceloop.stages import registry
+
+    return registry.create(kind, section.provider, section, context)  # type: ignore[arg-type]
+
+
+async def close_stages(stages: dict[str, Any]) -> None:
+    for stage in stages.values():
+        close = getattr(stage, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):  # closing must not hide the result
+                await close()
+
+
+def section_for(
+    settings: Any,
+    name: str,
+    provider: str | None = None,
+    model: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Any:
+    """The config section of a stage with a provider, model (and other fields) overridden."""
+    from types import SimpleNamespace
+
+    section = getattr(settings, name, None)
+    updates = {**(extra or {})}
+    if provider:
+        updates["provider"] = provider
+    if model:
+        updates["model"] = model
+    if section is None:  # no settings to read: the documented defaults
+        base = {"provider": "groq", "base_url": None, "api_key": None, "model": None}
+        return SimpleNamespace(**{**base, **updates})
+    if not updates:
+        return section
+    if hasattr(section, "model_copy"):
+        known = type(section).model_fields
+        return section.model_copy(update={k: v for k, v in updates.items() if k in known})
+    return SimpleNamespace(**{**vars(section), **updates})
+
+
+def _utterance(turn: TurnRow) -> Any:
+    """The kept FLAC as an Utterance (the same bytes are uploaded, not re-encoded)."""
+    import io
+
+    import soundfile
+
+    from voiceloop.errors import AudioDecodeError
+    from voiceloop.frames import Utterance
+
+    assert turn.audio_path is not None
+    try:
+        flac = turn.audio_path.read_bytes()
+        pcm, rate = soundfile.read(io.BytesIO(flac), dtype="int16", always_2d=False)
+    except (OSError, RuntimeError, soundfile.LibsndfileError) as exc:
+        raise AudioDecodeError(
+            f"cannot read the recording of turn {turn.id}: {exc}",
+            hint=str(turn.audio_path),
+        ) from exc
+    if pcm.ndim > 1:
+        pcm = pcm[:, 0]
+    return Utterance(
+        pcm=pcm,
+        start=0.0,
+        end=len(pcm) / rate,
+        speech_fraction=1.0,
+        flac=flac,
+        sample_rate=rate,
+    )

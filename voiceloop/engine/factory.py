@@ -1,0 +1,157 @@
+"""Building a complete engine from settings: stages, audio in and out, history store.
+
+Used by the headless CLI and the TUI (``Engine.from_settings``). Audio endpoints are
+given as *specs*: an existing audio file is read with ``FileSource``; an output that
+looks like a file path (an audio suffix or a directory part) is written with
+``FileSink``; anything else names a device (index or part of its name), ``None`` the
+configured ``[audio] input`` / ``output`` device.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from voiceloop.engine.wiring import aclose_stages, build_stages
+from voiceloop.events import Event, Mode, Notice
+
+if TYPE_CHECKING:
+    from voiceloop.engine.loop import Engine
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aiff", ".aif"}
+
+_DEFAULT = object()
+
+
+def engine_from_settings(
+    settings: Any,
+    *,
+    mode: Mode,
+    on_event: Callable[[Event], None],
+    input: str | int | None = None,
+    output: str | int | None = None,
+    recorder: Any = _DEFAULT,
+    metrics_path: Path | None = None,
+    max_turns: int | None = None,
+    realtime_file: bool = False,
+    engine_class: type[Engine] | None = None,
+) -> Engine:
+    """Build an engine for ``mode`` from ``settings``.
+
+    Raises :class:`~voiceloop.errors.ConfigError` when a stage the mode needs cannot be
+    built, :class:`~voiceloop.errors.StoreError` when history is on and the data dir is
+    unusable, and audio errors for unknown devices. ``recorder=None`` disables history.
+    The engine closes what is built here (stages, store) when :meth:`Engine.run` ends.
+    """
+    if engine_class is None:
+        from voiceloop.engine.loop import Engine as engine_class
+
+    stages, unavailable = build_stages(settings, mode=mode)
+    closers: list[Callable[[], Any]] = [lambda: aclose_stages(stages)]
+    if recorder is _DEFAULT:
+        recorder = open_store(settings)
+        if recorder is not None:
+            closers.append(recorder.close)
+    source = open_source(input if input is not None else settings.audio.input, realtime_file)
+    if output is None and is_audio_file(input) and not speaks(settings, mode):
+        from voiceloop.engine.nullsink import NullSink
+
+        sink: Any = NullSink()  # nothing to hear, and no sound device needed
+    else:
+        sink = open_sink(output if output is not None else settings.audio.output)
+    notices = startup_notices(settings, mode, unavailable)
+    return engine_class(
+        settings,
+        mode=mode,
+        source=source,
+        sink=sink,
+        stages=stages,
+        on_event=on_event,
+        recorder=recorder,
+        metrics_path=metrics_path,
+        max_turns=max_turns,
+        startup_notices=notices,
+        closers=closers,
+    )
+
+
+def open_store(settings: Any) -> Any:
+    """The history store when ``[store] enabled``, else ``None``."""
+    if not getattr(settings.store, "enabled", True):
+        return None
+    from voiceloop.store import Store
+
+    return Store.from_settings(settings)
+
+
+def is_audio_file(spec: str | int | None) -> bool:
+    return isinstance(spec, str) and Path(spec).expanduser().is_file()
+
+
+def looks_like_file(spec: str | int | None) -> bool:
+    if not isinstance(spec, str):
+        return False
+    path = Path(spec).expanduser()
+    return path.suffix.lower() in AUDIO_SUFFIXES or "/" in spec or path.is_file()
+
+
+def device_spec(spec: str | int | None) -> str | int | None:
+    if isinstance(spec, str) and spec.strip().isdigit():
+        return int(spec)
+    return spec
+
+
+def open_source(spec: str | int | None, realtime_file: bool = False) -> Any:
+    """A ``FileSource`` for an existing file, else a ``Microphone`` for the device spec."""
+    if is_audio_file(spec):
+        from voiceloop.audio.capture import FileSource
+
+        return FileSource(Path(str(spec)).expanduser(), realtime=realtime_file)
+    from voiceloop.audio.capture import Microphone
+
+    return Microphone(device_spec(spec))
+
+
+def speaks(settings: Any, mode: Mode) -> bool:
+    """Whether ``mode`` plays speech with these settings."""
+    return mode == "converse" or (mode == "translate" and bool(settings.translate.speak))
+
+
+def open_sink(spec: str | int | None) -> Any:
+    """A ``FileSink`` for a file path, else a ``Speaker`` for the device spec."""
+    if looks_like_file(spec):
+        from voiceloop.audio.filesink import FileSink
+
+        return FileSink(Path(str(spec)).expanduser())
+    from voiceloop.audio.playback import Speaker
+
+    return Speaker(device_spec(spec))
+
+
+def startup_notices(settings: Any, mode: Mode, unavailable: dict[str, Any]) -> list[Notice]:
+    """Warnings about missing stages that this mode's options would use."""
+    wanted: dict[str, str] = {}
+    if mode == "converse":
+        wanted["synthesizer"] = "replies will be shown but not spoken"
+    if mode == "translate" and getattr(settings.translate, "speak", False):
+        wanted["synthesizer"] = "translations will not be spoken"
+    if mode == "translate" and getattr(settings.translate, "show_original", False):
+        wanted["transcriber"] = "the original-language text will not be shown"
+    if mode == "dictate" and getattr(settings.dictate, "cleanup", False):
+        wanted["responder"] = "dictation is kept as transcribed, without clean-up"
+    notices = []
+    for stage, consequence in wanted.items():
+        error = unavailable.get(stage)
+        if error is not None:
+            notices.append(
+                Notice(
+                    level="warning",
+                    title=f"No {stage}",
+                    message=f"{error.one_line()} — {consequence}",
+                )
+            )
+    return notices

@@ -1,0 +1,368 @@
+"""The engine: one long-running listening loop, each utterance a turn task.
+
+The frame loop keeps feeding the endpointer while turns run, so the user can be heard
+(and barge in) while the assistant thinks or speaks. Turns run concurrently with
+listening but deliver their results in utterance order.
+
+Half-duplex by default: while the assistant speaks from a live source, the endpointer is
+``suppressed`` (speakers leak into microphones). With ``[audio] barge_in`` it is not, and
+speech from the user cancels the turn that is speaking; a new utterance cancels any
+converse or translate turn still running. Sources that are not real time (a file read as
+fast as possible) are never suppressed nor barged into: their turns simply queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from voiceloop.audio.base import AudioSink, FrameSource, SpeechStart, UtteranceReady
+from voiceloop.engine.context import Conversation
+from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
+from voiceloop.engine.duplex import CuePlayer, Deafness
+from voiceloop.engine.metrics import MetricsLog
+from voiceloop.engine.options import EngineOptions
+from voiceloop.engine.parts import (
+    default_endpointer,
+    default_flac_encoder,
+    default_splitter_factory,
+)
+from voiceloop.engine.services import Recorder, RecorderGuard, Splitter, Stages, TurnServices
+from voiceloop.engine.turn import Turn
+from voiceloop.events import (
+    CaptureOverflow,
+    EngineState,
+    Event,
+    Level,
+    Mode,
+    ModeChanged,
+    Notice,
+    SpeechStarted,
+    StateChanged,
+)
+from voiceloop.frames import Utterance
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """The voice loop. See the module docstring for behaviour.
+
+    The engine owns ``source`` and ``sink`` during :meth:`run` (starts and closes them);
+    the caller owns the stages. ``on_event`` is called on the event loop, in order.
+    Optional parts (``endpointer``, ``splitter_factory``, ``encode_flac``) default to the
+    audio and text layers' own.
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        mode: Mode,
+        source: FrameSource,
+        sink: AudioSink,
+        stages: Stages,
+        on_event: Callable[[Event], None],
+        recorder: Recorder | None = None,
+        endpointer: Any = None,
+        splitter_factory: Callable[[], Splitter] | None = None,
+        encode_flac: Callable[[Any, int], bytes] | None = None,
+        metrics_path: Path | None = None,
+        clipboard: Callable[[str], object] | None = None,
+        max_turns: int | None = None,
+        startup_notices: list[Notice] | None = None,
+        closers: list[Callable[[], Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = options = EngineOptions.from_settings(settings)
+        self._mode: Mode = mode
+        self._source = source
+        self._sink = sink
+        self._stages = stages
+        self._on_event = on_event
+        self._endpointer = endpointer
+        self._max_turns = max_turns
+        self._live = bool(getattr(source, "realtime", True))
+        self._hands_free = True
+        self.dictation = DictationBuffer()
+        self.conversation = Conversation(options.system_prompt, options.context_budget_chars)
+        if clipboard is None and options.dictate_clipboard:
+            from voiceloop.engine.osc52 import copy_to_terminal
+
+            clipboard = copy_to_terminal
+        self._deafness = Deafness(live=self._live, barge_in=options.barge_in)
+        self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
+        self._services = TurnServices(
+            options=options,
+            stages=stages,
+            sink=sink,
+            emit=self._emit,
+            recorder=RecorderGuard(recorder, self._emit),
+            conversation=self.conversation,
+            dictation=self.dictation,
+            outputs=DictationOutputs(options.dictate_output_file, clipboard),
+            splitter_factory=splitter_factory or default_splitter_factory(options),
+            encode_flac=encode_flac or _lazy_encoder(),
+            set_speaking=self._set_speaking,
+            set_state=self._turn_state,
+            cue=self._cues.play,
+            metrics_log=MetricsLog(metrics_path) if metrics_path else None,
+        )
+        self._state: EngineState = "idle"
+        self._turns: dict[asyncio.Task[None], Turn] = {}
+        self._last_task: asyncio.Task[None] | None = None
+        self._latest: Turn | None = None
+        self._turns_started = 0
+        self._speaking = 0
+        self._stop: asyncio.Event | None = None
+        self._stop_requested = False
+        self._dropped_seen = 0
+        self._startup_notices = list(startup_notices or ())
+        self._closers = list(closers or ())
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> Engine:
+        """An engine with everything built from the configuration: stages, devices or
+        files, endpointer, history store. Keywords: ``mode``, ``on_event`` and those of
+        :func:`voiceloop.engine.factory.engine_from_settings`."""
+        from voiceloop.engine.factory import engine_from_settings
+
+        return engine_from_settings(settings, engine_class=cls, **kwargs)
+
+    # -- control surface ---------------------------------------------------------
+
+    @property
+    def mode(self) -> Mode:
+        return self._mode
+
+    @property
+    def state(self) -> EngineState:
+        return self._state
+
+    @property
+    def barge_in(self) -> bool:
+        """Whether user speech cancels a speaking turn (config and a live source)."""
+        return self.options.barge_in and self._live
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch mode; applies from the next utterance."""
+        if mode != self._mode:
+            self._mode = mode
+            self._emit(ModeChanged(mode=mode))
+
+    def stop(self) -> None:
+        """Make :meth:`run` return: running turns are cancelled."""
+        self._stop_requested = True
+        if self._stop is not None:
+            self._stop.set()
+
+    def interrupt(self) -> bool:
+        """Cancel every running turn now (speaker flushed); True if there was one."""
+        active = [task for task in self._turns if not task.done()]
+        if self._speaking:
+            self._sink.flush()  # silence now, before the cancelled tasks even run
+        for task in active:
+            task.cancel()
+        return bool(active)
+
+    def set_hands_free(self, on: bool) -> None:
+        """Hands-free (VAD) listening, or push-to-talk when off."""
+        self._hands_free = on
+        if self._endpointer is not None:
+            self._endpointer.set_push_to_talk(not on)
+
+    def push_to_talk(self, pressed: bool) -> None:
+        """The push-to-talk key went down or up. Pressing it interrupts the assistant."""
+        if self._endpointer is None:
+            return
+        if pressed and self._speaking:
+            self.interrupt()
+        for event in self._endpointer.key(pressed) or ():
+            self._on_endpoint(event)
+
+    # -- the loop ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Listen and run turns until :meth:`stop`, or until a finite source is exhausted
+        (or ``max_turns`` have started) and the last turn is done."""
+        self._stop = asyncio.Event()
+        if self._stop_requested:
+            self._stop.set()
+        if self._endpointer is None:
+            self._endpointer = default_endpointer(self.settings)
+        self._deafness.endpointer = self._endpointer
+        self.set_hands_free(self._hands_free)
+        frames: asyncio.Task[None] | None = None
+        stopper = asyncio.create_task(self._stop.wait(), name="engine-stop")
+        warm = asyncio.create_task(self._warm(), name="engine-warm")
+        try:
+            await self._sink.start()
+            self._services.recorder.open_session(self._mode)
+            for notice in self._startup_notices:
+                self._emit(notice)
+            self._set_state("listening")
+            self._cues.play("listening")
+            frames = asyncio.create_task(self._frame_loop(), name="engine-frames")
+            await asyncio.wait({frames, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if frames.done():
+                frames.result()  # a source error ends the run with that error
+                await self._until_stopped(self._wait_turns())
+                await self._until_stopped(self._sink.drain())
+        finally:
+            await self._shutdown(frames, stopper, warm)
+
+    async def _frame_loop(self) -> None:
+        assert self._endpointer is not None
+        async for frame in self._source.frames():
+            self._emit(Level(level_db=frame.level_db))
+            self._check_overflow()
+            for event in self._endpointer.feed(frame):
+                self._on_endpoint(event)
+            if self._turn_limit_reached():
+                return
+        for event in self._endpointer.flush():
+            self._on_endpoint(event)
+
+    def _on_endpoint(self, event: Any) -> None:
+        if isinstance(event, SpeechStart):
+            self._emit(SpeechStarted(time=event.time))
+            if self.barge_in and self._speaking:
+                self.interrupt()
+            self._set_state("hearing")
+        elif isinstance(event, UtteranceReady):
+            self._start_turn(event.utterance)
+
+    def _start_turn(self, utterance: Utterance) -> None:
+        if self._turn_limit_reached():
+            return
+        closed = time.monotonic()
+        stream_closed = utterance.closed_at if utterance.closed_at is not None else utterance.end
+        stream_end = utterance.speech_end if utterance.speech_end is not None else utterance.end
+        speech_end = closed - max(0.0, stream_closed - stream_end)
+        if self.barge_in and self._mode != "dictate":
+            for task, turn in self._turns.items():
+                if turn.mode != "dictate" and not task.done():
+                    task.cancel()
+        predecessor = self._last_task if self._last_task and not self._last_task.done() else None
+        turn = Turn(
+            self._services,
+            utterance,
+            mode=self._mode,
+            speech_end=speech_end,
+            closed_at=closed,
+            predecessor=predecessor,
+        )
+        task = asyncio.create_task(turn.run(), name=f"turn-{utterance.id}")
+        self._turns[task] = turn
+        self._last_task = task
+        self._latest = turn
+        self._turns_started += 1
+        task.add_done_callback(self._turn_done)
+
+    def _turn_done(self, task: asyncio.Task[None]) -> None:
+        turn = self._turns.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("turn task crashed", exc_info=task.exception())
+        if turn is not None and turn is self._latest and not any(not t.done() for t in self._turns):
+            self._set_state("listening")
+
+    def _turn_limit_reached(self) -> bool:
+        return self._max_turns is not None and self._turns_started >= self._max_turns
+
+    async def _wait_turns(self) -> None:
+        while self._turns:
+            await asyncio.wait(list(self._turns))
+
+    async def _until_stopped(self, coro: Any) -> None:
+        """Run ``coro`` unless :meth:`stop` comes first."""
+        assert self._stop is not None
+        work = asyncio.ensure_future(coro)
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not work.done():
+                work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+
+    async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
+        pending = [t for t in tasks if t is not None] + list(self._turns)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._cues.aclose()
+        for closer in (self._source.aclose, self._sink.aclose, *self._closers):
+            try:
+                result = closer()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.warning("closing %r failed", closer, exc_info=True)
+        self._set_state("idle")
+
+    async def _warm(self) -> None:
+        async def warm_one(stage: Any) -> None:
+            warm = getattr(stage, "warm", None)
+            if warm is None:
+                return
+            try:
+                await warm()
+            except Exception as exc:
+                log.warning("warming %s failed", type(stage).__name__, exc_info=True)
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}"
+                self._emit(Notice(level="warning", title="Warm-up failed", message=message))
+
+        await asyncio.gather(*(warm_one(s) for s in self._stages.all()))
+        try:
+            # The first encode loads libsndfile: pay for it now, not on the first turn.
+            import numpy as np
+
+            self._services.encode_flac(np.zeros(1600, np.int16), 16_000)
+        except Exception:
+            log.debug("warming the FLAC encoder failed", exc_info=True)
+
+    # -- state, speaking and events ----------------------------------------------
+
+    def _set_speaking(self, on: bool) -> None:
+        self._speaking = max(0, self._speaking + (1 if on else -1))
+        self._deafness.set_speaking(on)
+
+    def _turn_state(self, state: EngineState, turn_id: int) -> None:
+        if self._latest is not None and self._latest.id == turn_id:
+            self._set_state(state)
+
+    def _set_state(self, state: EngineState) -> None:
+        if state != self._state:
+            self._state = state
+            self._emit(StateChanged(state=state))
+
+    def _check_overflow(self) -> None:
+        dropped = int(getattr(self._source, "dropped", 0) or 0)
+        if dropped > self._dropped_seen:
+            self._emit(CaptureOverflow(dropped=dropped - self._dropped_seen, total=dropped))
+            self._dropped_seen = dropped
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("an event consumer failed on %s", type(event).__name__)
+
+
+def _lazy_encoder() -> Callable[[Any, int], bytes]:
+    encoder: Callable[[Any, int], bytes] | None = None
+
+    def encode(pcm: Any, sample_rate: int) -> bytes:
+        nonlocal encoder
+        if encoder is None:
+            encoder = default_flac_encoder()
+        return encoder(pcm, sample_rate)
+
+    return encode

@@ -1,0 +1,135 @@
+"""What a turn may use: stages, sink, context, outputs, and the engine's callbacks.
+
+Also the structural types of the parts the engine drives (splitter, recorder) and a
+guard that keeps a failing history store from failing turns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from voiceloop.audio.base import AudioSink
+from voiceloop.engine.context import Conversation
+from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
+from voiceloop.engine.metrics import MetricsLog
+from voiceloop.engine.options import EngineOptions
+from voiceloop.events import EngineState, Event, Notice
+from voiceloop.stages import Responder, Synthesizer, Transcriber
+
+log = logging.getLogger(__name__)
+
+
+class Splitter(Protocol):
+    """Streaming sentence splitter: reply deltas in, speakable pieces out."""
+
+    def push(self, delta: str) -> list[str]: ...
+
+    def flush(self) -> list[str]: ...
+
+
+class Recorder(Protocol):
+    """The history store as the engine uses it."""
+
+    def open_session(self, mode: str) -> int: ...
+
+    def begin_turn(
+        self, session_id: int, mode: str, flac: bytes | None, *, duration: float
+    ) -> tuple[int, Any]: ...
+
+    def update_turn(self, turn_id: int, **fields: Any) -> None: ...
+
+
+@dataclass
+class Stages:
+    """The stages of a session. Any may be ``None`` when not configured.
+
+    ``translator`` serves translate mode (``[translate]`` section); when ``None`` the
+    ``transcriber`` is asked with ``task="translate"``.
+    """
+
+    transcriber: Transcriber | None = None
+    responder: Responder | None = None
+    synthesizer: Synthesizer | None = None
+    translator: Transcriber | None = None
+    providers: dict[str, str] = field(default_factory=dict)
+    """Configured provider name per stage kind (for fallback reporting)."""
+
+    def all(self) -> list[Any]:
+        seen: list[Any] = []
+        for stage in (self.transcriber, self.responder, self.synthesizer, self.translator):
+            if stage is not None and all(stage is not s for s in seen):
+                seen.append(stage)
+        return seen
+
+
+class RecorderGuard:
+    """Calls the recorder; a failure becomes one notice and the turn goes on."""
+
+    def __init__(self, recorder: Recorder | None, emit: Callable[[Event], None]) -> None:
+        self._recorder = recorder
+        self._emit = emit
+        self._warned = False
+        self.session_id: int | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._recorder is not None
+
+    def open_session(self, mode: str) -> None:
+        if self._recorder is not None:
+            self.session_id = self._call("open_session", mode)
+
+    def begin_turn(
+        self, mode: str, flac: bytes | None, duration: float
+    ) -> tuple[int | None, Any]:
+        if self._recorder is None or self.session_id is None:
+            return None, None
+        result = self._call("begin_turn", self.session_id, mode, flac, duration=duration)
+        return (None, None) if result is None else result
+
+    def update_turn(self, turn_id: int | None, **fields: Any) -> None:
+        if self._recorder is not None and turn_id is not None:
+            self._call("update_turn", turn_id, **fields)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        assert self._recorder is not None
+        try:
+            return getattr(self._recorder, method)(*args, **kwargs)
+        except Exception as exc:
+            log.warning("history store %s failed", method, exc_info=True)
+            if not self._warned:
+                self._warned = True
+                hint = getattr(exc, "hint", None) or "turns go on; check the data directory"
+                self._emit(
+                    Notice(
+                        level="warning",
+                        title="History not saved",
+                        message=f"{getattr(exc, 'message', None) or exc} — {hint}",
+                    )
+                )
+            return None
+
+
+@dataclass
+class TurnServices:
+    """Everything shared by the turns of one engine."""
+
+    options: EngineOptions
+    stages: Stages
+    sink: AudioSink
+    emit: Callable[[Event], None]
+    recorder: RecorderGuard
+    conversation: Conversation
+    dictation: DictationBuffer
+    outputs: DictationOutputs
+    splitter_factory: Callable[[], Splitter]
+    encode_flac: Callable[[Any, int], bytes]
+    set_speaking: Callable[[bool], None]
+    set_state: Callable[[EngineState, int], None]
+    """``set_state(state, turn_id)``: a turn reports its phase."""
+    cue: Callable[[str], None] = lambda name: None
+    """Play a cue sound (``"done"`` after a spoken reply); a no-op when cues are off."""
+    metrics_log: MetricsLog | None = None

@@ -1,0 +1,226 @@
+"""One turn: utterance → FLAC + history row → transcript → the mode's work → metrics.
+
+A turn runs as its own task. Whatever happens — success, a stage failing, cancellation
+by barge-in or the interrupt key — it ends with a ``TurnFinished`` event, a final store
+update and a ``TurnMetrics`` event, and never raises anything but ``CancelledError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import logging
+from contextvars import ContextVar
+from typing import Any, Literal
+
+from voiceloop.engine import metrics as m
+from voiceloop.engine import modes
+from voiceloop.engine.failures import StageFailed, describe
+from voiceloop.engine.metrics import TurnTimer
+from voiceloop.engine.services import TurnServices
+from voiceloop.errors import AudioError, ConfigError
+from voiceloop.events import (
+    EngineState,
+    FallbackUsed,
+    Mode,
+    TurnFailed,
+    TurnFinished,
+    TurnMetrics,
+    TurnStarted,
+)
+from voiceloop.frames import Task, Transcript, Utterance
+from voiceloop.stages import StageReport, Transcriber, reset_current_report, set_current_report
+
+log = logging.getLogger(__name__)
+
+Status = Literal["transcribed", "answered", "interrupted", "failed", "dropped"]
+
+_local_turn_ids = itertools.count(1)
+_current_turn: ContextVar[Turn | None] = ContextVar("voiceloop_turn", default=None)
+
+
+def current_turn() -> Turn | None:
+    """The turn whose task (or child task) is running, if any."""
+    return _current_turn.get()
+
+
+class Turn:
+    """The work done for one utterance. ``await turn.run()`` inside its own task."""
+
+    def __init__(
+        self,
+        services: TurnServices,
+        utterance: Utterance,
+        *,
+        mode: Mode,
+        speech_end: float,
+        closed_at: float,
+        predecessor: asyncio.Task[Any] | None = None,
+    ) -> None:
+        self.services = services
+        self.utterance = utterance
+        self.mode: Mode = mode
+        self.timer = TurnTimer(speech_end)
+        self.timer.mark(m.UTTERANCE_CLOSED, closed_at)
+        self.predecessor = predecessor
+        self.report = StageReport()
+        self.id: int = 0
+        self._store_id: int | None = None
+        self.status: Status = "failed"
+        self.speaking = False
+        self.metrics_extra: dict[str, Any] = {}
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        token = set_current_report(self.report)
+        turn_token = _current_turn.set(self)
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            self.status = "interrupted"
+            self.services.recorder.update_turn(self._store_id, status="interrupted")
+            raise
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            self._finish()
+            reset_current_report(token)
+            _current_turn.reset(turn_token)
+
+    async def _run(self) -> None:
+        self._begin()
+        handler = {"converse": modes.converse, "dictate": modes.dictate}.get(
+            self.mode, modes.translate
+        )
+        await handler(self)
+
+    def _begin(self) -> None:
+        """Encode once, put the audio in the store, announce the turn (no network yet)."""
+        services = self.services
+        failure: StageFailed | None = None
+        flac: bytes | None = None
+        try:
+            flac = services.encode_flac(self.utterance.pcm, self.utterance.sample_rate)
+        except Exception as exc:
+            log.error("encoding the utterance failed", exc_info=exc)
+            error = AudioError(f"could not encode the utterance: {exc}")
+            failure = StageFailed("encoder", error)
+        self.utterance = dataclasses.replace(self.utterance, flac=flac)
+        store_id, audio_path = services.recorder.begin_turn(
+            self.mode, flac, self.utterance.duration
+        )
+        self._store_id = store_id
+        self.id = store_id if store_id is not None else next(_local_turn_ids)
+        services.emit(
+            TurnStarted(
+                turn_id=self.id,
+                mode=self.mode,
+                duration=self.utterance.duration,
+                audio_path=str(audio_path) if audio_path is not None else None,
+            )
+        )
+        if failure is not None:
+            raise failure
+
+    def _fail(self, exc: BaseException) -> None:
+        info = describe(exc)
+        if info.expected:
+            log.info("turn %s failed in %s: %s", self.id, info.stage, info.one_line())
+        else:
+            log.error("turn %s failed in %s", self.id, info.stage, exc_info=exc)
+        self.status = "failed"
+        self.services.recorder.update_turn(
+            self._store_id, status="failed", error=f"{info.title}: {info.one_line()}"
+        )
+        self.services.emit(
+            TurnFailed(
+                turn_id=self.id,
+                stage=info.stage,
+                title=info.title,
+                message=info.message,
+                hint=info.hint,
+            )
+        )
+
+    def _finish(self) -> None:
+        services = self.services
+        self.set_speaking(False)
+        summary = self.timer.summary(
+            turn_id=self.id,
+            mode=self.mode,
+            status=self.status,
+            interrupted=self.status == "interrupted",
+            report=self.report,
+            extra=self.metrics_extra,
+        )
+        timings = {k: v for k, v in summary.items() if k.endswith("_ms")}
+        services.recorder.update_turn(
+            self._store_id,
+            timings={
+                **timings,
+                "interrupted": summary["interrupted"],
+                "retries": self.report.retries,
+            },
+            usage=self.report.usage,
+        )
+        services.emit(TurnFinished(turn_id=self.id, status=self.status))
+        services.emit(TurnMetrics(turn_id=self.id, metrics=summary))
+        if services.metrics_log is not None:
+            try:
+                services.metrics_log.write(summary)
+            except OSError:
+                log.warning("could not write metrics to %s", services.metrics_log.path)
+
+    # -- helpers for the modes ---------------------------------------------------
+
+    def state(self, state: EngineState) -> None:
+        self.services.set_state(state, self.id)
+
+    def set_speaking(self, on: bool) -> None:
+        if on != self.speaking:
+            self.speaking = on
+            self.services.set_speaking(on)
+            if on:
+                self.state("speaking")
+
+    def update(self, **fields: Any) -> None:
+        self.services.recorder.update_turn(self._store_id, **fields)
+
+    async def wait_for_predecessor(self) -> None:
+        """Results are delivered in utterance order: wait for the previous turn to end."""
+        if self.predecessor is not None and not self.predecessor.done():
+            await asyncio.wait([self.predecessor])
+
+    async def transcribe(
+        self, task: Task = "transcribe", *, stage: str = "transcriber"
+    ) -> Transcript:
+        """Ask the transcriber (``stage="translator"`` for the translate section's one)."""
+        stages = self.services.stages
+        transcriber: Transcriber | None
+        if stage == "translator":
+            transcriber = stages.translator or stages.transcriber
+        else:
+            transcriber = stages.transcriber
+        if transcriber is None:
+            raise StageFailed(
+                stage,
+                ConfigError(
+                    "no speech-to-text stage is configured",
+                    hint='set GROQ_API_KEY or choose [stt] provider = "local"',
+                ),
+            )
+        try:
+            transcript = await transcriber.transcribe(self.utterance, task=task)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise StageFailed(stage, exc) from exc
+        return transcript
+
+    def fallback_used(self, stage: str, reason: str, provider: str) -> None:
+        """A stage fell back to another provider (called by fallback wrappers)."""
+        self.services.emit(
+            FallbackUsed(turn_id=self.id, stage=stage, reason=reason, provider=provider)
+        )
