@@ -95,7 +95,7 @@ def test_bare_voiceloop_opens_the_tui_in_the_mode_that_can_work(
     from voiceloop.cli import run as run_cmd
 
     opened: list[str] = []
-    monkeypatch.setattr(run_cmd, "_run_tui", lambda m, settings: opened.append(m) or 0)
+    monkeypatch.setattr(run_cmd, "open_tui", lambda m, settings: opened.append(m) or 0)
     if key:
         monkeypatch.setenv("GROQ_API_KEY", key)
     assert cli.main([]) == 0

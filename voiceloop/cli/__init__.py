@@ -33,7 +33,6 @@ from voiceloop.cli.common import (
 COMMAND_MODULES = [
     "run",
     "transcribe_cmd",
-    "translate_mode",
     "ask_cmd",
     "say_cmd",
     "models_cmd",
