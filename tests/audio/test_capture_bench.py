@@ -30,8 +30,8 @@ WINDOW = 160  # 10 ms at 16 kHz
 
 
 def build_stimulus(tmp: Path) -> tuple[Path, float]:
-    """1 s silence, phrase, 1.4 s silence, a click, 1.2 s silence, phrase, 1 s silence."""
-    a, rate = soundfile.read(espeak("Hello there, testing one two three.", tmp / "a.wav"))
+    """0.8 s silence, phrase, 1.2 s silence, a click, 1 s silence, phrase, 0.3 s silence."""
+    a, rate = soundfile.read(espeak("Hello there, testing one two.", tmp / "a.wav"))
     b, rate_b = soundfile.read(espeak("Goodbye for now.", tmp / "b.wav"))
     assert rate == rate_b
 
@@ -42,7 +42,7 @@ def build_stimulus(tmp: Path) -> tuple[Path, float]:
     click[: len(click) // 2] = 0.9
     click[len(click) // 2 :] = -0.9
     audio = np.concatenate(
-        [silence(1.0), trim(a), silence(1.4), click, silence(1.2), trim(b), silence(1.0)]
+        [silence(0.8), trim(a), silence(1.2), click, silence(1.0), trim(b), silence(0.3)]
     )
     path = tmp / "stimulus.wav"
     soundfile.write(path, audio.astype(np.float32), rate, subtype="PCM_16")
@@ -85,13 +85,13 @@ async def record_and_endpoint(stimulus: Path, seconds: float):
     await mic.start()
 
     async def play_then_stop() -> None:
-        await asyncio.sleep(0.5)  # let the monitor stream settle before any speech
+        await asyncio.sleep(0.3)  # let the monitor stream settle before any speech
         player = await asyncio.create_subprocess_exec(
             "paplay", "--device=mic", str(stimulus), stderr=subprocess.PIPE
         )
         _, err = await player.communicate()
         assert player.returncode == 0, err.decode()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(HANGOVER + 0.4)  # the last utterance closes on silence
         await mic.aclose()
 
     stopper = asyncio.create_task(play_then_stop())

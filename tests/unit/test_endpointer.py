@@ -254,3 +254,14 @@ def test_from_settings_reads_the_vad_section():
     assert ep.detector.name == "energy"
     assert (ep.threshold, ep.min_speech_frames, ep.hangover_frames) == (0.7, 10, 30)
     assert ep.pre_roll_frames == 0
+
+
+@pytest.mark.parametrize(("ignore_ms", "kept"), [(150, 0), (0, 1)])
+def test_key_click_right_after_key_down_is_not_speech(ignore_ms, kept):
+    ep = Endpointer(LoudIsSpeech(), min_speech_ms=96, ignore_start_ms=ignore_ms)
+    ep.set_push_to_talk(True)
+    run(ep, frames_from("." * 10), flush=False)
+    ep.key(True)
+    events = run(ep, frames_from("SSSS" + "." * 10, start_index=10), flush=False)
+    events += ep.key(False)
+    assert len(utterances(events)) == kept
