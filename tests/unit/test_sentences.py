@@ -175,6 +175,9 @@ WORDS = st.sampled_from(
         '"quoted"',
         "(paren)",
         "<b>tag</b>",
+        "\n```\nx = 1. Y\n```\n",
+        "\n# Head\n",
+        "[stray",
     ]
 )
 ENDS = st.sampled_from(

@@ -31,49 +31,60 @@ MODES = {
 }
 
 
+EPILOG_TAIL = (
+    "\n\nHeadless: events go to stderr, text to stdout; exit status 1 if a turn failed."
+    "\nWith a file as input the run ends when the file is used up and its last turn is done."
+)
+
+
 def register(sub: Any) -> None:
     for mode, (summary, examples) in MODES.items():
+        if mode == "translate":
+            continue  # shares `voiceloop translate` with file translation (transcribe_cmd)
         parser = sub.add_parser(
             mode,
             help=summary,
             description=summary[0].upper() + summary[1:] + ".",
-            epilog=examples
-            + "\n\nHeadless: events go to stderr, text to stdout; exit status 1 if a turn failed."
-            "\nWith a file as input the run ends when the file is used up and its last turn"
-            " is done.",
+            epilog=examples + EPILOG_TAIL,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        parser.add_argument(
-            "--headless", action="store_true", help="run without the TUI (events on stderr)"
-        )
-        parser.add_argument(
-            "--input", metavar="DEVICE|FILE", help="audio file to read, or input device"
-        )
+        add_mode_arguments(parser, mode)
+        parser.set_defaults(handler=run, mode=mode)
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser, mode: str, *, output: bool = True) -> None:
+    """The options of a mode run; ``output=False`` when the parser has its own ``--output``."""
+    parser.add_argument(
+        "--headless", action="store_true", help="run without the TUI (events on stderr)"
+    )
+    parser.add_argument(
+        "--input", metavar="DEVICE|FILE", help="audio file to read, or input device"
+    )
+    if output:
         parser.add_argument(
             "--output", metavar="DEVICE|FILE", help="WAV file to write, or output device"
         )
-        parser.add_argument("--input-device", metavar="DEVICE", help="microphone index or name")
-        parser.add_argument("--output-device", metavar="DEVICE", help="speaker index or name")
-        parser.add_argument("--turns", type=int, metavar="N", help="stop after N turns")
+    parser.add_argument("--input-device", metavar="DEVICE", help="microphone index or name")
+    parser.add_argument("--output-device", metavar="DEVICE", help="speaker index or name")
+    parser.add_argument("--turns", type=int, metavar="N", help="stop after N turns")
+    parser.add_argument(
+        "--metrics", metavar="FILE.jsonl", help="append per-turn timings as JSON lines"
+    )
+    if mode == "converse":
         parser.add_argument(
-            "--metrics", metavar="FILE.jsonl", help="append per-turn timings as JSON lines"
+            "--barge-in", action="store_true", help="let your voice interrupt (headphones!)"
         )
-        if mode == "converse":
-            parser.add_argument(
-                "--barge-in", action="store_true", help="let your voice interrupt (headphones!)"
-            )
-        if mode == "dictate":
-            parser.add_argument("--append", metavar="FILE", help="append each piece to FILE")
-            parser.add_argument("--clipboard", action="store_true", help="copy via OSC 52")
-            parser.add_argument(
-                "--cleanup", action="store_true", help="fix punctuation, drop filler words"
-            )
-        if mode == "translate":
-            parser.add_argument(
-                "--original", action="store_true", help="also show the original-language text"
-            )
-            parser.add_argument("--speak", action="store_true", help="read the English aloud")
-        parser.set_defaults(handler=run, mode=mode)
+    if mode == "dictate":
+        parser.add_argument("--append", metavar="FILE", help="append each piece to FILE")
+        parser.add_argument("--clipboard", action="store_true", help="copy via OSC 52")
+        parser.add_argument(
+            "--cleanup", action="store_true", help="fix punctuation, drop filler words"
+        )
+    if mode == "translate":
+        parser.add_argument(
+            "--original", action="store_true", help="also show the original-language text"
+        )
+        parser.add_argument("--speak", action="store_true", help="read the English aloud")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -114,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def run_default(args: argparse.Namespace) -> int:
+    """Bare ``voiceloop``: the TUI in converse mode, or dictate when there is no chat backend."""
+    from voiceloop.cli.common import settings_from_args
+
+    settings = settings_from_args(args)
+    return _run_tui("converse" if settings.has_chat_backend() else "dictate", settings)
 
 
 def _run_tui(mode: str, settings: Any) -> int:

@@ -65,6 +65,8 @@ _FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
 _RULE = re.compile(r"[ \t]*([-*_=])(?:[ \t]*\1){2,}[ \t]*")
 _TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
 _WAIT_FOR_LINE = re.compile(r"[ \t]*(?:\||`{3}|~{3}|[-*_=]{3,}[ \t]*$)")
+_ANY_SPACE = re.compile(r"\s")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+[ \t]*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -110,6 +112,9 @@ def _safe_cut(text: str, final: bool) -> int:
     now: it ends just after whitespace and leaves no link, code span or tag half-open."""
     if final:
         return len(text)
+    if "[" not in text and "`" not in text and "<" not in text:
+        last = _ANY_SPACE.search(text[::-1])  # the last whitespace, found at C speed
+        return len(text) - last.start() if last else 0
     cut, i, n = 0, 0, len(text)
     while i < n:
         c = text[i]
@@ -162,6 +167,7 @@ class MarkdownStream:
     def __init__(self) -> None:
         self._line = ""  # the current, incomplete raw line
         self._started = False  # the current line's block markers are decided and stripped
+        self._heading = False  # the current line is an ATX heading
         self._in_fence: str | None = None  # the fence that opened the current code block
 
     def feed(self, text: str) -> str:
@@ -188,7 +194,12 @@ class MarkdownStream:
                 self._line = "" if final else line
                 return ""
             line = rest
+        if final and self._heading:
+            line = _CLOSING_HASHES.sub("", line)  # "## Title ##"
         cut = _safe_cut(line, final)
+        closing = _CLOSING_HASHES.search(line[:cut]) if self._heading and not final else None
+        if closing:  # hold back what may be a heading's closing hashes until the line ends
+            cut = closing.start() + (line[closing.start()] in " \t")
         self._line = line[cut:]
         return _inline(line[:cut])
 
@@ -219,16 +230,18 @@ class MarkdownStream:
             self._started = True
             return ", ".join(c for c in cells if c)
         rest = line
+        heading = False
         while True:
             m = _MARKER.match(rest)
             if not m or not m.group(0):
                 break
+            heading = heading or m.group(0).lstrip(" \t").startswith("#")
             rest = rest[m.end() :]
         rest = rest.lstrip(" \t")
         # The first word must be complete: "1" may yet become "1. ", "#" may become "# ".
-        if not final and not any(ch.isspace() for ch in rest):
+        if not final and not _ANY_SPACE.search(rest):
             return None
-        self._started = True
+        self._started, self._heading = True, heading
         return rest
 
 
