@@ -95,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
         overrides["stt.language"] = args.language
     settings = settings_from_args(args, overrides)
     section = getattr(settings, section_name)
-    prompt = args.prompt if args.prompt is not None else settings.stt.prompt
+    # The configured prompt is in the speaker's language: for transcription only.
+    prompt = args.prompt
+    if prompt is None and args.task == "transcribe":
+        prompt = settings.stt.prompt
 
     from voiceloop.cli.remote import require_service, run_with_client
     from voiceloop.providers.longform import transcribe_path
