@@ -175,3 +175,23 @@ async def test_synthesizer_stopped_early_releases_the_connection(context, groq_e
             break
         await asyncio.sleep(0.05)
     assert groq_env.abandoned_streams == 1
+
+
+async def test_stages_warm_and_close_the_shared_pool(context, groq_env):
+    settings = context.settings
+    stages = [
+        registry.create("transcriber", "groq", settings.stt, context),
+        registry.create("responder", "groq", settings.llm, context),
+        registry.create("synthesizer", "groq", settings.tts, context),
+    ]
+    for stage in stages:
+        await stage.warm()
+    pool = context.resources["http"]
+    client = pool.client(groq_env.base_url)
+    assert len(client._transport._pool.connections) == 1  # one warm connection, shared
+    for stage in stages:
+        await stage.aclose()
+    assert client.is_closed
+    # Closing is not the end: a later request opens a fresh client.
+    text = "".join([d async for d in stages[1].respond([Message("user", "again")])])
+    assert text.startswith("You said: again")

@@ -47,6 +47,9 @@ class GroqTranscriber:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url, self.translate_client.base_url)
 
+    async def aclose(self) -> None:
+        await self.client.pool.aclose()
+
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         flac = utterance.flac
         if flac is None:
@@ -100,6 +103,10 @@ class GroqResponder:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
+    async def aclose(self) -> None:
+        """Close the shared pool's connections (it reopens them if used again)."""
+        await self.client.pool.aclose()
+
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         msgs = list(messages)
         if self.system_prompt and not (msgs and msgs[0].role == "system"):
@@ -137,6 +144,10 @@ class GroqSynthesizer:
 
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
+
+    async def aclose(self) -> None:
+        """Close the shared pool's connections (it reopens them if used again)."""
+        await self.client.pool.aclose()
 
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         from voiceloop.text.sentences import split_text
