@@ -194,7 +194,8 @@ class Engine:
         if self._stop_requested:
             self._stop.set()
         if self._endpointer is None:
-            self._endpointer = default_endpointer(self.settings)
+            # Loading the VAD model takes a moment: not on the event loop (a UI runs there).
+            self._endpointer = await asyncio.to_thread(default_endpointer, self.settings)
         self._deafness.endpointer = self._endpointer
         self.set_hands_free(self._hands_free)
         frames: asyncio.Task[None] | None = None
