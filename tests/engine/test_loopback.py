@@ -95,11 +95,15 @@ def test_dictate_and_translate_from_files(loopback, speech_file, capsys):
     code = main(["translate", "--headless", "--original", "--input", speech_file(1)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    posted = {r.route: r for r in loopback.requests[-2:]}
-    assert set(posted) == {"translations", "transcriptions"}
-    assert posted["translations"].form["model"] == ["whisper-large-v3"]
-    assert out in ("good morning\n", "bonjour\n")  # both asked at once: either answers first
-    assert "original" in err
+    last_two = loopback.requests[-2:]
+    assert {r.route for r in last_two} == {"translations", "transcriptions"}
+    # both were asked at once; the server answers its requests in arrival order
+    answers = dict(zip([r.route for r in last_two], ["good morning", "bonjour"], strict=True))
+    translation = next(r for r in last_two if r.route == "translations")
+    assert translation.form["model"] == ["whisper-large-v3"]
+    assert out == answers["translations"] + "\n"
+    originals = [line for line in err.splitlines() if ": original" in line]
+    assert len(originals) == 1 and originals[0].endswith(f": {answers['transcriptions']}")
 
 
 def test_a_429_mid_session_is_retried_or_fails_only_its_turn(
