@@ -34,6 +34,7 @@ from voiceloop.engine.parts import (
 )
 from voiceloop.engine.services import Recorder, RecorderGuard, Splitter, Stages, TurnServices
 from voiceloop.engine.turn import Turn
+from voiceloop.errors import AudioError
 from voiceloop.events import (
     CaptureOverflow,
     EngineState,
@@ -202,7 +203,7 @@ class Engine:
         stopper = asyncio.create_task(self._stop.wait(), name="engine-stop")
         warm = asyncio.create_task(self._warm(), name="engine-warm")
         try:
-            await self._sink.start()
+            await self._start_sink()
             self._services.recorder.open_session(self._mode)
             for notice in self._startup_notices:
                 self._emit(notice)
@@ -216,6 +217,31 @@ class Engine:
                 await self._until_stopped(self._sink.drain())
         finally:
             await self._shutdown(frames, stopper, warm)
+
+    async def _start_sink(self) -> None:
+        """Start the speaker; dictation goes on without one (no cues) if it cannot open."""
+        try:
+            await self._sink.start()
+        except AudioError as exc:
+            speaks = self._mode == "converse" or (
+                self._mode == "translate" and self.options.translate_speak
+            )
+            if speaks:
+                raise
+            from voiceloop.engine.nullsink import NullSink
+
+            log.warning("no speaker, going on silently: %s", exc.one_line())
+            self._emit(
+                Notice(
+                    level="warning",
+                    title="No speaker",
+                    message=f"{exc.one_line()} — {self._mode} goes on without sound",
+                )
+            )
+            with contextlib.suppress(Exception):
+                await self._sink.aclose()
+            self._sink = self._services.sink = NullSink()
+            self._cues.enabled = False
 
     async def _frame_loop(self) -> None:
         assert self._endpointer is not None
