@@ -33,8 +33,8 @@ from voiceloop.engine.parts import (
     default_splitter_factory,
 )
 from voiceloop.engine.services import Recorder, RecorderGuard, Splitter, Stages, TurnServices
+from voiceloop.engine.startup import start_sink, warm_up
 from voiceloop.engine.turn import Turn
-from voiceloop.errors import AudioError
 from voiceloop.events import (
     CaptureOverflow,
     EngineState,
@@ -219,28 +219,12 @@ class Engine:
             await self._shutdown(frames, stopper, warm)
 
     async def _start_sink(self) -> None:
-        """Start the speaker; dictation goes on without one (no cues) if it cannot open."""
-        try:
-            await self._sink.start()
-        except AudioError as exc:
-            speaks = self._mode == "converse" or (
-                self._mode == "translate" and self.options.translate_speak
-            )
-            if speaks:
-                raise
-            from voiceloop.engine.nullsink import NullSink
-
-            log.warning("no speaker, going on silently: %s", exc.one_line())
-            self._emit(
-                Notice(
-                    level="warning",
-                    title="No speaker",
-                    message=f"{exc.one_line()} — {self._mode} goes on without sound",
-                )
-            )
-            with contextlib.suppress(Exception):
-                await self._sink.aclose()
-            self._sink = self._services.sink = NullSink()
+        speaks = self._mode == "converse" or (
+            self._mode == "translate" and self.options.translate_speak
+        )
+        sink = await start_sink(self._sink, speaks=speaks, mode=self._mode, emit=self._emit)
+        if sink is not self._sink:
+            self._sink = self._services.sink = sink
             self._cues.enabled = False
 
     async def _frame_loop(self) -> None:
@@ -335,25 +319,7 @@ class Engine:
         self._set_state("idle")
 
     async def _warm(self) -> None:
-        async def warm_one(stage: Any) -> None:
-            warm = getattr(stage, "warm", None)
-            if warm is None:
-                return
-            try:
-                await warm()
-            except Exception as exc:
-                log.warning("warming %s failed", type(stage).__name__, exc_info=True)
-                message = getattr(exc, "message", None) or f"{type(exc).__name__}"
-                self._emit(Notice(level="warning", title="Warm-up failed", message=message))
-
-        await asyncio.gather(*(warm_one(s) for s in self._stages.all()))
-        try:
-            # The first encode loads libsndfile: pay for it now, not on the first turn.
-            import numpy as np
-
-            self._services.encode_flac(np.zeros(1600, np.int16), 16_000)
-        except Exception:
-            log.debug("warming the FLAC encoder failed", exc_info=True)
+        await warm_up(self._stages.all(), self._services.encode_flac, self._emit)
 
     # -- state, speaking and events ----------------------------------------------
 
