@@ -1,8 +1,9 @@
 """``voiceloop converse | dictate`` (and the mode side of ``translate``), in the TUI or headless.
 
-Without ``--headless`` they open the TUI in that mode. :mod:`voiceloop.cli.default_cmd`
-adds ``run`` (what bare ``voiceloop`` runs): the TUI in converse mode, or dictate when no
-chat backend is configured.
+Without ``--headless`` they open the TUI in that mode. Bare ``voiceloop`` runs
+:func:`run_default`: the TUI in converse mode, or dictate when no chat backend is configured.
+``transcribe_cmd`` adds the mode options to ``voiceloop translate``, which translates files
+when given FILE arguments and runs the mode otherwise.
 """
 
 from __future__ import annotations

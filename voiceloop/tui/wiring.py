@@ -1,0 +1,148 @@
+"""Fill the TUI's seams from ``Settings`` and the real engine.
+
+Kept apart from the app so that the app and its tests see only :class:`TuiDeps`.
+Anything not available leaves its seam empty, and the app hides or explains the
+feature instead of failing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from voiceloop.config import Settings, config_path
+from voiceloop.events import Mode
+from voiceloop.tui.config_file import TomlConfigFile
+from voiceloop.tui.protocols import EngineLike, EventCallback, Profile, TuiDeps
+
+
+def local_stt_installed() -> bool:
+    """Whether the local speech-to-text engine can be loaded (dictation without a key)."""
+    import importlib.util
+
+    return importlib.util.find_spec("faster_whisper") is not None
+
+
+def profile_from_settings(settings: Settings) -> Profile:
+    def device(value: Any) -> str:
+        return "default" if value is None else str(value)
+
+    return Profile(
+        stt_model=settings.stt.model,
+        chat_model=settings.llm.model,
+        voice=settings.tts.voice,
+        input_device=device(settings.audio.input),
+        output_device=device(settings.audio.output),
+    )
+
+
+def apply_to_settings(settings: Settings, section: str, field: str, value: Any) -> None:
+    """Set one value on the live settings (validated by the model)."""
+    if field == "api_key" and value is None:
+        return  # an empty key field keeps the stored key
+    target = getattr(settings, section, None)
+    if target is None:
+        setattr(settings, section, value)
+    else:
+        setattr(target, field, value)
+
+
+def deps_from_settings(
+    settings: Settings, base: TuiDeps | None = None, *, config_file: Path | None = None
+) -> TuiDeps:
+    """``base`` with every unset seam filled from ``settings`` and the real engine."""
+    base = base or TuiDeps()
+    changes: dict[str, Any] = {
+        "has_key": base.has_key and settings.has_chat_backend(),
+        "local_dictation": base.local_dictation or local_stt_installed(),
+    }
+    if base.profile == Profile():
+        changes["profile"] = profile_from_settings(settings)
+    if base.config is None:
+        changes["config"] = TomlConfigFile(config_file or config_path())
+    if base.apply_setting is None:
+        changes["apply_setting"] = lambda s, f, v: apply_to_settings(settings, s, f, v)
+        changes["restart_on_change"] = True
+    if base.engine_factory is None:
+        changes["engine_factory"] = engine_factory(settings)
+    if base.list_models is None:
+        changes["list_models"] = model_lister(settings)
+    if base.list_voices is None:
+        changes["list_voices"] = lambda: voices_for(settings)
+    if base.dictation_file is None and settings.dictate.output_file:
+        changes["dictation_file"] = str(settings.dictate.output_file)
+    if base.list_input_devices is None or base.list_output_devices is None:
+        inputs, outputs = device_listers()
+        changes.setdefault("list_input_devices", base.list_input_devices or inputs)
+        changes.setdefault("list_output_devices", base.list_output_devices or outputs)
+    return dataclasses.replace(base, **changes)
+
+
+def engine_factory(settings: Settings) -> Any:
+    """``(mode, on_event) -> Engine`` built from ``settings`` as they are at each call."""
+    try:
+        from voiceloop.engine import Engine
+    except ImportError:
+        return None
+    if not hasattr(Engine, "from_settings"):
+        return None
+
+    def build(mode: Mode, on_event: EventCallback) -> EngineLike:
+        return Engine.from_settings(settings, mode=mode, on_event=on_event)  # type: ignore[no-any-return]
+
+    return build
+
+
+def device_listers() -> tuple[Any, Any]:
+    """Callables listing input and output devices, from the audio layer."""
+    from voiceloop.tui.protocols import DeviceChoice
+
+    def listing(kind: str) -> list[DeviceChoice]:
+        from voiceloop.audio import devices
+
+        found = devices.list_devices()
+        choices = [DeviceChoice("default", None)]
+        for device in found:
+            channels = getattr(device, f"max_{kind}_channels", 0)
+            if channels:
+                choices.append(DeviceChoice(str(device.name), device.name))
+        return choices
+
+    return (lambda: listing("input")), (lambda: listing("output"))
+
+
+ORPHEUS_ENGLISH_VOICES = ("autumn", "diana", "hannah", "austin", "daniel", "troy")
+"""The voices of Groq's default speech model (canopylabs/orpheus-v1-english)."""
+
+
+def voices_for(settings: Settings) -> list[str]:
+    """Voices to offer: the known set of the default model, plus the configured one."""
+    voices = list(ORPHEUS_ENGLISH_VOICES) if "orpheus" in settings.tts.model else []
+    if settings.tts.voice and settings.tts.voice not in voices:
+        voices.insert(0, settings.tts.voice)
+    return voices
+
+
+def model_lister(settings: Settings) -> Any:
+    """An async callable returning the chat server's model ids (``GET /models``)."""
+
+    async def models() -> list[str]:
+        from voiceloop.errors import ConfigError
+        from voiceloop.providers.http import ClientPool
+        from voiceloop.providers.pool import client_for
+
+        section = settings.llm
+        if section.provider not in ("groq", "openai"):
+            raise ConfigError(
+                f"the chat provider {section.provider!r} has no model list",
+                hint="type the model in Settings (F10) instead",
+            )
+        pool = ClientPool.from_settings(settings)
+        try:
+            client = client_for(settings, section, pool, provider=section.provider)
+            return [m.id for m in await client.models() if m.active is not False]
+        finally:
+            await pool.aclose()
+
+    return models
