@@ -74,6 +74,8 @@ class MainScreen(Screen[None]):
         self.query_one(ProfileLine).profile = self.vapp.profile
         self.show_mode(self.vapp.mode)
         self.query_one(TalkBadge).hands_free = self.vapp.hands_free
+        if self.vapp.engine_starting:
+            self.query_one(StateIndicator).show("starting")
 
     def show_mode(self, mode: str) -> None:
         self.query_one(ModeBadge).mode = mode
