@@ -311,8 +311,10 @@ class VoiceloopApp(App[int]):
         """``copy`` all, ``save`` or ``append`` to a file, or ``clear`` the dictation."""
         view = self._main.query_one(DictationView)
         if action == "copy":
-            self.copy_to_clipboard(view.text)
-            self.notify(f"Copied {len(view.text)} characters to the clipboard.", title="Copied")
+            # Outside dictation there is no buffer: copy the conversation instead.
+            text = view.text if self.mode == "dictate" else self._main.log_view.transcript()
+            self.copy_to_clipboard(text)
+            self.notify(f"Copied {len(text)} characters to the clipboard.", title="Copied")
         elif action == "clear":
             if self.engine is not None:
                 self.engine.dictation.clear()

@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
 
 
+STAGE_NAMES = {
+    "stt": "speech-to-text",
+    "transcriber": "speech-to-text",
+    "translate": "translation",
+    "llm": "chat",
+    "responder": "chat",
+    "tts": "speech",
+    "synthesizer": "speech",
+}
+
+
 class MainScreen(Screen[None]):
     """Where the conversation happens. Routes engine events to the widgets."""
 
@@ -132,7 +143,13 @@ class MainScreen(Screen[None]):
             case ev.TurnFinished(turn_id=turn_id, status=status):
                 await self._turn_finished(turn_id, status)
             case ev.FallbackUsed(stage=stage, reason=reason, provider=provider):
-                app.notify(f"{reason}. Using {provider} for now.", title=f"{stage}: fallback")
+                what = STAGE_NAMES.get(stage, stage)
+                app.notify(
+                    f"{reason}. Using {provider} for {what} for now.",
+                    title=f"{what.capitalize()}: fallback",
+                    severity="warning",
+                    markup=False,
+                )
             case ev.CaptureOverflow(dropped=dropped):
                 app.notify(
                     f"{dropped} audio frames were lost; the machine may be busy.",
@@ -141,7 +158,7 @@ class MainScreen(Screen[None]):
                 )
             case ev.Notice(level=level, title=title, message=text):
                 severity = {"info": "information"}.get(level, level)
-                app.notify(text, title=title, severity=severity)  # type: ignore[arg-type]
+                app.notify(text, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
             case _:
                 pass
 
