@@ -15,6 +15,10 @@ For every turn:
 - ``naive``: the same utterance through a sequential pipeline — transcribe, wait for the
   whole reply, synthesize it all, play — with the same modelled delays, measured.
 
+Modelled stages rather than the loopback server: its speech route answers in a fixed time
+whatever the text's length, which would make the naive pipeline (one synthesis of the whole
+reply) look as fast as one sentence.
+
 Usage: ``uv run python benchmarks/latency.py [--turns 20] [--seed 1]``
 """
 

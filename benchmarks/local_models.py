@@ -7,6 +7,10 @@ Prints one JSON object. Times are wall-clock seconds; each latency is measured
 median and best run. The 3 s utterance is Piper speech of known text, padded or cut to
 exactly 3 s; the sentence to synthesize has 10 words.
 
+``cpu_s`` is the process CPU time of the same runs (all threads): on a busy machine wall
+time grows with the load, CPU time much less so; CPU time / threads used approximates the
+wall time on an idle machine.
+
 The install size is measured from the installed files (each distribution's RECORD) in
 this environment: the local stack's own distributions, plus the dependencies only they
 pull in (what a voiceloop without local engines would not install).
@@ -69,14 +73,16 @@ async def _measure_latency(repeat: int) -> dict[str, Any]:
 
     first_audio: list[float] = []
     whole: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         chunks = []
         async for chunk in synthesizer.synthesize(SENTENCE_10_WORDS):
             if not chunks:
                 first_audio.append(time.perf_counter() - started)
             chunks.append(chunk)
         whole.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
     audio = np.concatenate([c.pcm for c in chunks])
     rate = chunks[0].sample_rate
     results["tts_10_words"] = {
@@ -84,6 +90,7 @@ async def _measure_latency(repeat: int) -> dict[str, Any]:
         "audio_s": round(len(audio) / rate, 2),
         "time_to_first_audio_s": _timings(first_audio),
         "total_s": _timings(whole),
+        "cpu_s": _timings(cpu),
         "real_time_factor": round(statistics.median(whole) / (len(audio) / rate), 3),
     }
 
@@ -96,12 +103,18 @@ async def _measure_latency(repeat: int) -> dict[str, Any]:
     for beam in (transcriber.beam_size, 1):
         stage = transcriber if beam == transcriber.beam_size else LocalTranscriber(beam_size=beam)
         times: list[float] = []
+        cpu_times: list[float] = []
         text = ""
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             text = (await stage.transcribe(utterance)).text
             times.append(time.perf_counter() - started)
-        results[f"stt_3s_utterance_beam{beam}"] = {"s": _timings(times), "text": text}
+            cpu_times.append(time.process_time() - cpu_started)
+        results[f"stt_3s_utterance_beam{beam}"] = {
+            "s": _timings(times),
+            "cpu_s": _timings(cpu_times),
+            "text": text,
+        }
     results["expected_text"] = UTTERANCE_TEXT
     return results
 

@@ -5,7 +5,10 @@
 #   spk  null sink: voiceloop plays into it; tests record spk.monitor
 #
 # Usage:
-#   scripts/audio-bench.sh start [DIR]   start a daemon whose runtime dir is DIR, print its env
+#   scripts/audio-bench.sh start [DIR] [OWNER_PID]
+#                                        start a daemon whose runtime dir is DIR, print its env;
+#                                        with OWNER_PID, stop it and remove DIR when that
+#                                        process exits (test runs that get killed leak nothing)
 #   scripts/audio-bench.sh env   [DIR]   print the env lines for an already running daemon
 #   scripts/audio-bench.sh stop  [DIR]   stop that daemon
 #
@@ -18,6 +21,7 @@ set -euo pipefail
 
 cmd="${1:-}"
 dir="${2:-${VOICELOOP_TEST_PULSE:-/tmp/voiceloop-pulse-$(id -u)}}"
+owner="${3:-}"
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -60,6 +64,12 @@ start)
         if in_bench pactl info >/dev/null 2>&1; then
             in_bench pactl set-default-sink spk
             in_bench pactl set-default-source mic.monitor
+            if [ -n "$owner" ]; then
+                setsid sh -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done
+                    XDG_RUNTIME_DIR="$2" PULSE_SERVER="unix:$2/pulse/native" HOME="$2/home" \
+                        pulseaudio --kill; rm -rf "$2"' watcher "$owner" "$dir" \
+                    </dev/null >/dev/null 2>&1 &
+            fi
             print_env
             exit 0
         fi

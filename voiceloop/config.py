@@ -294,16 +294,21 @@ def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None 
     """Read the config file and the environment, then apply ``overrides`` (CLI flags).
 
     Raises :class:`ConfigError` naming the file or variable, the key and what is allowed.
+    The API keys found are registered with the log redaction filter, whoever loads them.
     """
     file = path or config_path()
     _check_toml(file)
     token = _config_file.set(file)
     try:
-        return Settings(**(overrides or {}))
+        settings = Settings(**(overrides or {}))
     except ValidationError as exc:
         raise _config_error(exc, file, overrides or {}) from None
     finally:
         _config_file.reset(token)
+    from voiceloop.logs import add_settings_secrets
+
+    add_settings_secrets(settings)
+    return settings
 
 
 SECTIONS: dict[str, type[_Section]] = {

@@ -117,56 +117,56 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
 
 
 def setup_logging(verbose: bool, *, console: bool) -> Path | None:
-    """Configure the ``voiceloop`` logger; returns the log file (``None`` if unusable).
+    """Send all logging to the log file; returns that file (``None`` if it is unusable).
 
-    ``verbose`` lowers the level to DEBUG and, with ``console``, mirrors records to stderr.
-    Calling it again replaces the handlers it installed before.
+    The handlers sit on the root logger, so records of libraries and Python warnings land in
+    the same file, and nothing falls through to Python's last-resort stderr output.
+    ``verbose`` lowers voiceloop's level to DEBUG and, with ``console``, mirrors records to
+    stderr. Calling it again replaces the handlers it installed before.
     """
     global _log_file
-    logger = logging.getLogger(LOGGER_NAME)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
-    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # Records stop here: the root logger's handlers (or logging.lastResort) never see them,
-    # so nothing reaches the terminal unless a console handler is added below.
-    logger.propagate = False
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_voiceloop", False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.WARNING)
+    logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Request lines (method, URL, status) help when a service misbehaves; headers do not.
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.captureWarnings(True)
     redacting = RedactingFilter()
 
-    _log_file = None
-    directory = log_dir()
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = directory / LOG_FILE_NAME
-        file_handler: logging.Handler = _PrivateRotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
-        )
-        _log_file = path
-    except OSError:
-        file_handler = logging.NullHandler()
+    file_handler, _log_file = _open_log_file()
     file_handler.setFormatter(
         logging.Formatter("%(asctime)s %(process)d %(levelname)-7s %(name)s: %(message)s")
     )
-    file_handler.addFilter(redacting)
-    logger.addHandler(file_handler)
-
+    handlers = [file_handler]
     if console and verbose:
         stderr_handler = logging.StreamHandler(sys.stderr)
         stderr_handler.setFormatter(
             logging.Formatter("voiceloop: %(levelname)s %(name)s: %(message)s")
         )
-        stderr_handler.addFilter(redacting)
-        logger.addHandler(stderr_handler)
-
-    # Libraries log to their own loggers; route the useful ones through the same handlers.
-    for name in ("httpx", "httpcore", "faster_whisper", "piper"):
-        lib = logging.getLogger(name)
-        for handler in list(lib.handlers):
-            if getattr(handler, "_voiceloop", False):
-                lib.removeHandler(handler)
-        lib.setLevel(logging.INFO if name != "httpcore" else logging.WARNING)
-        lib.propagate = False
-        for handler in logger.handlers:
-            handler._voiceloop = True  # type: ignore[attr-defined]
-            lib.addHandler(handler)
+        handlers.append(stderr_handler)
+    for handler in handlers:
+        handler.addFilter(redacting)
+        handler._voiceloop = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     return _log_file
+
+
+def _open_log_file() -> tuple[logging.Handler, Path | None]:
+    directory = log_dir()
+    try:
+        if not directory.exists():
+            directory.mkdir(mode=0o700, parents=True)
+            directory.chmod(0o700)  # mkdir's mode is subject to the umask
+        path = directory / LOG_FILE_NAME
+        handler = _PrivateRotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
+        )
+    except OSError:
+        # Logging must never stop the program; a NullHandler also keeps Python's
+        # last-resort handler from printing records on the terminal.
+        return logging.NullHandler(), None
+    return handler, path

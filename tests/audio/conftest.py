@@ -59,31 +59,45 @@ def _pactl_ok(env: dict[str, str]) -> bool:
 
 
 @pytest.fixture(scope="session")
-def pulse_bench() -> Iterator[dict[str, str]]:
-    """The bench's env (XDG_RUNTIME_DIR, PULSE_SERVER), applied to this process too."""
+def _pulse_daemon() -> Iterator[dict[str, str]]:
+    """A running bench for the whole session: the given one, or our own private daemon."""
     missing = _missing_prerequisite()
     if missing:
         pytest.skip(missing)
     given = os.environ.get("VOICELOOP_TEST_PULSE")
-    own: Path | None = None
     if given:
         env = _bench_env(Path(given))
         if not _pactl_ok(env):
             pytest.fail(f"VOICELOOP_TEST_PULSE={given} but no PulseAudio answers there")
-    else:
-        own = Path(tempfile.mkdtemp(prefix="voiceloop-pulse-"))
-        started = subprocess.run(
-            [str(BENCH), "start", str(own)], capture_output=True, text=True, timeout=30
-        )
-        if started.returncode != 0:
-            pytest.fail(f"could not start the PulseAudio bench: {started.stderr.strip()}")
-        env = _bench_env(own)
+        yield env
+        return
+    own = Path(tempfile.mkdtemp(prefix="voiceloop-pulse-"))
+    started = subprocess.run(
+        [str(BENCH), "start", str(own), str(os.getpid())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if started.returncode != 0:
+        pytest.fail(f"could not start the PulseAudio bench: {started.stderr.strip()}")
+    try:
+        yield _bench_env(own)
+    finally:
+        subprocess.run([str(BENCH), "stop", str(own)], capture_output=True, timeout=30)
+        shutil.rmtree(own, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pulse_bench(_pulse_daemon: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The bench's env (XDG_RUNTIME_DIR, PULSE_SERVER), applied to this process while the
+    tests of one module run, and PortAudio re-scanned so it sees the bench's devices."""
+    from voiceloop.audio.devices import rescan
+
+    env = _pulse_daemon
     saved = {k: os.environ.get(k) for k in (*env, "PULSE_SOURCE", "PULSE_SINK")}
     os.environ.update(env)
     os.environ.pop("PULSE_SOURCE", None)
     os.environ.pop("PULSE_SINK", None)
-    from voiceloop.audio.devices import rescan
-
     rescan()  # PortAudio may have scanned (and found nothing) before the daemon was up
     try:
         yield env
@@ -93,9 +107,6 @@ def pulse_bench() -> Iterator[dict[str, str]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        if own is not None:
-            subprocess.run([str(BENCH), "stop", str(own)], capture_output=True, timeout=30)
-            shutil.rmtree(own, ignore_errors=True)
         rescan()
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.audio.conftest import espeak, routed
+from tests.audio.conftest import espeak
 from voiceloop.audio.base import SpeechStart, UtteranceReady
 from voiceloop.audio.capture import Microphone
 from voiceloop.audio.vad import Endpointer, SileroDetector
@@ -30,8 +30,8 @@ WINDOW = 160  # 10 ms at 16 kHz
 
 
 def build_stimulus(tmp: Path) -> tuple[Path, float]:
-    """1 s silence, phrase, 1.4 s silence, a click, 1.2 s silence, phrase, 1 s silence."""
-    a, rate = soundfile.read(espeak("Hello there, testing one two three.", tmp / "a.wav"))
+    """0.8 s silence, phrase, 1.2 s silence, a click, 1 s silence, phrase, 0.3 s silence."""
+    a, rate = soundfile.read(espeak("Hello there, testing one two.", tmp / "a.wav"))
     b, rate_b = soundfile.read(espeak("Goodbye for now.", tmp / "b.wav"))
     assert rate == rate_b
 
@@ -42,7 +42,7 @@ def build_stimulus(tmp: Path) -> tuple[Path, float]:
     click[: len(click) // 2] = 0.9
     click[len(click) // 2 :] = -0.9
     audio = np.concatenate(
-        [silence(1.0), trim(a), silence(1.4), click, silence(1.2), trim(b), silence(1.0)]
+        [silence(0.8), trim(a), silence(1.2), click, silence(1.0), trim(b), silence(0.3)]
     )
     path = tmp / "stimulus.wav"
     soundfile.write(path, audio.astype(np.float32), rate, subtype="PCM_16")
@@ -76,23 +76,22 @@ def speech_segments(frames: list[AudioFrame]) -> list[tuple[float, float]]:
 
 
 async def record_and_endpoint(stimulus: Path, seconds: float):
-    mic = Microphone(None, latency="high")
+    mic = Microphone("mic.monitor", latency="high")
     endpointer = Endpointer(
         SileroDetector(), hangover_ms=HANGOVER * 1000, pre_roll_ms=PRE_ROLL * 1000
     )
     frames: list[AudioFrame] = []
     events = []
-    with routed(source="mic.monitor"):
-        await mic.start()
+    await mic.start()
 
     async def play_then_stop() -> None:
-        await asyncio.sleep(0.5)  # let the monitor stream settle before any speech
+        await asyncio.sleep(0.3)  # let the monitor stream settle before any speech
         player = await asyncio.create_subprocess_exec(
             "paplay", "--device=mic", str(stimulus), stderr=subprocess.PIPE
         )
         _, err = await player.communicate()
         assert player.returncode == 0, err.decode()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(HANGOVER + 0.4)  # the last utterance closes on silence
         await mic.aclose()
 
     stopper = asyncio.create_task(play_then_stop())
@@ -110,7 +109,11 @@ async def test_utterances_start_and_end_where_the_speech_does(pulse_bench, tmp_p
     frames, events, dropped = await record_and_endpoint(stimulus, seconds)
     times = np.array([f.time for f in frames])
     assert len(frames) > (seconds + 1) / 0.032 * 0.9, "the microphone delivered too few frames"
-    assert np.allclose(np.diff(times), 0.032, atol=0.002), "frame timestamps are not regular"
+    steps = np.diff(times)
+    # The clock may be re-anchored to the device now and then (a lost block, a stream
+    # start hiccup), but never runs backwards and is otherwise exactly 32 ms per frame.
+    assert np.all(steps > 0.0), "frame timestamps go backwards"
+    assert np.mean(np.abs(steps - 0.032) < 0.001) > 0.95, "frame timestamps are irregular"
 
     segments = speech_segments(frames)
     phrases = [(s, e) for s, e in segments if e - s > 0.3]
@@ -135,9 +138,10 @@ async def test_utterances_start_and_end_where_the_speech_does(pulse_bench, tmp_p
         assert u.end >= end, "the utterance ends before the speech does"
         assert u.end - end <= HANGOVER + 0.100, f"closed {u.end - end:.3f}s after speech ended"
         # The utterance holds exactly the recorded audio, first word included.
-        first = round((u.start - times[0]) * SAMPLE_RATE)
-        recorded = np.concatenate([f.pcm for f in frames])
-        assert np.array_equal(u.pcm, recorded[first : first + len(u.pcm)])
+        first = int(np.argmin(np.abs(times - u.start)))
+        assert times[first] == pytest.approx(u.start, abs=1e-6)
+        recorded = np.concatenate([f.pcm for f in frames[first:]])
+        assert np.array_equal(u.pcm, recorded[: len(u.pcm)])
         onset_idx = round((onset - u.start) * SAMPLE_RATE)
         head = u.pcm[onset_idx : onset_idx + 1600].astype(np.float64) / 32768
         assert np.sqrt(np.mean(head**2)) > 0.005, "the first word is missing from the audio"

@@ -68,9 +68,8 @@ class Recorder:
 
 @contextlib.asynccontextmanager
 async def bench_speaker():
-    speaker = Speaker(None)
-    with routed(sink="spk"):
-        await speaker.start()
+    speaker = Speaker("spk")  # the PulseAudio sink, by name
+    await speaker.start()
     recorder = Recorder()
     try:
         # A null sink that has been idle stalls on its first write; warm both streams up.

@@ -158,6 +158,10 @@ def _validate_chat(fake: FakeGroq, request: Request, body: Any) -> Response | No
     for unsupported in ("logprobs", "logit_bias"):
         if body.get(unsupported):
             return _err(400, f"'{unsupported}' : not supported")
+    if not str(body.get("model")).startswith("openai/gpt-oss"):
+        for field in ("reasoning_effort", "reasoning_format"):
+            if field in body:
+                return _err(400, f"`{field}` is not supported with this model")
     if body.get("n", 1) != 1:
         return _err(400, "'n' : number must be at most 1")
     return None
@@ -187,7 +191,7 @@ def chat(fake: FakeGroq):
 
 
 async def _watch(fake: FakeGroq, gen):
-    """Count streams the client abandoned (the server saw the connection go)."""
+    """Count streamed bodies the client abandoned (the server saw the connection go)."""
     finished = False
     try:
         async for piece in gen:
@@ -282,7 +286,7 @@ def speech(fake: FakeGroq):
                     await asyncio.sleep(fake.latency.speech_chunk)
                 yield part
 
-        return StreamingResponse(gen(), media_type="audio/wav")
+        return StreamingResponse(_watch(fake, gen()), media_type="audio/wav")
 
     return handler
 

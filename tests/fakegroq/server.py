@@ -79,7 +79,8 @@ class FakeGroq:
         self.speech_rate: int | None = None
         """WAV rate of speech replies; None honours the request's sample_rate (default 48000)."""
         self.abandoned_streams = 0
-        """Chat streams that stopped before their end (client went away, or a mid fault)."""
+        """Chat/speech streams that stopped before their end (the client went away, or a
+        ``reset`` fault)."""
         self.chat_reply: str | None = None
         """Fixed chat reply; None echoes "You said: <last user message>"."""
         self.transcripts: deque[str] = deque()
@@ -139,7 +140,7 @@ class FakeGroq:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(self.app(), log_level="critical", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True

@@ -309,3 +309,35 @@ def test_rate_limit_hint_says_when(capsys, groq_env, monkeypatch):
     groq_env.set_fault("models", Fault.http(429, retry_after=20))
     code, _, err = run(capsys, "models")
     assert code == 1 and "rate-limited" in err and "20 s" in err
+
+
+def test_translate_to_file_with_prompt(capsys, groq_env, tones, tmp_path):
+    target = tmp_path / "en.vtt"
+    code, out, _ = run(capsys, "translate", str(tones), "--format", "vtt", "-o", str(target),
+                       "--prompt", "Tones in English.")  # fmt: skip
+    assert code == 0 and out == ""
+    assert target.read_text().startswith("WEBVTT") and "English: tone 440" in target.read_text()
+    assert groq_env.requests_to("translations")[0].form["prompt"] == ["Tones in English."]
+
+
+def test_queued_transcript_is_printed(capsys, groq_env, tones):
+    groq_env.transcripts.append("turn on the lights")
+    assert run(capsys, "transcribe", str(tones))[:2] == (0, "turn on the lights\n")
+
+
+def test_configured_prompt_and_language_go_to_transcription_only(capsys, groq_env, tones,
+                                                                 monkeypatch):  # fmt: skip
+    monkeypatch.setenv("VOICELOOP_STT__PROMPT", "Zoë, Saint-Étienne")
+    monkeypatch.setenv("VOICELOOP_STT__LANGUAGE", "fr")
+    assert run(capsys, "transcribe", str(tones))[0] == 0
+    assert run(capsys, "translate", str(tones))[0] == 0
+    form = groq_env.requests_to("transcriptions")[0].form
+    assert form["prompt"] == ["Zoë, Saint-Étienne"] and form["language"] == ["fr"]
+    form = groq_env.requests_to("translations")[0].form
+    assert "prompt" not in form and "language" not in form
+
+
+def test_translate_without_files_is_the_live_mode(capsys, groq_env):
+    code, _, err = run(capsys, "translate", "--headless", "--turns", "0")
+    assert code == 2 and "--turns" in err  # the live mode's own check answered
+    assert groq_env.requests == []

@@ -330,3 +330,30 @@ async def test_warm_opens_a_connection_before_the_first_request(client, fake_gro
     assert len(connections) == 1
     await client.models()
     assert len(pool.client(fake_groq.base_url)._transport._pool.connections) == 1
+
+
+async def test_speech_with_max_chars_splits_and_joins(client, fake_groq):
+    fake_groq.speech_rate = 24_000
+    text = "First part of it, with a clause. " * 8
+    audio = await client.speech(text.strip(), model=TTS, voice="autumn", max_chars=100)
+    inputs = [r.json["input"] for r in fake_groq.requests_to("speech")]
+    assert len(inputs) >= 3 and all(len(i) <= 100 for i in inputs)
+    assert audio.sample_rate == 24_000
+    assert audio.duration == pytest.approx(sum(len(i) * 0.02 for i in inputs), abs=0.01)
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+async def test_reasoning_fields_refused_by_a_model_are_dropped_and_resent(
+    client, fake_groq, streamed
+):
+    messages = [{"role": "user", "content": "hi"}]
+    model = "llama-3.3-70b-versatile"
+    if streamed:
+        stream = client.chat_stream(messages, model=model, reasoning_effort="low")
+        text = "".join([d.content async for d in stream])
+    else:
+        text = (await client.chat(messages, model=model, reasoning_effort="low")).text
+    assert text.startswith("You said: hi")
+    sent = [r.json for r in fake_groq.requests_to("chat")]
+    assert len(sent) == 2
+    assert sent[0]["reasoning_effort"] == "low" and "reasoning_effort" not in sent[1]

@@ -159,3 +159,39 @@ async def test_gateway_flat_error_and_config_errors(context, groq_env):
     no_url = context.settings.llm.model_copy(update={"provider": "gateway", "base_url": None})
     with pytest.raises(ConfigError, match="base_url"):
         registry.create("responder", "gateway", no_url, context)
+
+
+async def test_synthesizer_stopped_early_releases_the_connection(context, groq_env):
+    import asyncio
+
+    groq_env.latency.speech_chunk = 0.05
+    tts = registry.create("synthesizer", "groq", context.settings.tts, context)
+    chunks = tts.synthesize("x" * 190)
+    first = await anext(chunks)
+    assert first.text == "x" * 190
+    await chunks.aclose()
+    for _ in range(100):
+        if groq_env.abandoned_streams:
+            break
+        await asyncio.sleep(0.05)
+    assert groq_env.abandoned_streams == 1
+
+
+async def test_stages_warm_and_close_the_shared_pool(context, groq_env):
+    settings = context.settings
+    stages = [
+        registry.create("transcriber", "groq", settings.stt, context),
+        registry.create("responder", "groq", settings.llm, context),
+        registry.create("synthesizer", "groq", settings.tts, context),
+    ]
+    for stage in stages:
+        await stage.warm()
+    pool = context.resources["http"]
+    client = pool.client(groq_env.base_url)
+    assert len(client._transport._pool.connections) == 1  # one warm connection, shared
+    for stage in stages:
+        await stage.aclose()
+    assert client.is_closed
+    # Closing is not the end: a later request opens a fresh client.
+    text = "".join([d async for d in stages[1].respond([Message("user", "again")])])
+    assert text.startswith("You said: again")

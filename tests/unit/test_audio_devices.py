@@ -123,3 +123,31 @@ def test_no_input_device_at_all_says_so_and_lists_devices():
     with pytest.raises(DeviceError) as err:
         resolve_device(None, "output", devices=[])
     assert "No output device" in err.value.message and "none" in err.value.message
+
+
+PULSE_DEVICES = [
+    DeviceInfo(0, "pulse", "ALSA", 32, 32, 44100.0),
+    DeviceInfo(1, "default", "ALSA", 32, 32, 44100.0, True, True),
+]
+
+
+def test_pulseaudio_names_route_through_the_pulse_device():
+    sources = ["alsa_input.usb-Blue_Yeti-00.analog-stereo", "mic.monitor"]
+    dev = resolve_device("yeti", "input", devices=PULSE_DEVICES, pulse=sources)
+    assert (dev.index, dev.name, dev.route) == (0, "pulse", sources[0])
+    assert resolve_device("default", "input", devices=PULSE_DEVICES, pulse=sources).route is None
+    with pytest.raises(DeviceError) as err:
+        resolve_device("focusrite", "input", devices=PULSE_DEVICES, pulse=sources)
+    assert "mic.monitor" in err.value.hint
+
+
+def test_pulse_route_sets_the_env_only_while_opening(monkeypatch):
+    monkeypatch.setenv("PULSE_SINK", "speakers")
+    monkeypatch.delenv("PULSE_SOURCE", raising=False)
+    routed = DeviceInfo(0, "pulse", "ALSA", 32, 32, 44100.0, route="spk")
+    with devmod.pulse_route(routed, "output"):
+        assert devmod.os.environ["PULSE_SINK"] == "spk"
+    assert devmod.os.environ["PULSE_SINK"] == "speakers"
+    with devmod.pulse_route(routed, "input"):
+        assert devmod.os.environ["PULSE_SOURCE"] == "spk"
+    assert "PULSE_SOURCE" not in devmod.os.environ

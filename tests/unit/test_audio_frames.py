@@ -61,6 +61,15 @@ def test_assembler_follows_a_lost_block_but_not_one_late_stamp():
     assert times[6] == pytest.approx(1.192 + 0.064)
 
 
+def test_assembler_frame_times_never_go_back():
+    asm = FrameAssembler(16_000)
+    silence = np.zeros(512, np.float32)
+    times = []
+    for stamp in [10.0, 10.032, 10.064, 9.5, 9.532, 9.564]:
+        times += [f.time for f in asm.push(silence, stamp)]
+    assert np.all(np.diff(times) >= 0.032 - 1e-9)
+
+
 async def test_file_source_frames_from_a_44k_stereo_file(tmp_path):
     path = tmp_path / "tone.wav"
     audio = np.stack([sine(300, 1.0, 44100), np.zeros(44100, np.float32)], axis=1)
@@ -104,7 +113,7 @@ async def test_file_source_bad_file_is_a_decode_error(tmp_path):
     bad.write_text("not audio")
     with pytest.raises(AudioDecodeError):
         [f async for f in FileSource(bad).frames()]
-    with pytest.raises(AudioDecodeError, match="No such"):
+    with pytest.raises(AudioDecodeError, match="no such file"):
         [f async for f in FileSource(tmp_path / "missing.wav").frames()]
 
 

@@ -159,3 +159,19 @@ async def test_frames_end_after_aclose(patch_devices):
     got = [f async for f in mic.frames()]
     await task
     assert got == []
+
+
+async def test_a_stream_that_dies_ends_frames_with_a_device_error(patch_devices):
+    from voiceloop.errors import DeviceError
+
+    sd = patch_devices(fake_sd(supports_16k=True))
+    mic = Microphone()
+    await mic.start()
+    stream = sd.opened[0]
+    stream.callback(np.zeros((512, 1), np.float32), 512, stamp(0.0), status())
+    stream.kwargs["finished_callback"]()  # PortAudio: the stream went inactive by itself
+    got = []
+    with pytest.raises(DeviceError, match="stopped delivering"):
+        async for frame in mic.frames():
+            got.append(frame)
+    assert len(got) == 1  # what was captured before still arrives

@@ -84,8 +84,21 @@ async def started_speaker() -> Speaker:
     speaker = Speaker(samplerate=1000, blocksize=100)
     speaker.samplerate = 1000
     speaker._loop = asyncio.get_running_loop()
-    speaker._stream = types.SimpleNamespace(time=0.0)
+    speaker._stream = FakeOutputStream()
     return speaker
+
+
+class FakeOutputStream:
+    time = 0.0
+
+    def __init__(self) -> None:
+        self.restarts = 0
+
+    def abort(self) -> None:
+        self.restarts += 1
+
+    def start(self) -> None:
+        pass
 
 
 async def run_blocks(speaker: Speaker, n: int, start: float = 0.0) -> np.ndarray:
@@ -121,11 +134,15 @@ async def test_speaker_flush_silences_the_next_block_and_cancels_handles():
     out = await run_blocks(speaker, 1)
     assert np.all(out == pytest.approx(0.3))
     speaker.flush()
+    # Buffered audio is thrown away (abort + start) and the next block is silent.
+    assert speaker._stream.restarts == 1
     out = await run_blocks(speaker, 2, start=0.1)
     assert np.all(out == 0.0)
     assert a.started.result() == pytest.approx(1.0) and a.finished.cancelled()
     assert b.started.cancelled() and b.finished.cancelled()
     await asyncio.wait_for(speaker.drain(), 1)
+    speaker.flush()  # nothing playing: no restart needed
+    assert speaker._stream.restarts == 1
     c = speaker.play(chunk(0.4, 0.05, rate=1000))
     out = await run_blocks(speaker, 1, start=0.3)
     assert np.all(out[:50] == pytest.approx(0.4)) and np.all(out[50:] == 0.0)
@@ -165,3 +182,15 @@ async def test_cue_keeps_the_endpointer_suppressed_until_after_its_tail(tmp_path
     await task
     assert loop.time() - t0 >= cue_duration("listening") + 0.1 - 0.01
     assert endpointer.suppressed is False
+
+
+async def test_speaker_stream_that_dies_cancels_handles_and_refuses_more():
+    from voiceloop.errors import DeviceError
+
+    speaker = await started_speaker()
+    handle = speaker.play(chunk(0.5, 1.0, rate=1000))
+    speaker._end_unexpectedly()
+    assert handle.started.cancelled() and handle.finished.cancelled()
+    await asyncio.wait_for(speaker.drain(), 1)
+    with pytest.raises(DeviceError, match="stopped playing"):
+        speaker.play(chunk(0.5, 0.1, rate=1000))

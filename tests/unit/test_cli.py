@@ -28,10 +28,6 @@ def fake_command(monkeypatch: pytest.MonkeyPatch):
     def register(subparsers) -> None:
         parser = subparsers.add_parser("fake", help="a test command")
         parser.set_defaults(handler=run, console_log=behaviour.get("console_log", True))
-        for name in ("run",):
-            if behaviour.get("as_default"):
-                sub = subparsers.add_parser(name, help="default")
-                sub.set_defaults(handler=run)
 
     def run(args: argparse.Namespace) -> int:
         action = behaviour.get("action")
@@ -92,16 +88,18 @@ def test_usage_error_is_exit_2_with_usage_and_one_line(
     assert "Traceback" not in err
 
 
-def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("key", "mode"), [(None, "dictate"), ("k-test", "converse")])
+def test_bare_voiceloop_opens_the_tui_in_the_mode_that_can_work(
+    monkeypatch: pytest.MonkeyPatch, key: str | None, mode: str
+) -> None:
+    from voiceloop.cli import run as run_cmd
+
+    opened: list[str] = []
+    monkeypatch.setattr(run_cmd, "open_tui", lambda m, settings: opened.append(m) or 0)
+    if key:
+        monkeypatch.setenv("GROQ_API_KEY", key)
     assert cli.main([]) == 0
-    assert "usage: voiceloop" in capsys.readouterr().out
-
-
-def test_default_command_runs_when_none_given(fake_command) -> None:
-    fake_command["as_default"] = True
-    assert cli.main(["-v"]) == 0
-    assert fake_command["ran_with"].command == "run"
-    assert fake_command["ran_with"].verbose is True
+    assert opened == [mode]  # converse needs a chat backend; dictation works locally
 
 
 @pytest.mark.parametrize(
@@ -129,6 +127,22 @@ def test_voiceloop_errors_are_one_line_with_their_exit_code(
     assert captured.out == ""
 
 
+def test_verbose_adds_the_service_details(
+    fake_command, capsys: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    fake_command["action"] = raiser(
+        ProviderError("key refused", status=401, code="invalid_api_key", request_id="req_42")
+    )
+    assert cli.main(["fake"]) == 1
+    assert capsys.readouterr().err == "voiceloop: Service error: key refused\n"
+    log = (isolated_settings / "logs" / "voiceloop.log").read_text()
+    assert "status=401 code=invalid_api_key request_id=req_42" in log
+    assert cli.main(["-v", "fake"]) == 1
+    err = capsys.readouterr().err
+    assert "request_id=req_42" in err
+    assert err.endswith("voiceloop: Service error: key refused\n")
+
+
 def test_keyboard_interrupt_exits_130(fake_command, capsys: pytest.CaptureFixture[str]) -> None:
     fake_command["action"] = raiser(KeyboardInterrupt())
     assert cli.main(["fake"]) == 130
@@ -149,6 +163,26 @@ def test_internal_error_is_one_line_and_traceback_goes_to_the_log(
     assert SENTINEL not in text
 
 
+def test_a_broken_command_module_is_one_line_with_the_traceback_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    def register(subparsers) -> None:
+        subparsers.add_parser("config")  # clashes with the real `config`
+
+    module = types.ModuleType("voiceloop.cli.clash_cmd")
+    module.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "voiceloop.cli.clash_cmd", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "clash_cmd"])
+    assert cli.main(["--help"]) == 1
+    captured = capfd.readouterr()
+    log = isolated_settings / "logs" / "voiceloop.log"
+    assert captured.err == (
+        "voiceloop: internal error: ArgumentError: argument COMMAND: conflicting subparser:"
+        f" config (details in {log})\n"
+    )
+    assert "Traceback" in log.read_text()
+
+
 def test_verbose_internal_error_shows_the_traceback_on_stderr(
     fake_command, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -157,6 +191,14 @@ def test_verbose_internal_error_shows_the_traceback_on_stderr(
     err = capsys.readouterr().err
     assert "voiceloop: internal error: ValueError: bad" in err
     assert "Traceback (most recent call last)" in err
+
+
+def test_exit_with_a_message_is_one_line(fake_command, capsys) -> None:
+    fake_command["action"] = raiser(SystemExit("cannot go on"))
+    assert cli.main(["fake"]) == 1
+    assert capsys.readouterr().err == "voiceloop: cannot go on\n"
+    fake_command["action"] = raiser(SystemExit(3))
+    assert cli.main(["fake"]) == 3
 
 
 def test_broken_pipe_is_quiet(fake_command, capsys: pytest.CaptureFixture[str]) -> None:

@@ -125,10 +125,22 @@ def test_max_length_closes_and_continues():
     events = run(ep, frames_from("S" * 80 + "." * 20))
     ready = utterances(events)
     assert [r.reason for r in ready] == ["max_length", "max_length", "silence"]
+    assert len([e for e in events if isinstance(e, SpeechStart)]) == 1
     assert all(r.utterance.duration <= 1.0 + 1e-9 for r in ready)
     # Continuous: each piece starts where the last ended.
     assert ready[1].utterance.start == pytest.approx(ready[0].utterance.end)
     assert ready[2].utterance.start == pytest.approx(ready[1].utterance.end)
+
+
+def test_a_short_tail_after_a_max_length_split_is_kept():
+    ep = make(max_length_s=1.0, hangover_ms=320)
+    # 31 frames fill the first piece; the speech goes on for 2 more frames, then stops.
+    ready = utterances(run(ep, frames_from("S" * 33 + "." * 20)))
+    assert [r.reason for r in ready] == ["max_length", "silence"]
+    assert ready[1].utterance.speech_fraction == pytest.approx(2 / 12)
+    # A split that leaves only silence behind makes no second utterance.
+    ep = make(max_length_s=1.0, hangover_ms=320)
+    assert len(utterances(run(ep, frames_from("S" * 31 + "." * 20)))) == 1
 
 
 def test_flush_closes_open_utterance_at_end_of_input():
@@ -242,3 +254,14 @@ def test_from_settings_reads_the_vad_section():
     assert ep.detector.name == "energy"
     assert (ep.threshold, ep.min_speech_frames, ep.hangover_frames) == (0.7, 10, 30)
     assert ep.pre_roll_frames == 0
+
+
+@pytest.mark.parametrize(("ignore_ms", "kept"), [(150, 0), (0, 1)])
+def test_key_click_right_after_key_down_is_not_speech(ignore_ms, kept):
+    ep = Endpointer(LoudIsSpeech(), min_speech_ms=96, ignore_start_ms=ignore_ms)
+    ep.set_push_to_talk(True)
+    run(ep, frames_from("." * 10), flush=False)
+    ep.key(True)
+    events = run(ep, frames_from("SSSS" + "." * 10, start_index=10), flush=False)
+    events += ep.key(False)
+    assert len(utterances(events)) == kept

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 import pytest
@@ -314,3 +316,30 @@ def test_unsupported_and_malformed_formats() -> None:
     short_fmt = b"RIFF\x00\x00\x00\x00WAVE" + chunk(b"fmt ", b"\x01\x00\x01\x00")
     with pytest.raises(AudioDecodeError, match="too short"):
         decode_wav(short_fmt)
+
+
+@pytest.mark.parametrize("cut", [0, 40, 44, 46, 50])
+def test_empty_data_chunk_then_metadata_is_not_read_as_audio(cut: int) -> None:
+    data = wav_bytes(np.zeros((0, 1), np.float32), fmt=1, bits=16, after_data=LIST_CHUNK)
+    samples, dec = stream_decode([data[:cut], data[cut:]])
+    assert len(samples) == 0 and dec.header_done and dec.sample_rate == 16000
+    bare = wav_bytes(np.zeros((0, 1), np.float32), fmt=1, bits=16)
+    assert len(decode_wav(bare)[0]) == 0
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs the espeak-ng program")
+def test_real_streaming_writer_with_placeholder_sizes(tmp_path) -> None:
+    """espeak-ng --stdout writes RIFF and data sizes of 0x7FFFF000 before it knows them."""
+    text = "Streaming replies start playing before the body ends."
+    streamed_bytes = subprocess.run(
+        ["espeak-ng", "--stdout", text], capture_output=True, check=True
+    ).stdout
+    assert struct.unpack_from("<I", streamed_bytes, 40)[0] >= 0x7FFF0000
+    path = tmp_path / "e.wav"
+    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
+    expected, rate = sf.read(path, dtype="float32")
+    pieces = [streamed_bytes[i : i + 997] for i in range(0, len(streamed_bytes), 997)]
+    samples, dec = stream_decode(pieces)
+    assert dec.sample_rate == rate
+    assert len(samples) == len(expected) > rate  # over a second of speech
+    assert np.array_equal(samples, expected)

@@ -21,7 +21,7 @@ def forget_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def read_log(path: Path | None) -> str:
     assert path is not None
-    for handler in logging.getLogger("voiceloop").handlers:
+    for handler in logging.getLogger().handlers:
         handler.flush()
     return path.read_text()
 
@@ -68,6 +68,20 @@ def test_console_false_never_writes_to_the_terminal(capfd) -> None:
     assert "bad thing" in text and "HTTP Request" in text
 
 
+def test_library_records_and_warnings_go_to_the_file_not_the_terminal(capfd) -> None:
+    import warnings
+
+    path = logs.setup_logging(False, console=False)
+    logging.getLogger("some.library").warning("library trouble")
+    logging.getLogger("some.library").info("library chatter")
+    warnings.warn("old api", DeprecationWarning, stacklevel=1)
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+    text = read_log(path)
+    assert "library trouble" in text and "old api" in text
+    assert "library chatter" not in text  # libraries: warnings and up only
+
+
 def test_configured_key_values_are_redacted_everywhere() -> None:
     logs.add_secret(SecretStr(SENTINEL))
     path = logs.setup_logging(True, console=False)
@@ -111,6 +125,14 @@ def test_settings_keys_are_registered(monkeypatch) -> None:
     monkeypatch.setenv("VOICELOOP_LLM__API_KEY", "llm-" + SENTINEL)
     logs.add_settings_secrets(load_settings(path=Path("/nonexistent.toml")))
     assert logs.redact(f"a groq-{SENTINEL} b llm-{SENTINEL}") == "a ********** b **********"
+
+
+def test_keys_are_registered_by_whoever_loads_the_settings(monkeypatch) -> None:
+    from voiceloop.config import load_settings
+
+    monkeypatch.setenv("VOICELOOP_STT__API_KEY", "stt-" + SENTINEL)
+    load_settings(path=Path("/nonexistent.toml"))
+    assert logs.redact(f"x stt-{SENTINEL}") == "x **********"
 
 
 def test_rotated_files_stay_private(monkeypatch) -> None:

@@ -134,6 +134,43 @@ def test_timed_overlap_with_disagreeing_words_cuts_at_the_middle() -> None:
     assert [w.start for w in merged.words] == [1, 12, 17, 25]
 
 
+def test_text_keeps_segment_punctuation_when_words_have_none() -> None:
+    a = Transcript(
+        text="Hello, world. How are you?",
+        duration=10.0,
+        segments=(Segment(0, 2, " Hello, world."), Segment(6, 9.5, " How are you?")),
+        words=tuple(
+            Word(s, s + 0.4, w)
+            for s, w in [(0, "Hello"), (1, "world"), (6, "How"), (7, "are"), (8, "you")]
+        ),
+    )
+    b = Transcript(
+        text="How are you? Fine, thanks.",
+        duration=10.0,
+        segments=(Segment(0, 3.5, " How are you?"), Segment(4, 6, " Fine, thanks.")),
+        words=tuple(
+            Word(s, s + 0.4, w)
+            for s, w in [(0.1, "How"), (1.05, "are"), (2, "you"), (4, "Fine"), (5, "thanks")]
+        ),
+    )
+    merged = merge_chunk_transcripts([(0.0, a), (6.0, b)])
+    assert merged.text == "Hello, world. How are you? Fine, thanks."
+    assert [w.word for w in merged.words] == [
+        "Hello",
+        "world",
+        "How",
+        "are",
+        "you",
+        "Fine",
+        "thanks",
+    ]
+    assert [s.text for s in merged.segments] == [
+        " Hello, world.",
+        " How are you?",
+        " Fine, thanks.",
+    ]
+
+
 def test_segments_only_parts() -> None:
     a = Transcript(
         text="hello there my friend how are you",
@@ -184,3 +221,6 @@ def test_no_word_lost_or_repeated(n, size, overlap, seed, words_too) -> None:
         )
     merged = merge_chunk_transcripts(parts)
     assert merged.text.split() == [w.word for w in words]
+    assert " ".join(s.text.strip() for s in merged.segments) == merged.text
+    if words_too:
+        assert [w.word for w in merged.words] == [w.word for w in words]

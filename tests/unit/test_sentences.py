@@ -175,6 +175,9 @@ WORDS = st.sampled_from(
         '"quoted"',
         "(paren)",
         "<b>tag</b>",
+        "\n```\nx = 1. Y\n```\n",
+        "\n# Head\n",
+        "[stray",
     ]
 )
 ENDS = st.sampled_from(
@@ -216,3 +219,17 @@ def test_chunking_properties(data, text: str, max_chars: int) -> None:
     # (b) never empty, never too long, never multi-line
     assert all(0 < len(c) <= max_chars and "\n" not in c for c in streamed)
     assert all(c == c.strip() for c in streamed)
+
+
+def test_stray_bracket_does_not_hold_back_a_long_line() -> None:
+    s = SentenceSplitter()
+    out = s.push("[note " + "This is filler text. " * 20)
+    assert out and out[0] == "[note This is filler text."
+    out += s.push("end ") + s.flush()
+    assert all(len(c) <= 200 for c in out)
+
+
+def test_link_targets_never_split_or_spoken() -> None:
+    text = "See [the docs](https://x.y/a. B) here. Next."
+    assert run(text) == ["See the docs here.", "Next."]
+    assert char_by_char(text) == ["See the docs here.", "Next."]

@@ -13,6 +13,7 @@ from voiceloop.text.speakable import MarkdownStream, normalize_space, speakable
     ("raw", "spoken"),
     [
         ("# Heading\nBody", "Heading\nBody"),
+        ("### Closed heading ###\nC# and F# stay", "Closed heading\nC# and F# stay"),
         ("Some **bold**, __strong__, *em* and _em_ text.", "Some bold, strong, em and em text."),
         ("~~gone~~ stays", "gone stays"),
         ("Run `pip install x` now.", "Run pip install x now."),
@@ -84,6 +85,14 @@ TOKENS = st.sampled_from(
         "\n```\ncode line\n```\n",
         "\n| a | b |\n",
         "\n---\n",
+        "###",
+        "#",
+        "lorem ipsum dolor sit amet " * 6,  # long runs: stray brackets give up after a while
+        "`",
+        "]",
+        "(",
+        ")",
+        "](",
     ]
 )
 
@@ -92,7 +101,7 @@ TOKENS = st.sampled_from(
 @given(
     tokens=st.lists(TOKENS, max_size=25),
     seps=st.lists(st.sampled_from([" ", "", "  "]), min_size=25, max_size=25),
-    cuts=st.lists(st.integers(0, 600), max_size=20),
+    cuts=st.lists(st.integers(0, 2000), max_size=20),
 )
 def test_stream_output_does_not_depend_on_the_split(tokens, seps, cuts) -> None:
     text = "".join(t + s for t, s in zip(tokens, seps, strict=False))
@@ -106,3 +115,11 @@ def test_stream_output_does_not_depend_on_the_split(tokens, seps, cuts) -> None:
         prev = p
     pieces.append(stream.finish())
     assert "".join(pieces) == expected
+
+
+def test_heading_closing_hashes_are_held_until_the_line_ends() -> None:
+    text = "## Title ## \nC# is a language ##\n"
+    for cut in range(len(text) + 1):
+        stream = MarkdownStream()
+        out = stream.feed(text[:cut]) + stream.feed(text[cut:]) + stream.finish()
+        assert " ".join(out.split()) == "Title C# is a language ##", cut

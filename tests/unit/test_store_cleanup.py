@@ -138,3 +138,21 @@ def test_retention_uses_the_clock_not_mtime(tmp_path: Path) -> None:
         clock.advance(0.6 * DAY)
         assert store.apply_retention() == 1
         assert not audio.exists()
+
+
+def test_from_settings_applies_retention_and_masks_keys(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from voiceloop.config import Settings, StoreSettings
+
+    with Store(tmp_path, clock=FakeClock()) as store:
+        session = store.open_session("dictate")
+        done_id, done_audio = _turn(store, session, "transcribed")
+        failed_id, failed_audio = _turn(store, session, "failed")
+    settings = Settings(store=StoreSettings(keep_audio="none"), groq_api_key=SecretStr("k3y-x"))
+    with Store.from_settings(settings, tmp_path) as store:
+        assert store.keep_audio == "none"
+        assert not done_audio.exists() and store.turn(done_id).audio_path is None
+        assert failed_audio.exists()
+        store.update_turn(failed_id, error="refused k3y-x")
+        assert store.turn(failed_id).error == "refused ***"

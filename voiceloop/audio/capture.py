@@ -21,9 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.devices import (
+    DeviceInfo,
+    import_sounddevice,
+    pulse_route,
+    resolve_device,
+)
+from voiceloop.audio.formats import load_speech
 from voiceloop.audio.framing import FrameAssembler
-from voiceloop.errors import AudioDecodeError, DeviceError
+from voiceloop.errors import DeviceError
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 OverflowCallback = Callable[[int, int], None]
@@ -71,6 +77,8 @@ class Microphone:
         self._reported = 0  # loop: drops already reported
         self._skipped = 0  # loop: dropped blocks already accounted in the clock
         self._closed = False
+        self.error: DeviceError | None = None
+        """Set when the stream stopped on its own (device unplugged, server gone)."""
 
     # -- FrameSource ----------------------------------------------------------------
 
@@ -89,15 +97,17 @@ class Microphone:
         self.samplerate, self.channels = self._choose_format(self.device)
         blocksize = round(FRAME_SAMPLES * self.samplerate / SAMPLE_RATE)
         try:
-            self._stream = self._sd.InputStream(
-                device=self.device.index,
-                samplerate=self.samplerate,
-                channels=self.channels,
-                dtype="float32",
-                blocksize=blocksize,
-                latency=self.latency,
-                callback=self._callback,
-            )
+            with pulse_route(self.device, "input"):
+                self._stream = self._sd.InputStream(
+                    device=self.device.index,
+                    samplerate=self.samplerate,
+                    channels=self.channels,
+                    dtype="float32",
+                    blocksize=blocksize,
+                    latency=self.latency,
+                    callback=self._callback,
+                    finished_callback=self._stream_finished,
+                )
             self._assembler = FrameAssembler(self.samplerate)
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError
@@ -118,6 +128,9 @@ class Microphone:
             item = self._items.popleft()
             self._taken += 1
             if item is _END:
+                self._report_drops()  # nothing lost goes unreported, even at the end
+                if self.error is not None:
+                    raise self.error
                 return
             block, adc_time, dropped_before = item
             if dropped_before > self._skipped:
@@ -188,6 +201,25 @@ class Microphone:
         with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
 
+    def _stream_finished(self) -> None:
+        # PortAudio thread, once the stream is inactive: expected after aclose(), a
+        # device failure otherwise. Either way the frame iterator must not wait forever.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+
+    def _end_unexpectedly(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        name = self.device.name if self.device else "?"
+        self.error = DeviceError(
+            f"The input device {name!r} stopped delivering audio.",
+            hint="check the microphone connection or sound server, then start again",
+        )
+        self._stream = None
+        self._items.append(_END)
+        self._wake.set()
+
     def _deliver(self, item: Any) -> None:
         self._items.append(item)
         self._wake.set()
@@ -201,29 +233,11 @@ class Microphone:
                 self.on_overflow(now, total)
 
 
-def decode_audio(path: str | Path) -> np.ndarray:
-    """Decode an audio file into 16 kHz mono float32 (soundfile + soxr)."""
-    import soundfile
-    import soxr
-
-    path = Path(path)
-    if not path.is_file():
-        raise AudioDecodeError(f"No such audio file: {path}", hint="check the path")
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError
-        raise AudioDecodeError(
-            f"Cannot decode {path.name} as audio: {exc}",
-            hint="use WAV, FLAC or OGG (or convert with ffmpeg/sox)",
-        ) from exc
-    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if rate != SAMPLE_RATE:
-        mono = soxr.resample(mono, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32)
-
-
 class FileSource:
     """Frames from an audio file, as fast as possible or paced at real time.
+
+    Any format soundfile reads, decoded to 16 kHz mono int16 by
+    :func:`voiceloop.audio.formats.load_speech` (errors are ``AudioDecodeError``).
 
     Timestamps are the sample position / 16000, so the first frame is at 0.0. The last
     partial frame is padded with silence.
@@ -246,7 +260,7 @@ class FileSource:
 
     def _load(self) -> np.ndarray:
         if self._samples is None:
-            self._samples = decode_audio(self.path)
+            self._samples = load_speech(self.path)
         return self._samples
 
     async def frames(self) -> AsyncIterator[AudioFrame]:

@@ -8,7 +8,13 @@ through :func:`import_sounddevice`, which turns that into a
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -50,6 +56,9 @@ class DeviceInfo:
     default_samplerate: float
     is_default_input: bool = False
     is_default_output: bool = False
+    route: str | None = None
+    """A PulseAudio source/sink reached through this (``pulse``) device, when chosen by
+    its PulseAudio name; streams on it are routed there (see :func:`pulse_route`)."""
 
     @property
     def is_input(self) -> bool:
@@ -115,16 +124,66 @@ def describe(devices: list[DeviceInfo], kind: Kind | None = None) -> str:
     return ", ".join(f"{d.index}: {d.name}" for d in shown)
 
 
+def pulse_endpoints(kind: Kind) -> list[str]:
+    """Names of the PulseAudio (or PipeWire-Pulse) sources or sinks, via ``pactl``.
+
+    Empty when there is no ``pactl`` or no server answers.
+    """
+    if shutil.which("pactl") is None:
+        return []
+    what = "sources" if kind == "input" else "sinks"
+    try:
+        out = subprocess.run(
+            ["pactl", "list", "short", what], capture_output=True, text=True, timeout=3
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if out.returncode != 0:
+        return []
+    return [line.split("\t")[1] for line in out.stdout.splitlines() if line.count("\t") >= 1]
+
+
+@contextlib.contextmanager
+def pulse_route(device: DeviceInfo, kind: Kind) -> Iterator[None]:
+    """While a stream on ``device`` opens, point libpulse at ``device.route``.
+
+    libpulse reads ``PULSE_SOURCE``/``PULSE_SINK`` when a stream connects, so setting them
+    around the open routes that one stream; they are restored right after.
+    """
+    if not device.route:
+        yield
+        return
+    key = "PULSE_SOURCE" if kind == "input" else "PULSE_SINK"
+    saved = os.environ.get(key)
+    os.environ[key] = device.route
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = saved
+
+
+def _match(names: list[str], wanted: str) -> str | None:
+    exact = [n for n in names if n.casefold() == wanted]
+    partial = [n for n in names if wanted in n.casefold()]
+    return (exact or partial or [None])[0]
+
+
 def resolve_device(
     spec: int | str | None,
     kind: Kind = "input",
     *,
     devices: list[DeviceInfo] | None = None,
+    pulse: list[str] | None = None,
 ) -> DeviceInfo:
     """Find the device meant by ``spec``: an index, a name substring, or ``None`` (default).
 
     A string of digits counts as an index. Name matching is case-insensitive; an exact
-    name wins over a substring, and among substrings the first device wins.
+    name wins over a substring, and among substrings the first device wins. A name that
+    matches no PortAudio device but a PulseAudio source/sink (``pulse``, default: ask
+    ``pactl``) selects PortAudio's ``pulse`` device routed there.
     """
     devices = list_devices() if devices is None else devices
     usable = [d for d in devices if d.channels(kind) > 0]
@@ -150,15 +209,18 @@ def resolve_device(
             hint=f"available {kind}s: {describe(devices, kind)} (see `voiceloop devices`)",
         )
     wanted = spec.strip().casefold()
-    exact = [d for d in usable if d.name.casefold() == wanted]
-    if exact:
-        return exact[0]
-    partial = [d for d in usable if wanted in d.name.casefold()]
-    if partial:
-        return partial[0]
+    name = _match([d.name for d in usable], wanted)
+    if name is not None:
+        return next(d for d in usable if d.name == name)
+    via = next((d for d in usable if d.name == "pulse"), None)
+    names = (pulse_endpoints(kind) if pulse is None else pulse) if via else []
+    route = _match(names, wanted)
+    if via is not None and route is not None:
+        return dataclasses.replace(via, route=route)
+    extra = f"; PulseAudio {kind}s: {', '.join(names)}" if names else ""
     raise DeviceError(
         f"No {kind} device matches {spec!r}.",
-        hint=f"available {kind}s: {describe(devices, kind)} (see `voiceloop devices`)",
+        hint=f"available {kind}s: {describe(devices, kind)}{extra} (see `voiceloop devices`)",
     )
 
 

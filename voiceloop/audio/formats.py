@@ -138,6 +138,14 @@ _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 """Data sizes streaming servers write before they know the length: read to the end."""
 _PLACEHOLDER_MIN = 0x7FFFF000
 """Sizes this large (INT32_MAX-ish) are placeholders too, never real speech replies."""
+_EMPTY_DATA = b"data\x00\x00\x00\x00"
+_TRAILING_CHUNK_IDS = frozenset(
+    {
+        b"LIST", b"fact", b"cue ", b"smpl", b"inst", b"id3 ", b"ID3 ", b"PEAK", b"bext",
+        b"iXML", b"junk", b"JUNK", b"acid", b"plst", b"_PMX", b"DISP",
+    }
+)  # fmt: skip
+"""Chunk ids that may follow an empty data chunk (metadata written after the audio)."""
 
 
 class WavStreamDecoder:
@@ -207,6 +215,12 @@ class WavStreamDecoder:
         """
         if self._fed == 0:
             raise AudioDecodeError("WAV stream: empty body")
+        if not self._data_seen and bytes(self._buf[:8]) == _EMPTY_DATA:
+            if len(self._buf) > 8:
+                raise AudioDecodeError("WAV stream: ended in the middle of a sample frame")
+            self._data_seen = True  # an empty data chunk ended the stream
+            self._buf.clear()
+            return
         if not self._data_seen:
             if self._sample_rate is None:
                 raise AudioDecodeError("WAV stream: ended before the WAV header was complete")
@@ -260,6 +274,16 @@ class WavStreamDecoder:
             del self._buf[: 8 + size]
             self._skip = size & 1
             return True
+        if cid == b"data" and size == 0:
+            # 0 is either a streaming placeholder or a truly empty chunk followed by
+            # metadata; the next bytes tell which (audio rarely starts like a chunk id).
+            peek = bytes(self._buf[8:12])
+            if len(peek) < 4 and any(cid.startswith(peek) for cid in _TRAILING_CHUNK_IDS):
+                return False
+            if peek in _TRAILING_CHUNK_IDS:
+                self._data_seen = True
+                del self._buf[:8]
+                return True
         del self._buf[:8]
         if cid == b"data":
             if self._sample_rate is None:

@@ -70,6 +70,7 @@ class FrameAssembler:
         self._anchor_time = start_time
         self._anchored = False
         self._suspect: float | None = None
+        self._last_time: float | None = None
 
     def push(self, block: np.ndarray, time: float | None = None) -> list[AudioFrame]:
         mono = to_mono_float(block)
@@ -128,9 +129,12 @@ class FrameAssembler:
                 self._pending[FRAME_SAMPLES:],
             )
             pcm = float_to_int16(chunk)
-            frames.append(
-                AudioFrame(pcm=pcm, time=self._time_of_out(self._out_count), level_db=level_db(pcm))
-            )
+            time = self._time_of_out(self._out_count)
+            if self._last_time is not None:
+                # A device clock that stepped back never makes frames overlap in time.
+                time = max(time, self._last_time + FRAME_SAMPLES / SAMPLE_RATE)
+            self._last_time = time
+            frames.append(AudioFrame(pcm=pcm, time=time, level_db=level_db(pcm)))
             self._out_count += FRAME_SAMPLES
         return frames
 

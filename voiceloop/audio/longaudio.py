@@ -18,10 +18,16 @@ _SEARCH_FRACTION = 0.25
 """The cut is looked for in the last quarter of each chunk's maximum length."""
 
 
-def _window_rms(pcm: np.ndarray, window: int) -> np.ndarray:
+def _window_rms(pcm: np.ndarray, window: int, block: int = 4096) -> np.ndarray:
+    """RMS of consecutive ``window``-sample windows, a block of windows at a time (an hour
+    of audio in float64 at once would take hundreds of megabytes)."""
     count = len(pcm) // window
-    x = pcm[: count * window].astype(np.float64).reshape(count, window)
-    return np.sqrt(np.mean(x * x, axis=1))
+    windows = pcm[: count * window].reshape(count, window)
+    rms = np.empty(count, dtype=np.float32)
+    for first in range(0, count, block):
+        x = windows[first : first + block].astype(np.float32)
+        rms[first : first + block] = np.sqrt(np.mean(x * x, axis=1))
+    return rms
 
 
 def _quietest(rms: np.ndarray, lo: int, hi: int, window: int) -> int | None:

@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from voiceloop.audio.base import PlaybackHandle
-from voiceloop.audio.devices import DeviceInfo, import_sounddevice, resolve_device
+from voiceloop.audio.devices import (
+    DeviceInfo,
+    import_sounddevice,
+    pulse_route,
+    resolve_device,
+)
 from voiceloop.audio.filesink import FileSink
 from voiceloop.audio.framing import to_rate
 from voiceloop.errors import DeviceError
@@ -68,6 +73,9 @@ class Speaker:
         self._clock_base: float | None = None  # callback only: see _block_time
         self._clock_samples = 0
         self._clock_suspect: float | None = None
+        self._expected_stops = 0  # loop only: aborts flush() made on purpose
+        self.error: DeviceError | None = None
+        """Set when the stream stopped on its own (device unplugged, server gone)."""
         self._outstanding: set[PlaybackHandle] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -90,15 +98,17 @@ class Speaker:
             channels = min(2, self.device.max_output_channels)
         self.samplerate, self.channels = rate, channels
         try:
-            self._stream = sd.OutputStream(
-                device=self.device.index,
-                samplerate=rate,
-                channels=channels,
-                dtype="float32",
-                blocksize=self.blocksize,
-                latency=self.latency,
-                callback=self._callback,
-            )
+            with pulse_route(self.device, "output"):
+                self._stream = sd.OutputStream(
+                    device=self.device.index,
+                    samplerate=rate,
+                    channels=channels,
+                    dtype="float32",
+                    blocksize=self.blocksize,
+                    latency=self.latency,
+                    callback=self._callback,
+                    finished_callback=self._stream_finished,
+                )
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError
             self._stream = None
@@ -109,6 +119,8 @@ class Speaker:
 
     def play(self, chunk: AudioChunk) -> PlaybackHandle:
         """Queue ``chunk`` right after what is queued; returns its handle at once."""
+        if self.error is not None:
+            raise self.error
         if self._stream is None or self.samplerate is None:
             raise DeviceError("The speaker is not started.", hint="await speaker.start() first")
         handle = PlaybackHandle(chunk)
@@ -124,7 +136,13 @@ class Speaker:
         return handle
 
     def flush(self) -> None:
-        """Silence output from the next block and drop everything queued."""
+        """Stop the sound now and drop everything queued (their handles are cancelled).
+
+        The callback outputs silence from its next block; when something was playing,
+        the stream is also aborted and restarted, which throws away the audio already
+        buffered in PortAudio and the sound server (tens of ms on a loaded machine).
+        """
+        playing = bool(self._outstanding) or self._current is not None
         self._gen += 1
         self._queue.clear()
         for handle in list(self._outstanding):
@@ -133,6 +151,24 @@ class Speaker:
                     fut.cancel()
         self._outstanding.clear()
         self._idle.set()
+        if playing and self._stream is not None:
+            self._restart()
+
+    def _restart(self) -> None:
+        stream = self._stream
+        self._expected_stops += 1  # the abort makes PortAudio report a finished stream
+        try:
+            stream.abort()
+            self._current = None
+            self._clock_base = None
+            stream.start()
+        except Exception as exc:  # sounddevice.PortAudioError
+            name = self.device.name if self.device else "?"
+            self.error = DeviceError(
+                f"The output device {name!r} failed to restart after a stop: {exc}",
+                hint="check the speaker connection or sound server, then start again",
+            )
+            self._stream = None
 
     async def drain(self) -> None:
         """Wait until everything queued has been played (or flushed)."""
@@ -153,8 +189,8 @@ class Speaker:
         return float(self._stream.latency) if self._stream is not None else 0.0
 
     async def aclose(self) -> None:
-        self.flush()
         stream, self._stream = self._stream, None
+        self.flush()
         if stream is not None:
             try:
                 stream.stop()
@@ -222,11 +258,30 @@ class Speaker:
         self._clock_samples += frames
         return expected
 
+    def _stream_finished(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+
     def _post(self, fn: Any, item: _Queued, at: float) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed
             self._loop.call_soon_threadsafe(fn, item, at)  # type: ignore[union-attr]
 
     # -- back on the event loop ------------------------------------------------------------
+
+    def _end_unexpectedly(self) -> None:
+        """The stream stopped without aclose(): nothing queued will play; say so."""
+        if self._expected_stops:
+            self._expected_stops -= 1
+            return
+        if self._stream is None:
+            return
+        name = self.device.name if self.device else "?"
+        self.error = DeviceError(
+            f"The output device {name!r} stopped playing.",
+            hint="check the speaker connection or sound server, then start again",
+        )
+        self._stream = None
+        self.flush()
 
     def _mark_started(self, item: _Queued, at: float) -> None:
         if item.gen == self._gen and not item.handle.started.done():

@@ -5,6 +5,9 @@ non-speech frame inside that run is tolerated) and ends after ``hangover_ms`` of
 non-speech; the utterance begins ``pre_roll_ms`` before the first speech frame so the
 first word is whole. Push-to-talk, key down opens (with the same pre-roll) and key up
 closes; an utterance with less than ``min_speech_ms`` of detected speech is dropped.
+At ``max_length_s`` the utterance closes (reason ``"max_length"``) and collection goes on
+at once into the next one, without a new ``SpeechStart``; a tail with no speech at all
+is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input"``).
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -249,10 +252,9 @@ class Endpointer:
 
     def _split(self, end: float) -> list[EndpointEvent]:
         """Max length reached: close this utterance and go on with a new one at once."""
-        events = self._close("max_length", end, keep_open=True)
-        if not self.push_to_talk:
-            events.append(SpeechStart(end))
-        return events
+        # No new SpeechStart: the speech goes on, and the next piece may turn out to be
+        # silence only (then it is dropped and a SpeechStart would be left unmatched).
+        return self._close("max_length", end, keep_open=True)
 
     def _close(
         self, reason: str, end: float | None, *, keep_open: bool = False
@@ -265,11 +267,11 @@ class Endpointer:
         self._speech_end = None
         self._silence = 0
         self._started = keep_open and not self.push_to_talk
-        if (
-            not frames
-            or speech_frames < min(self.min_speech_frames, len(frames))
-            or (self.push_to_talk and speech_frames < self.min_speech_frames)
-        ):
+        # Hands-free, an utterance only opens after min_speech of speech, so the only
+        # piece without enough is the tail after a max-length split: keep it if it holds
+        # any speech at all (the last words). Push-to-talk needs min_speech in the piece.
+        needed = self.min_speech_frames if self.push_to_talk else 1
+        if not frames or speech_frames < needed:
             return []
         pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
         start = frames[0].frame.time

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from voiceloop.cli.common import (
     CONFIG_ENV,
     EXIT_INTERRUPTED,
-    EXIT_USAGE,
     VoiceloopArgumentParser,
     examples_epilog,
 )
@@ -45,8 +44,6 @@ COMMAND_MODULES = [
     "forget",
 ]
 
-# The command run when none is given (e.g. the TUI), if a module registers one by this name.
-DEFAULT_COMMAND = "run"
 
 DESCRIPTION = """\
 A voice assistant that lives in the terminal: converse, dictate and translate by voice.
@@ -117,8 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         verbose = bool(args.verbose)
-        if args.command is None and DEFAULT_COMMAND in _subcommands(parser):
-            args = parser.parse_args([*argv, DEFAULT_COMMAND])
+        if args.command is None:
+            from voiceloop.cli.run import run_default
+
+            args.handler = run_default
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
@@ -129,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[CONFIG_ENV] = os.path.abspath(os.path.expanduser(args.config))
         from voiceloop.logs import setup_logging
 
-        path = setup_logging(verbose, console=getattr(args, "console_log", True))
+        path = setup_logging(verbose, console=_console_is_free(args))
         log_path = str(path) if path else None
         _log_start(args)
         return int(handler(args) or 0)
@@ -143,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # argparse (--help, --version, usage errors) exits this way
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(f"voiceloop: {code}", file=sys.stderr)  # sys.exit("message")
+        return 1
     except Exception as exc:
         return _report(exc, verbose=verbose, log_path=log_path)
 
@@ -155,9 +157,26 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     from voiceloop.logs import redact
 
     _flush_quietly()
+    if log_path is None and not _logging_ready():
+        # The failure came before logging was set up (e.g. while building the parser): set
+        # it up now, so the traceback lands in the file and not on the terminal.
+        from voiceloop.logs import setup_logging
+
+        try:
+            path = setup_logging(verbose, console=False)
+        except Exception:
+            path = None
+        log_path = str(path) if path else None
     logger = logging.getLogger("voiceloop.cli")
     if isinstance(exc, VoiceloopError):
-        logger.info("%s: %s", exc.title, exc.one_line(), exc_info=verbose)
+        # Status, error type and request id help a bug report; the one line stays short.
+        facts = [
+            f"{name}={value}"
+            for name in ("provider", "status", "error_type", "code", "request_id", "retry_after")
+            if (value := getattr(exc, name, None)) is not None
+        ]
+        detail = f" [{' '.join(facts)}]" if facts else ""
+        logger.info("%s: %s%s", exc.title, exc.one_line(), detail, exc_info=verbose)
         print(redact(f"voiceloop: {exc.title}: {exc.one_line()}"), file=sys.stderr)
         return exc.exit_code
     logger.error("internal error", exc_info=exc)
@@ -174,11 +193,26 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     return 1
 
 
+def _logging_ready() -> bool:
+    import logging
+
+    return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
+
+
 def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return set(action.choices)
     return set()
+
+
+def _console_is_free(args: argparse.Namespace) -> bool:
+    """False when the TUI will own the terminal, so logging must not write to it."""
+    if args.command is None:
+        return False
+    if getattr(args, "mode", None) and not args.headless and not getattr(args, "files", None):
+        return False
+    return bool(getattr(args, "console_log", True))
 
 
 def _log_start(args: object) -> None:

@@ -1,25 +1,12 @@
-"""What the history commands share: opening the store and reporting errors in one line."""
+"""What the history commands share: opening the store and parsing ids."""
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
+import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import argparse
-
     from voiceloop.store import Store
-
-
-def load_settings() -> Any | None:
-    """The user's settings, or None where the config module is not available."""
-    try:
-        from voiceloop.config import load_settings as load
-    except ImportError:
-        return None
-    return load()
 
 
 def open_store(settings: Any | None = None, *, writing: bool = True) -> Store:
@@ -34,30 +21,8 @@ def open_store(settings: Any | None = None, *, writing: bool = True) -> Store:
     return Store.from_settings(settings, probe=writing)
 
 
-def reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    """Turn a VoiceloopError into one line on stderr and its exit code."""
-
-    @functools.wraps(run)
-    def wrapper(args: argparse.Namespace) -> int:
-        from voiceloop.errors import VoiceloopError
-        from voiceloop.store.redact import one_line_error
-
-        try:
-            return run(args)
-        except VoiceloopError as exc:
-            print(f"voiceloop: {one_line_error(exc.one_line())}", file=sys.stderr)
-            return exc.exit_code
-        except KeyboardInterrupt:
-            print("voiceloop: interrupted", file=sys.stderr)
-            return 130
-
-    return wrapper
-
-
 def positive_int(text: str) -> int:
     """An argparse type for ids: a clear usage error for anything but a positive number."""
-    import argparse
-
     try:
         value = int(text)
     except ValueError:

@@ -3,7 +3,8 @@
 A job's ``params`` say how it was transcribed: ``task`` (transcribe|translate), and
 optionally ``provider``, ``model``, ``language``, ``prompt``. Each chunk's result is
 stored as it arrives (text, plus segments and words timed from the chunk's start), so
-the command that started the job can merge them once none is pending.
+they can be merged once none is pending. ``--job ID`` then writes the merged transcript
+(to ``-o FILE`` or stdout); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -35,8 +36,46 @@ async def retry_jobs(
             store.finish_job(job.id, status="failed", error=line)
             print(f"job {job.id}: failed — {line}", file=sys.stderr)
         else:
-            print(f"job {job.id}: done, all {len(job.chunks)} chunks of {job.source_path}")
+            print(
+                f"job {job.id}: done, all {len(job.chunks)} chunks of {job.source_path}",
+                file=sys.stderr,
+            )
+            if args.job is not None:
+                write_result(store.job(job.id), args.output)
     return failures
+
+
+def write_result(job: JobRow, output: str | None) -> None:
+    """The job's merged transcript as text, SRT, VTT or JSON (by ``output``'s suffix)."""
+    import json
+    from pathlib import Path
+
+    from voiceloop.errors import UsageError
+    from voiceloop.store.jobs import merged_transcript
+    from voiceloop.text.subtitles import cues_from_segments, to_srt, to_vtt
+
+    merged = merged_transcript(job)
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if suffix in (".srt", ".vtt"):
+        cues = cues_from_segments(merged.segments)
+        text = to_srt(cues) if suffix == ".srt" else to_vtt(cues)
+    elif suffix == ".json":
+        segments = [{"start": s.start, "end": s.end, "text": s.text} for s in merged.segments]
+        text = json.dumps(
+            {"text": merged.text, "language": merged.language, "segments": segments},
+            ensure_ascii=False,
+            indent=2,
+        )
+    else:
+        text = merged.text.strip() + "\n"
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output or "").write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    print(f"Wrote {output}", file=sys.stderr)
 
 
 async def _finish(
@@ -94,7 +133,7 @@ async def _finish(
                     "model": transcript.model,
                 },
             )
-            print(f"job {job.id}: chunk {chunk.index + 1}/{len(job.chunks)} done")
+            print(f"job {job.id}: chunk {chunk.index + 1}/{len(job.chunks)} done", file=sys.stderr)
     finally:
         await close_stages({"transcriber": transcriber})
     store.finish_job(job.id)

@@ -7,10 +7,13 @@ import sys
 
 EPILOG = """\
 examples:
-  voiceloop devices                 inputs and outputs, defaults marked with *
-  voiceloop devices --inputs        only devices that can record
-  voiceloop --input-device 2 ...    pick a device by the index shown here
-  voiceloop --input-device usb ...  or by part of its name (case-insensitive)
+  voiceloop devices                        inputs and outputs, defaults marked *
+  voiceloop devices --inputs               only devices that can record
+  voiceloop converse --input-device 2      pick a device by the index shown here
+  voiceloop converse --input-device usb    or by part of its name (any case)
+  voiceloop dictate --input-device mic.monitor
+                                           or a PulseAudio source/sink by name
+                                           (through the "pulse" device)
 
 In the config file: [audio] input = "usb"   output = 3
 """
@@ -32,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voiceloop.audio.devices import list_devices
+    from voiceloop.audio.devices import list_devices, pulse_endpoints
     from voiceloop.errors import VoiceloopError
 
     try:
@@ -59,4 +62,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{d.host_api:<{api_width}}  {d.channels(kind):>3} ch  "
                 f"{d.default_samplerate / 1000:g} kHz"
             )
+        if any(d.name == "pulse" for d in shown):
+            names = pulse_endpoints(kind)
+            if names:
+                what = "sources" if kind == "input" else "sinks"
+                print(f"  PulseAudio {what}, by name through 'pulse':")
+                for name in names:
+                    print(f"        {name}")
     return 0

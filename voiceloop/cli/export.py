@@ -6,24 +6,24 @@ import argparse
 import sys
 from typing import Any
 
-from voiceloop.cli._history_common import open_store, positive_int, reports_errors
+from voiceloop.cli._history_common import open_store, positive_int
+from voiceloop.cli.common import add_command
 
 FORMATS = ("md", "json", "txt", "srt", "vtt")
-EXAMPLES = """\
-examples:
-  voiceloop export 3 --format md                  session 3 as Markdown on stdout
-  voiceloop export --all --format json -o all.json
-  voiceloop export 3 --format srt -o talk.srt     subtitles timed within the session
-"""
+EXAMPLES = [
+    ("voiceloop export 3 --format md", "session 3 as Markdown on stdout"),
+    ("voiceloop export --all --format json -o all.json", "everything, as JSON"),
+    ("voiceloop export 3 --format srt -o talk.srt", "subtitles timed within the session"),
+]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "export",
         help="export a session (or all) as md, json, txt, srt or vtt",
         description="Export the history of one session, or of all, to a file or stdout.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("session", nargs="?", type=positive_int, metavar="SESSION_ID")
@@ -33,7 +33,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-@reports_errors
 def run(args: argparse.Namespace) -> int:
     from voiceloop.store.export import export_history
 

@@ -6,23 +6,23 @@ import argparse
 import sys
 from typing import Any
 
-from voiceloop.cli._history_common import open_store, positive_int, reports_errors
+from voiceloop.cli._history_common import open_store, positive_int
+from voiceloop.cli.common import add_command
 
-EXAMPLES = """\
-examples:
-  voiceloop forget 3              delete session 3 (asks first)
-  voiceloop forget --all --yes    delete every session without asking
-"""
+EXAMPLES = [
+    ("voiceloop forget 3", "delete session 3 (asks first)"),
+    ("voiceloop forget --all --yes", "delete every session without asking"),
+]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "forget",
         help="delete a session (or all history): text and audio",
         description="Delete the text and the recordings of one session, or of all history. "
         "This cannot be undone.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("session", nargs="?", type=positive_int, metavar="SESSION_ID")
@@ -31,7 +31,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-@reports_errors
 def run(args: argparse.Namespace) -> int:
     from voiceloop.errors import UsageError
 

@@ -7,30 +7,31 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from voiceloop.cli._history_common import open_store, positive_int, reports_errors
+from voiceloop.cli._history_common import open_store, positive_int
+from voiceloop.cli.common import add_command
 
 if TYPE_CHECKING:
     from voiceloop.store import JobRow, SessionRow, TurnRow
 
-EXAMPLES = """\
-examples:
-  voiceloop history                      every session, oldest first
-  voiceloop history --session 3          one session
-  voiceloop history --search invoice     turns whose text mentions "invoice"
-  voiceloop history --failed             turns that failed (audio kept: `voiceloop retry`)
-  voiceloop history --unfinished         turns cut short by a crash
-  voiceloop history --full               do not shorten long texts
-"""
+EXAMPLES = [
+    ("voiceloop history", "every session, oldest first"),
+    ("voiceloop history --session 3", "one session"),
+    ("voiceloop history --search invoice", 'turns whose text mentions "invoice"'),
+    ("voiceloop history --failed", "turns that failed (audio kept: `voiceloop retry`)"),
+    ("voiceloop history --unfinished", "turns cut short by a crash"),
+    ("voiceloop history --last 3", "the three most recent sessions"),
+    ("voiceloop history --full", "do not shorten long texts"),
+]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "history",
         help="list past sessions and turns",
         description="List past sessions and turns: what you said, what was answered, "
         "what failed and can be retried.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     parser.add_argument("--session", type=positive_int, metavar="ID", help="only this session")
     parser.add_argument("--search", metavar="TEXT", help="only turns whose text contains TEXT")
@@ -38,11 +39,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--unfinished", action="store_true", help="only turns a crash left unfinished"
     )
+    parser.add_argument(
+        "--last", type=positive_int, metavar="N", help="only the last N sessions shown"
+    )
     parser.add_argument("--full", action="store_true", help="show long texts in full")
     parser.set_defaults(handler=run)
 
 
-@reports_errors
 def run(args: argparse.Namespace) -> int:
     store = open_store(writing=False)
     try:
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if args.session is not None:
         sessions = {args.session: sessions[args.session]}
     shown = _group(turns, sessions, include_empty=not filtered)
+    if args.last:
+        shown = shown[-args.last :]
     if not shown and not jobs:
         print("No turns match." if filtered else "No history yet.")
         return 0

@@ -7,31 +7,30 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from voiceloop.cli._history_common import load_settings, open_store, positive_int, reports_errors
+from voiceloop.cli._history_common import open_store, positive_int
+from voiceloop.cli.common import add_command, settings_from_args
 
 if TYPE_CHECKING:
     from voiceloop.store import JobRow, Store, TurnRow
 
-EXAMPLES = """\
-examples:
-  voiceloop retry 12                  transcribe turn 12's recording again
-  voiceloop retry --all-failed        every failed or crash-interrupted turn with audio,
-                                      and every failed long-file transcription
-  voiceloop retry 12 --provider local transcribe on this machine (no network)
-  voiceloop retry 12 --reask          converse turns: also ask the assistant again
-  voiceloop retry --job 3             finish the chunks a long transcription is missing
-"""
+EXAMPLES = [
+    ("voiceloop retry 12", "transcribe turn 12's recording again"),
+    ("voiceloop retry --all-failed", "every failed or crash-interrupted turn and job"),
+    ("voiceloop retry 12 --provider local", "transcribe on this machine (no network)"),
+    ("voiceloop retry 12 --reask", "converse turns: also ask the assistant again"),
+    ("voiceloop retry --job 3 -o talk.srt", "finish a long transcription, write subtitles"),
+]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "retry",
         help="transcribe kept recordings again (failed or unfinished turns)",
         description="Transcribe a turn's kept recording again and store the result; "
         "completes turns that failed or were cut short by a crash, and long-file "
         "transcriptions whose chunks failed.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("turn", nargs="?", type=positive_int, metavar="TURN_ID")
@@ -45,14 +44,20 @@ def register(subparsers: Any) -> None:
         "--reask", action="store_true", help="for converse turns, also get a new reply"
     )
     parser.add_argument("--llm-provider", help="chat provider for --reask (default: config)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="with --job: write the finished transcript here (.srt, .vtt, .json or text); "
+        "default stdout",
+    )
     parser.set_defaults(handler=run)
 
 
-@reports_errors
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    settings = load_settings()
+    settings = settings_from_args(args)
     store = open_store(settings)
     try:
         turns, jobs = _chosen(store, args)
@@ -77,10 +82,7 @@ def _chosen(store: Store, args: argparse.Namespace) -> tuple[list[TurnRow], list
         # A job still "running" may belong to a live `transcribe`: only --job takes those.
         return turns, [j for j in store.jobs(unfinished=True) if j.status == "failed"]
     if args.job is not None:
-        job = store.job(args.job)
-        if job.status == "done":
-            raise UsageError(f"job {job.id} is already complete")
-        return [], [job]
+        return [], [store.job(args.job)]  # a finished one is just written out again
     turn = store.turn(args.turn)
     if turn.status == "captured" and not turn.unfinished:
         raise UsageError(f"turn {turn.id} is still in progress in a running voiceloop")

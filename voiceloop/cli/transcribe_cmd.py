@@ -35,25 +35,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tr.add_argument("--language", metavar="L", help="ISO-639-1 language of the audio")
     tr.set_defaults(handler=run, task="transcribe")
 
+    from voiceloop.cli.run import HEADLESS_NOTE, add_mode_options
+
     tl = add_command(
         subparsers,
         "translate",
-        help="translate speech in audio files to English text",
-        description="English text of speech in any language (needs whisper-large-v3).",
+        help="speech in any language to English: audio files, or live (TUI / --headless)",
+        description=(
+            "English text of speech in any language (needs whisper-large-v3).\n"
+            "With FILE arguments: translate those files. Without: open the TUI in translate\n"
+            "mode, or with --headless listen to the microphone (or --input) and print English."
+        ),
         examples=[
             ("voiceloop translate interview.mp3", "English text on stdout"),
             ("voiceloop translate talk.flac --format srt -o talk.en.srt", "English subtitles"),
+            ("voiceloop translate", "open the TUI in translate mode"),
+            ("voiceloop translate --headless --input interview.mp3 --original", "live mode"),
+            ("voiceloop translate --headless --speak", "read the English aloud"),
         ],
     )
-    _common(tl)
-    tl.set_defaults(handler=run, task="translate", language=None)
+    tl.epilog = f"{tl.epilog}\n\n{HEADLESS_NOTE}"
+    _common(tl, nargs="*")
+    add_mode_options(tl, "translate", output=False)
+    tl.set_defaults(handler=run_translate, task="translate", language=None, mode="translate")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="audio file(s)")
+def run_translate(args: argparse.Namespace) -> int:
+    """Files given: translate them; none: the live translate mode."""
+    if args.files:
+        return run(args)
+    from voiceloop.cli import run as run_mode
+
+    return run_mode.run(args)
+
+
+def _common(parser: argparse.ArgumentParser, *, nargs: str = "+") -> None:
+    parser.add_argument("files", nargs=nargs, metavar="FILE", help="audio file(s)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output (default text)")
     parser.add_argument(
-        "-o", "--output", metavar="OUT", help="output file (a directory for several inputs)"
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (a directory for several inputs); live mode: WAV file or device",
     )
     parser.add_argument("--prompt", metavar="P", help="spelling/vocabulary hints")
     parser.add_argument("--model", metavar="M", help="model id (default from config)")
@@ -72,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
         overrides["stt.language"] = args.language
     settings = settings_from_args(args, overrides)
     section = getattr(settings, section_name)
-    prompt = args.prompt if args.prompt is not None else settings.stt.prompt
+    # The configured prompt is in the speaker's language: for transcription only.
+    prompt = args.prompt
+    if prompt is None and args.task == "transcribe":
+        prompt = settings.stt.prompt
 
     from voiceloop.cli.remote import require_service, run_with_client
     from voiceloop.providers.longform import transcribe_path

@@ -39,6 +39,7 @@ def engine_from_settings(
     max_turns: int | None = None,
     realtime_file: bool = False,
     engine_class: type[Engine] | None = None,
+    **engine_kwargs: Any,
 ) -> Engine:
     """Build an engine for ``mode`` from ``settings``.
 
@@ -46,6 +47,7 @@ def engine_from_settings(
     built, :class:`~voiceloop.errors.StoreError` when history is on and the data dir is
     unusable, and audio errors for unknown devices. ``recorder=None`` disables history.
     The engine closes what is built here (stages, store) when :meth:`Engine.run` ends.
+    Other keywords go to the :class:`Engine` (e.g. ``clipboard=`` for a TUI's own copy).
     """
     if engine_class is None:
         from voiceloop.engine.loop import Engine as engine_class
@@ -76,6 +78,7 @@ def engine_from_settings(
         max_turns=max_turns,
         startup_notices=notices,
         closers=closers,
+        **engine_kwargs,
     )
 
 

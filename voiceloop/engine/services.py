@@ -82,9 +82,7 @@ class RecorderGuard:
         if self._recorder is not None:
             self.session_id = self._call("open_session", mode)
 
-    def begin_turn(
-        self, mode: str, flac: bytes | None, duration: float
-    ) -> tuple[int | None, Any]:
+    def begin_turn(self, mode: str, flac: bytes | None, duration: float) -> tuple[int | None, Any]:
         if self._recorder is None or self.session_id is None:
             return None, None
         result = self._call("begin_turn", self.session_id, mode, flac, duration=duration)

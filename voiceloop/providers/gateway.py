@@ -73,6 +73,9 @@ class GatewayResponder:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
+    async def aclose(self) -> None:
+        await self.client.pool.aclose()
+
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         msgs = list(messages)
         if self.system_prompt and not (msgs and msgs[0].role == "system"):

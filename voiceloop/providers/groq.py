@@ -8,8 +8,8 @@ speech, chunking long audio for transcription) live in :mod:`voiceloop.providers
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -18,9 +18,15 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import ProviderError, UsageError
+from voiceloop.errors import BadRequestError, ProviderError, UsageError
 from voiceloop.frames import Message
-from voiceloop.providers.groq_chat import ChatResult, ChatStream, chat_body, parse_chat_completion
+from voiceloop.providers.groq_chat import (
+    ChatResult,
+    ChatStream,
+    chat_body,
+    parse_chat_completion,
+    without_reasoning,
+)
 from voiceloop.providers.groq_speech import SpeechAudio, speech_body, stream_speech
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
@@ -239,10 +245,19 @@ class GroqClient:
     ) -> ChatResult:
         """A whole (not streamed) chat completion. ``options``: see :func:`chat_body`."""
         body = chat_body(messages, model=model, stream=False, **options)
-        response = await self.pool.request(
-            "POST", self.base_url, "chat/completions", key=self.api_key,
-            provider=self.provider, model=model, json=body,
-        )  # fmt: skip
+        try:
+            response = await self.pool.request(
+                "POST", self.base_url, "chat/completions", key=self.api_key,
+                provider=self.provider, model=model, json=body,
+            )  # fmt: skip
+        except BadRequestError as exc:
+            stripped = without_reasoning(body, exc)
+            if stripped is None:
+                raise
+            response = await self.pool.request(
+                "POST", self.base_url, "chat/completions", key=self.api_key,
+                provider=self.provider, model=model, json=stripped,
+            )  # fmt: skip
         return parse_chat_completion(self._json(response), response.headers, self.provider)
 
     def chat_stream(
@@ -281,19 +296,37 @@ class GroqClient:
         voice: str,
         sample_rate: int | None = None,
         speed: float | None = None,
+        max_chars: int | None = None,
     ) -> SpeechAudio:
-        """One speech request, the whole audio at its real (header) sample rate."""
+        """The whole audio for ``text`` at its real (header) sample rate.
+
+        With ``max_chars``, longer text is split at sentence, clause or word boundaries,
+        one request per piece, and the audio joined (at the first piece's rate).
+        """
         import numpy as np
 
-        pieces = [
-            piece
-            async for piece in self.speech_stream(
-                text, model=model, voice=voice, sample_rate=sample_rate, speed=speed
-            )
-        ]
+        from voiceloop.audio.formats import resample
+
+        if max_chars is not None:
+            from voiceloop.text.sentences import split_text
+
+            texts = split_text(text, max_chars)
+        else:
+            texts = [text]
+        pieces: list[SpeechAudio] = []
+        for piece_text in texts:
+            async with aclosing(
+                self.speech_stream(
+                    piece_text, model=model, voice=voice, sample_rate=sample_rate, speed=speed
+                )
+            ) as stream:
+                pieces += [piece async for piece in stream]
         rate = pieces[0].sample_rate if pieces else (sample_rate or 48_000)
-        pcm = np.concatenate([p.pcm for p in pieces]) if pieces else np.zeros(0, np.float32)
-        return SpeechAudio(pcm=pcm, sample_rate=rate)
+        parts = [
+            p.pcm if p.sample_rate == rate else resample(p.pcm, p.sample_rate, rate) for p in pieces
+        ]
+        pcm = np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0)
+        return SpeechAudio(pcm=pcm.astype(np.float32, copy=False), sample_rate=rate)
 
     # -- models --------------------------------------------------------------------
 
@@ -324,12 +357,6 @@ class GroqClient:
                 )
             )
         return out
-
-
-def dumps(result: TranscriptionResult) -> str:
-    """JSON text of a transcription result's body, as the server sent it."""
-    raw = result.raw if isinstance(result.raw, dict) else {"text": result.text}
-    return json.dumps(raw, ensure_ascii=False, indent=2)
 
 
 OpenAICompatible = GroqClient

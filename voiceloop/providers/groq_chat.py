@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from voiceloop.errors import ProviderError
+from voiceloop.errors import BadRequestError, ModelNotFoundError, ProviderError
 from voiceloop.frames import Message
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
@@ -61,6 +61,25 @@ def chat_body(
     if stream and include_usage:
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+REASONING_FIELDS = ("reasoning_effort", "reasoning_format")
+
+
+def without_reasoning(body: dict[str, Any], error: BadRequestError) -> dict[str, Any] | None:
+    """``body`` minus the reasoning fields when the server refused them, else ``None``.
+
+    The configured reasoning effort suits reasoning models (the default gpt-oss); a model
+    without reasoning refuses the field with a 400 naming it. The request is then sent
+    again without it rather than failing the turn.
+    """
+    if isinstance(error, ModelNotFoundError):
+        return None
+    said = f"{error.message} {error.code or ''}".lower()
+    refused = [f for f in REASONING_FIELDS if f in body and f in said]
+    if not refused:
+        return None
+    return {k: v for k, v in body.items() if k not in REASONING_FIELDS}
 
 
 @dataclass(slots=True)
@@ -201,6 +220,11 @@ class ChatStream:
                             delivered = True
                             yield delta
                 return
+            except BadRequestError as exc:
+                stripped = without_reasoning(self.body, exc)
+                if stripped is None:
+                    raise
+                self.body = stripped
             except StreamCut:
                 # Cut off before any text reached the caller: safe to send again.
                 if delivered or not budget.left:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from voiceloop.errors import ConfigError
@@ -46,6 +47,9 @@ class GroqTranscriber:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url, self.translate_client.base_url)
 
+    async def aclose(self) -> None:
+        await self.client.pool.aclose()
+
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         flac = utterance.flac
         if flac is None:
@@ -55,8 +59,9 @@ class GroqTranscriber:
         fmt = "verbose_json" if self.hallucination_filter else "json"
         if task == "translate":
             client, model = self.translate_client, self.translate_model
+            # The stt prompt is in the speaker's language; translation prompts must be English.
             result = await client.translate(
-                flac, model=model, prompt=self.prompt, response_format=fmt, filename="audio.flac"
+                flac, model=model, response_format=fmt, filename="audio.flac"
             )
         else:
             client, model = self.client, self.model
@@ -98,6 +103,10 @@ class GroqResponder:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
+    async def aclose(self) -> None:
+        """Close the shared pool's connections (it reopens them if used again)."""
+        await self.client.pool.aclose()
+
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         msgs = list(messages)
         if self.system_prompt and not (msgs and msgs[0].role == "system"):
@@ -136,16 +145,23 @@ class GroqSynthesizer:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
+    async def aclose(self) -> None:
+        """Close the shared pool's connections (it reopens them if used again)."""
+        await self.client.pool.aclose()
+
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         from voiceloop.text.sentences import split_text
 
         for piece in split_text(text, self.max_chars):
             first = True
-            async for audio in self.client.speech_stream(
+            pieces = self.client.speech_stream(
                 piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate
-            ):
-                yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
-                first = False
+            )
+            # aclosing: a consumer that stops early releases the connection at once.
+            async with aclosing(pieces):
+                async for audio in pieces:
+                    yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
+                    first = False
         _note("synthesizer", self.client.provider, None)
 
 

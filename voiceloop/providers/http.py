@@ -11,6 +11,7 @@ the caller is never re-sent. No httpx exception leaves this module: everything b
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -80,6 +81,12 @@ class RetryBudget:
         return self.used < self.max_retries
 
 
+@functools.cache
+def _ssl_context() -> Any:
+    """The TLS context of every client: loading the CA bundle costs ~50 ms, so once."""
+    return httpx.create_ssl_context()
+
+
 def _count_retry() -> None:
     report = current_report()
     if report is not None:
@@ -144,6 +151,7 @@ class ClientPool:
 
             client = httpx.AsyncClient(
                 base_url=base + "/",
+                verify=_ssl_context(),
                 timeout=self.timeout,
                 transport=self._transport,
                 headers={"user-agent": f"voiceloop/{__version__}"},

@@ -102,15 +102,22 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
     def from_settings(
         cls, settings: Any, data_dir: Path | None = None, *, probe: bool = True
     ) -> Store:
-        """A store with the ``[store]`` retention and the configured keys to mask."""
+        """A store with the ``[store]`` retention and the configured keys to mask.
+
+        The retention policy is applied on opening (best effort: a recording that cannot
+        be deleted now is tried again next time).
+        """
         section = settings.store
-        return cls(
+        store = cls(
             data_dir,
             keep_audio=section.keep_audio,
             keep_days=section.keep_days,
             secrets=configured_secrets(settings),
             probe=probe,
         )
+        with contextlib.suppress(StoreError):
+            store.apply_retention()
+        return store
 
     # -- opening ---------------------------------------------------------------------------
 

@@ -10,11 +10,50 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.store.paths import not_found
 from voiceloop.store.redact import one_line_error
 from voiceloop.store.rows import ChunkRow, JobRow, dumps, loads
+
+if TYPE_CHECKING:
+    from voiceloop.frames import Transcript
+
+
+def merged_transcript(job: JobRow) -> Transcript:
+    """The finished chunks as one transcript: times from the file's start, seams de-duplicated.
+
+    Each chunk's ``result`` may hold ``segments`` and ``words`` (dicts with ``start``,
+    ``end`` and ``text``/``word``, timed from the chunk's start) and ``language``.
+    """
+    from voiceloop.frames import Segment, Transcript, Word
+    from voiceloop.text.merge import merge_chunk_transcripts
+
+    parts = []
+    for chunk in job.chunks:
+        if chunk.status != "done":
+            continue
+        result = chunk.result or {}
+        segments = tuple(
+            Segment(float(s["start"]), float(s["end"]), str(s.get("text", "")))
+            for s in result.get("segments") or ()
+        )
+        words = tuple(
+            Word(float(w["start"]), float(w["end"]), str(w.get("word", "")))
+            for w in result.get("words") or ()
+        )
+        parts.append(
+            (
+                chunk.start,
+                Transcript(
+                    text=chunk.text or "",
+                    language=result.get("language"),
+                    segments=segments,
+                    words=words,
+                ),
+            )
+        )
+    return merge_chunk_transcripts(parts)
 
 
 class JobsMixin:

@@ -103,11 +103,6 @@ class JobRow:
         """Indices of the chunks still to transcribe (not ``done``)."""
         return [c.index for c in self.chunks if c.status != "done"]
 
-    @property
-    def text(self) -> str:
-        """The finished chunks' text, in order, one per line."""
-        return "\n".join(c.text for c in self.chunks if c.status == "done" and c.text)
-
 
 def loads(value: str | None) -> Any:
     return json.loads(value) if value else None

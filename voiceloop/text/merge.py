@@ -13,8 +13,10 @@ repeated or lost at a seam:
    overlap and the later chunk's after it (by each word's centre).
 3. Otherwise (text only, nothing in common) the texts are joined as they are.
 
-Timestamps come from ``words`` when present, else from ``segments`` (each segment's words
-get times spread evenly over it); a part with neither is text only.
+The text and segments are merged from the segments' words (they carry the punctuation),
+timed by the word timestamps where those line up with a segment's words, else spread
+evenly over the segment; ``words`` are merged on their own timestamps. A part with neither
+segments nor words is text only.
 """
 
 from __future__ import annotations
@@ -56,30 +58,37 @@ def _shift_segment(seg: Segment, offset: float) -> Segment:
     return dataclasses.replace(seg, start=seg.start + offset, end=seg.end + offset)
 
 
-def _tokens(t: Transcript, offset: float, part: int) -> list[_Token]:
-    segments = [_shift_segment(s, offset) for s in t.segments]
-    out: list[_Token] = []
-    if t.words:
-        for w in t.words:
-            start, end, text = w.start + offset, w.end + offset, w.word.strip()
-            centre = (start + end) / 2
-            seg = next((s for s in segments if s.start <= centre <= s.end), None)
-            if text:
-                out.append(_Token(text, start, end, seg, part))
-    elif segments:
-        for seg in segments:
-            words = seg.text.split()
-            step = (seg.end - seg.start) / max(1, len(words))
-            for i, text in enumerate(words):
-                start = seg.start + i * step
-                out.append(
-                    _Token(text, start, start + step, seg, part, vagueness=seg.end - seg.start)
-                )
-    else:
+def _word_tokens(t: Transcript, offset: float, part: int) -> list[_Token]:
+    return [
+        _Token(w.word.strip(), w.start + offset, w.end + offset, None, part)
+        for w in t.words
+        if w.word.strip()
+    ]
+
+
+def _text_tokens(t: Transcript, offset: float, part: int) -> list[_Token]:
+    """The transcript's words as spelled in its segments (with punctuation), timed by the
+    word timestamps where they line up with a segment's words, else spread evenly."""
+    if not t.segments:
+        if t.words:
+            return _word_tokens(t, offset, part)
         return [_Token(text, None, None, None, part) for text in t.text.split()]
-    for i, tok in enumerate(out):
-        tok.first_of_segment = i == 0 or out[i - 1].segment is not tok.segment
-        tok.last_of_segment = i == len(out) - 1 or out[i + 1].segment is not tok.segment
+    timed = _word_tokens(t, offset, part)
+    out: list[_Token] = []
+    for raw in t.segments:
+        seg = _shift_segment(raw, offset)
+        texts = seg.text.split()
+        inside = [w for w in timed if seg.start <= (w.start or 0.0) < seg.end]
+        if texts and len(inside) == len(texts):
+            times = [(w.start or seg.start, w.end or seg.end, 0.0) for w in inside]
+        else:
+            step = (seg.end - seg.start) / max(1, len(texts))
+            vague = seg.end - seg.start
+            times = [
+                (seg.start + i * step, seg.start + (i + 1) * step, vague) for i in range(len(texts))
+            ]
+        for i, (text, (start, end, vague)) in enumerate(zip(texts, times, strict=True)):
+            out.append(_Token(text, start, end, seg, part, i == 0, i == len(texts) - 1, vague))
     return out
 
 
@@ -140,11 +149,23 @@ def _join(
 
         ia, jb, length = _longest_common_run(len(tail), len(head), same)
         if length >= (2 if timed else 3):
-            k = length // 2
-            if timed:
-                seam = (ov_start + ov_end) / 2
-                k = min(range(length + 1), key=lambda p: _distance(merged, a0 + ia + p, seam))
-            return merged[: a0 + ia + k] + nxt[b0 + jb + k :]
+            a_run, b_run = a0 + ia, b0 + jb
+
+            def on_segment_edge(p: int) -> bool:
+                return (p < length and nxt[b_run + p].first_of_segment) or (
+                    p > 0 and merged[a_run + p - 1].last_of_segment
+                )
+
+            seam = (ov_start + ov_end) / 2 if timed else 0.0
+            # the cut: where a segment ends if possible, then nearest the overlap's middle
+            k = min(
+                range(length + 1),
+                key=lambda p: (
+                    not on_segment_edge(p),
+                    _distance(merged, a_run + p, seam) if timed else abs(p - length // 2),
+                ),
+            )
+            return merged[: a_run + k] + nxt[b_run + k :]
     if timed:
         seam = (ov_start + ov_end) / 2
         part = merged[-1].part
@@ -195,17 +216,25 @@ def _words(tokens: list[_Token]) -> tuple[Word, ...]:
     )
 
 
+def _merge(
+    parts: list[tuple[float, Transcript]],
+    tokens_of: Callable[[Transcript, float, int], list[_Token]],
+) -> list[_Token]:
+    merged: list[_Token] = []
+    prev_end: float | None = None
+    for index, (offset, transcript) in enumerate(parts):
+        tokens = tokens_of(transcript, offset, index)
+        merged = _join(merged, tokens, (offset, prev_end)) if index else tokens
+        prev_end = _part_end(transcript, offset, tokens)
+    return merged
+
+
 def merge_chunk_transcripts(parts: list[tuple[float, Transcript]]) -> Transcript:
     """One transcript from ``(chunk offset in seconds, transcript of the chunk)`` pairs."""
     if not parts:
         return Transcript(text="")
     parts = sorted(parts, key=lambda p: p[0])
-    merged: list[_Token] = []
-    prev_end: float | None = None
-    for index, (offset, transcript) in enumerate(parts):
-        tokens = _tokens(transcript, offset, index)
-        merged = _join(merged, tokens, (offset, prev_end)) if index else tokens
-        prev_end = _part_end(transcript, offset, tokens)
+    merged = _merge(parts, _text_tokens)
     all_words = all(t.words or not t.text.strip() for _, t in parts)
     all_segments = all(t.segments or not t.text.strip() for _, t in parts)
     first = parts[0][1]
@@ -215,7 +244,7 @@ def merge_chunk_transcripts(parts: list[tuple[float, Transcript]]) -> Transcript
         language=next((t.language for _, t in parts if t.language), None),
         duration=max(durations) if durations else None,
         segments=_segments(merged) if all_segments else (),
-        words=_words(merged) if all_words else (),
+        words=_words(_merge(parts, _word_tokens)) if all_words else (),
         provider=first.provider,
         model=first.model,
         request_id=first.request_id,

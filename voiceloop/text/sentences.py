@@ -28,7 +28,10 @@ its last word boundary within ``max_chars``, else (one overlong word) into ``max
 pieces.
 
 Every rule looks only at the text itself (a decision that needs the next character waits
-for it), so the chunks do not depend on how the stream was cut into deltas.
+for it), so the chunks do not depend on how the stream was cut into deltas. Markdown is
+rewritten a whole word at a time, so a chunk is released once the word after it is
+complete: ``"Hello there. How"`` releases ``"Hello there."`` when the space after
+``How`` arrives (a few milliseconds of a streamed reply).
 """
 
 from __future__ import annotations

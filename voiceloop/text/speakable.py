@@ -30,13 +30,17 @@ import re
 
 __all__ = ["MarkdownStream", "normalize_space", "speakable"]
 
+_SPAN = 300
+"""Longest link text, link target, code span or tag (characters): an opening ``[``, ``(``,
+backtick run or ``<`` not closed within this many characters is plain text. This keeps a
+stray bracket from holding back the rest of a long line."""
 _INLINE = re.compile(
-    r"""
-     (?P<code>(?P<ticks>`+)(?P<codetext>.+?)(?P=ticks))
-    |(?P<image>!\[[^\]]*\]\([^)]*\))
-    |(?P<link>\[(?P<ltext>[^\]]*)\]\([^)]*\))
-    |(?P<autolink><(?P<url>(?:https?|mailto|ftp):[^>\s]+)>)
-    |(?P<tag></?[A-Za-z][^>]*>)
+    rf"""
+     (?P<code>(?P<ticks>`+)(?P<codetext>.{{1,{_SPAN}}}?)(?P=ticks))
+    |(?P<image>!\[[^\]]{{0,{_SPAN}}}\]\([^)]{{0,{_SPAN}}}\))
+    |(?P<link>\[(?P<ltext>[^\]]{{0,{_SPAN}}})\]\([^)]{{0,{_SPAN}}}\))
+    |(?P<autolink><(?P<url>(?:https?|mailto|ftp):[^>\s]{{1,{_SPAN}}})>)
+    |(?P<tag><[A-Za-z/][^>]{{0,{_SPAN}}}>)
     |(?P<emph>(?:(?<=[\s(\["'“‘])|^)[*_~]+(?=\S)|(?<=\S)[*_~]+(?=\s|$|[.,;:!?)\]"'’”]))
     """,
     re.X,
@@ -61,6 +65,8 @@ _FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
 _RULE = re.compile(r"[ \t]*([-*_=])(?:[ \t]*\1){2,}[ \t]*")
 _TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
 _WAIT_FOR_LINE = re.compile(r"[ \t]*(?:\||`{3}|~{3}|[-*_=]{3,}[ \t]*$)")
+_ANY_SPACE = re.compile(r"\s")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+[ \t]*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -90,30 +96,49 @@ def _inline(text: str) -> str:
     return _EMOJI.sub("", html.unescape(_INLINE.sub(_inline_sub, text)))
 
 
+def _closing(text: str, what: str, start: int, final: bool) -> int | None:
+    """Index of ``what`` closing a construct whose content starts at ``start`` (at most
+    ``_SPAN`` characters on); -1 when there is none (plain text); None when it could
+    still arrive."""
+    limit = start + _SPAN + len(what)
+    end = text.find(what, start, limit)
+    if end >= 0:
+        return end
+    return -1 if final or len(text) >= limit else None
+
+
 def _safe_cut(text: str, final: bool) -> int:
     """Length of the longest prefix of ``text`` (one line, no newline) that can be rewritten
     now: it ends just after whitespace and leaves no link, code span or tag half-open."""
     if final:
         return len(text)
+    if "[" not in text and "`" not in text and "<" not in text:
+        last = _ANY_SPACE.search(text[::-1])  # the last whitespace, found at C speed
+        return len(text) - last.start() if last else 0
     cut, i, n = 0, 0, len(text)
     while i < n:
         c = text[i]
         if c == "`":
             run = len(text[i:]) - len(text[i:].lstrip("`"))
-            end = text.find("`" * run, i + run)
-            if end < 0:
+            if i + run >= n:
                 return cut
-            i = end + run
+            end = _closing(text, "`" * run, i + run + 1, final)
+            if end is None:
+                return cut
+            i = i + run if end < 0 else end + run
             continue
         if c == "[":
-            close = text.find("]", i)
-            if close < 0 or close + 1 >= n:
+            close = _closing(text, "]", i + 1, final)
+            if close is None or close + 1 >= n:
                 return cut
+            if close < 0:
+                i += 1
+                continue
             if text[close + 1] == "(":
-                paren = text.find(")", close)
-                if paren < 0:
+                paren = _closing(text, ")", close + 2, final)
+                if paren is None:
                     return cut
-                i = paren + 1
+                i = close + 1 if paren < 0 else paren + 1
                 continue
             i = close + 1
             continue
@@ -121,10 +146,10 @@ def _safe_cut(text: str, final: bool) -> int:
             if i + 1 >= n:
                 return cut
             if text[i + 1].isalpha() or text[i + 1] == "/":
-                end = text.find(">", i)
-                if end < 0:
+                end = _closing(text, ">", i + 2, final)
+                if end is None:
                     return cut
-                i = end + 1
+                i = i + 1 if end < 0 else end + 1
                 continue
         if c.isspace():
             cut = i + 1
@@ -142,6 +167,7 @@ class MarkdownStream:
     def __init__(self) -> None:
         self._line = ""  # the current, incomplete raw line
         self._started = False  # the current line's block markers are decided and stripped
+        self._heading = False  # the current line is an ATX heading
         self._in_fence: str | None = None  # the fence that opened the current code block
 
     def feed(self, text: str) -> str:
@@ -168,7 +194,12 @@ class MarkdownStream:
                 self._line = "" if final else line
                 return ""
             line = rest
+        if final and self._heading:
+            line = _CLOSING_HASHES.sub("", line)  # "## Title ##"
         cut = _safe_cut(line, final)
+        closing = _CLOSING_HASHES.search(line[:cut]) if self._heading and not final else None
+        if closing:  # hold back what may be a heading's closing hashes until the line ends
+            cut = closing.start() + (line[closing.start()] in " \t")
         self._line = line[cut:]
         return _inline(line[:cut])
 
@@ -199,16 +230,18 @@ class MarkdownStream:
             self._started = True
             return ", ".join(c for c in cells if c)
         rest = line
+        heading = False
         while True:
             m = _MARKER.match(rest)
             if not m or not m.group(0):
                 break
+            heading = heading or m.group(0).lstrip(" \t").startswith("#")
             rest = rest[m.end() :]
         rest = rest.lstrip(" \t")
         # The first word must be complete: "1" may yet become "1. ", "#" may become "# ".
-        if not final and not any(ch.isspace() for ch in rest):
+        if not final and not _ANY_SPACE.search(rest):
             return None
-        self._started = True
+        self._started, self._heading = True, heading
         return rest
 
 

@@ -1,0 +1,140 @@
+"""End to end on the loopback Groq server: the real providers, file audio in and out,
+the real endpointer, splitter, store and CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.fakegroq import Fault, Latency
+from voiceloop.cli import main
+
+RATE = 16_000
+
+
+def voice(seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    wobble = 1 + 0.5 * np.sin(2 * np.pi * 3 * t)
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * wobble).astype(np.float32)
+
+
+def quiet(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+@pytest.fixture
+def speech_file(tmp_path):
+    def make(utterances: int) -> str:
+        parts = [quiet(0.5)]
+        for _ in range(utterances):
+            parts += [voice(0.8), quiet(1.2)]
+        path = tmp_path / f"speech{utterances}.wav"
+        soundfile.write(path, np.concatenate(parts), RATE)
+        return str(path)
+
+    return make
+
+
+@pytest.fixture
+def loopback(groq_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("VOICELOOP_VAD__ENGINE", "energy")
+    monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")
+    monkeypatch.setenv("VOICELOOP_TTS__FALLBACK", "false")
+    monkeypatch.setenv("VOICELOOP_DATA_DIR", str(tmp_path / "data"))
+    return groq_env
+
+
+def routes(fake) -> list[str]:
+    return [r.route for r in fake.requests]
+
+
+def test_converse_speaks_sentence_by_sentence(loopback, speech_file, tmp_path, capsys):
+    loopback.transcripts.extend(["why is the sky blue"])
+    loopback.chat_reply = "Air scatters blue light. Red light passes by. So the sky is blue."
+    loopback.latency = Latency(first_token=0.05, per_token=0.03)
+    out_wav, metrics = tmp_path / "reply.wav", tmp_path / "m.jsonl"
+    code = main(
+        [
+            "converse",
+            "--headless",
+            "--input",
+            speech_file(1),
+            "--output",
+            str(out_wav),
+            "--metrics",
+            str(metrics),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out == "Air scatters blue light. Red light passes by. So the sky is blue.\n"
+    chunks = json.loads(out_wav.with_suffix(".timing.json").read_text())["chunks"]
+    spoken = [c["text"] for c in chunks if c["text"]]
+    assert spoken == ["Air scatters blue light.", "Red light passes by.", "So the sky is blue."]
+    (line,) = [json.loads(x) for x in metrics.read_text().splitlines()]
+    # the first sentence was synthesized while the reply was still streaming
+    assert line["first_audio_ms"] < line["reply_done_ms"]
+    assert line["status"] == "answered" and line["usage"]
+    # the upload is the FLAC the store kept
+    (stt,) = [r for r in loopback.requests if r.route == "transcriptions"]
+    assert stt.file is not None and stt.file[1][:4] == b"fLaC"
+    (kept,) = (tmp_path / "data" / "recordings").rglob("*.flac")
+    assert kept.read_bytes() == stt.file[1]
+    assert routes(loopback).count("speech") == 3
+
+
+def test_dictate_and_translate_from_files(loopback, speech_file, capsys):
+    loopback.transcripts.extend(["first piece", "second piece"])
+    assert main(["dictate", "--headless", "--input", speech_file(2)]) == 0
+    assert capsys.readouterr().out == "first piece\nsecond piece\n"
+
+    loopback.transcripts.extend(["good morning", "bonjour"])
+    code = main(["translate", "--headless", "--original", "--input", speech_file(1)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    posted = {r.route: r for r in loopback.requests[-2:]}
+    assert set(posted) == {"translations", "transcriptions"}
+    assert posted["translations"].form["model"] == ["whisper-large-v3"]
+    assert out in ("good morning\n", "bonjour\n")  # both asked at once: either answers first
+    assert "original" in err
+
+
+def test_a_429_mid_session_is_retried_or_fails_only_its_turn(
+    loopback, speech_file, monkeypatch, tmp_path, capsys
+):
+    loopback.transcripts.extend(["one", "two", "three"])
+    # first a 429 that clears on retry, then one that does not
+    loopback.set_fault("transcriptions", Fault.http(429, retry_after=0.01))
+    metrics = tmp_path / "m.jsonl"
+    code = main(["dictate", "--headless", "--input", speech_file(1), "--metrics", str(metrics)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out == "one\n"
+    assert json.loads(metrics.read_text())["retries"] == 1
+
+    monkeypatch.setenv("VOICELOOP_HTTP__MAX_RETRIES", "0")  # a 429 that does not clear
+    loopback.set_fault("transcriptions", Fault.http(429, retry_after=0.01))
+    code = main(["dictate", "--headless", "--input", speech_file(2)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "failed (transcriber): Rate limited" in err
+    assert out == "two\n"  # the next utterance went through
+
+
+def test_chat_stream_broken_mid_reply_fails_the_turn_and_keeps_the_transcript(
+    loopback, speech_file, tmp_path, capsys
+):
+    loopback.transcripts.extend(["tell me more", "and then"])
+    loopback.chat_reply = "First part. Second part. Third part."
+    loopback.set_fault("chat", Fault.error_event(after=4))
+    code = main(
+        ["converse", "--headless", "--input", speech_file(2), "--output", str(tmp_path / "o.wav")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "failed (responder)" in err
+    assert "heard: tell me more" in err and "heard: and then" in err
+    assert out.endswith("First part. Second part. Third part.\n")  # the second turn answered
