@@ -66,7 +66,7 @@ def _isolated_env(tmp_path: Path) -> dict[str, str]:
 def test_voiceloop_without_key_opens_first_run(tmp_path: Path) -> None:
     session = f"voiceloop-first-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
-    argv = [sys.executable, "-m", "voiceloop.tui"]
+    argv = [sys.executable, "-m", "voiceloop"]  # bare `voiceloop`
     _run_in_tmux(session, argv, _isolated_env(tmp_path), exit_file)
     try:
         screen = _wait_for(session, "paste your API key")
@@ -94,9 +94,10 @@ def test_voiceloop_converse_on_loopback_server(tmp_path: Path, fake_groq) -> Non
         # abort at interpreter exit (a native thread still running).
         "VOICELOOP_STT__FALLBACK": "false",
         "VOICELOOP_TTS__FALLBACK": "false",
+        "VOICELOOP_AUDIO__INPUT": str(wav),
+        "VOICELOOP_AUDIO__OUTPUT": str(tmp_path / "reply.wav"),
     }
-    argv = [sys.executable, "-m", "voiceloop.tui", "--input", str(wav),
-            "--output", str(tmp_path / "reply.wav")]  # fmt: skip
+    argv = [sys.executable, "-m", "voiceloop"]  # bare `voiceloop`: the TUI, converse
     session = f"voiceloop-real-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
     _run_in_tmux(session, argv, env, exit_file)
