@@ -37,8 +37,12 @@ async def test_converse_turn_streams_reply(harness: Harness) -> None:
         markdown = reply.query_one(Markdown)
         assert markdown.source.startswith("Time to")
 
+        engine.emit(ev.SpeakingChunk(turn_id=1, text="Time to first audio."))
+        await pilot.pause()
+        assert reply.has_class("speaking")
         engine.emit(*rest)
         await pilot.pause(0.1)
+        assert not reply.has_class("speaking")
         assert reply.done
         assert markdown.source == "Time to **first** audio."
         assert app.query_one(StateIndicator).state == "listening"

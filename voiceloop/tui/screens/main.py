@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
 
 
+FLOOR = -100.0
+"""Meter level shown while nothing is being captured."""
+
 STAGE_NAMES = {
     "stt": "speech-to-text",
     "transcriber": "speech-to-text",
@@ -119,6 +122,11 @@ class MainScreen(Screen[None]):
         match event:
             case ev.StateChanged(state=state):
                 self.query_one(StateIndicator).show(state)
+                if state in ("idle", "error"):
+                    self.query_one(LevelMeter).level_db = FLOOR  # no stale level when closed
+            case ev.SpeakingChunk(turn_id=turn_id):
+                for reply in self.log_view.replies():
+                    reply.set_class(reply.turn_id == turn_id, "speaking")
             case ev.ModeChanged(mode=mode):
                 app.mode = mode
             case ev.TurnStarted(turn_id=turn_id, mode=mode) if mode != "dictate":
@@ -170,6 +178,7 @@ class MainScreen(Screen[None]):
     async def _turn_finished(self, turn_id: int, status: str) -> None:
         # Whatever happened, leave no half-open reply behind so the next turn starts clean.
         for reply in self.log_view.replies():
+            reply.remove_class("speaking")
             if reply.turn_id == turn_id and not reply.done:
                 await reply.finish(reply.text, interrupted=status == "interrupted")
         for user in self.log_view.user_turns():
