@@ -37,8 +37,12 @@ async def test_converse_turn_streams_reply(harness: Harness) -> None:
         markdown = reply.query_one(Markdown)
         assert markdown.source.startswith("Time to")
 
+        engine.emit(ev.SpeakingChunk(turn_id=1, text="Time to first audio."))
+        await pilot.pause()
+        assert reply.has_class("speaking")
         engine.emit(*rest)
         await pilot.pause(0.1)
+        assert not reply.has_class("speaking")
         assert reply.done
         assert markdown.source == "Time to **first** audio."
         assert app.query_one(StateIndicator).state == "listening"
@@ -213,3 +217,26 @@ async def test_latency_panel_toggles_on_narrow_and_wide_screens(harness: Harness
         assert not panel.display
         await pilot.press("f6")
         assert panel.display
+
+
+async def test_copy_all_in_converse_copies_the_conversation(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        harness.engine.emit(*converse_turn(1, "Hi?", ["Hello **there**."]))
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "You (09:30:00): Hi?\n\nAssistant (09:30:00): Hello **there**."
+
+
+async def test_fallback_is_explained(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        harness.engine.emit(
+            ev.FallbackUsed(turn_id=1, stage="stt", reason="Groq timed out", provider="local")
+        )
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert note.title == "Speech-to-text: fallback"
+        assert note.message == "Groq timed out. Using local for speech-to-text for now."

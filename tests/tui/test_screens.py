@@ -109,7 +109,14 @@ async def test_settings_validates_masks_and_writes_0600(harness: Harness, tmp_pa
         assert "not a valid number" in str(screen.query_one("#settings-error").render())
         assert "hangover" not in config.read_text()
 
+        # A number the settings model refuses (temperature is 0..2) is named, not written.
         screen.query_one("#vad-hangover-ms", Input).value = "450"
+        screen.query_one("#llm-temperature", Input).value = "5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "llm.temperature" in str(screen.query_one("#settings-error").render())
+        assert "temperature" not in config.read_text()
+        screen.query_one("#llm-temperature", Input).value = ""
         screen.query_one("#llm-model", Input).value = "qwen/qwen3-32b"
         key.value = "gsk_new_secret"
         screen.query_one("#audio-barge-in", Switch).value = True
@@ -218,3 +225,15 @@ async def test_help_lists_keys_and_states(harness: Harness) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_picked_setting_rebuilds_the_engine_when_asked(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps(restart_on_change=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        first = harness.engine
+        await pilot.press("f9", "down", "enter")
+        await pilot.pause(0.1)
+        assert harness.applied == [("tts", "voice", "diana")]
+        assert first.called("stop") and len(harness.engines) == 2
+        assert harness.engine.called("run")

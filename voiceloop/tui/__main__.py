@@ -10,6 +10,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m voiceloop.tui")
     parser.add_argument("--demo", action="store_true", help="use a scripted engine (no audio)")
     parser.add_argument("--mode", choices=["converse", "dictate", "translate"], default="converse")
+    parser.add_argument("--input", metavar="DEVICE|FILE", help="audio file or input device")
+    parser.add_argument("--output", metavar="DEVICE|FILE", help="WAV file or output device")
     args = parser.parse_args(argv)
     from voiceloop.tui import run_app
 
@@ -21,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     from voiceloop.config import load_settings
     from voiceloop.errors import VoiceloopError
 
+    audio = {k: v for k, v in (("input", args.input), ("output", args.output)) if v is not None}
     try:
-        settings = load_settings()
+        settings = load_settings({"audio": audio} if audio else None)
     except VoiceloopError as error:
         print(f"voiceloop: {error.one_line()}", file=sys.stderr)
         return error.exit_code

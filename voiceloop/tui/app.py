@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from voiceloop.errors import VoiceloopError
 from voiceloop.events import Event, Level, Mode
 from voiceloop.tui.commands import VoiceloopCommands
 from voiceloop.tui.messages import EngineEvent, LevelChanged
-from voiceloop.tui.protocols import EngineLike, Profile, TuiDeps
+from voiceloop.tui.protocols import EngineFactory, EngineLike, Profile, TuiDeps
 from voiceloop.tui.screens.main import MainScreen
 from voiceloop.tui.widgets.dictation import DictationView
 from voiceloop.tui.widgets.latency import LatencyPanel
@@ -28,6 +29,8 @@ from voiceloop.tui.widgets.state import StateIndicator
 from voiceloop.tui.widgets.status import ProfileLine, TalkBadge
 
 MODES: tuple[Mode, ...] = ("converse", "dictate", "translate")
+QUIT_GRACE_S = 3.0
+"""How long quitting waits for the engine to close what it opened."""
 
 
 class VoiceloopApp(App[int]):
@@ -75,13 +78,9 @@ class VoiceloopApp(App[int]):
                 severity="warning",
             )
             return
-        try:
-            self.engine = factory(self.mode, self.deliver_engine_event)
-        except Exception as error:
-            self.show_fatal(error)
-            return
-        self.engine.set_hands_free(self.hands_free)
-        self._engine_worker = self._run_engine(self.engine)
+        with contextlib.suppress(NoMatches):
+            self._main.query_one(StateIndicator).show("starting")
+        self._engine_worker = self._run_engine(factory)
 
     def restart_engine(self) -> None:
         """Stop the running engine (if any) and start a fresh one with the current config."""
@@ -93,7 +92,16 @@ class VoiceloopApp(App[int]):
         self.start_engine()
 
     @work(exclusive=True, group="engine", exit_on_error=False)
-    async def _run_engine(self, engine: EngineLike) -> None:
+    async def _run_engine(self, factory: EngineFactory) -> None:
+        # Building may load local models and open devices: seconds of blocking work,
+        # so it happens on a thread while the screen stays live.
+        engine = await asyncio.to_thread(factory, self.mode, self.deliver_engine_event)
+        self.engine = engine
+        engine.set_hands_free(self.hands_free)
+        if engine.mode != self.mode:  # the user switched while it was starting
+            engine.set_mode(self.mode)
+        if self.talking:
+            engine.push_to_talk(True)
         await engine.run()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -131,15 +139,26 @@ class VoiceloopApp(App[int]):
         self.notify("Engine restarted.", title="Engine")
 
     async def action_quit(self) -> None:
+        """Stop the engine, give it a moment to close its stages and devices, and exit."""
         self._quitting = True
-        if self.engine is not None:
-            self.engine.stop()
+        worker, engine = self._engine_worker, self.engine
+        if engine is not None:
+            engine.stop()
+        if worker is not None and not worker.is_finished:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker.wait(), QUIT_GRACE_S)
         self.exit(0)
+
+    @property
+    def engine_starting(self) -> bool:
+        """True while the engine is being built (before it reports its first state)."""
+        worker = self._engine_worker
+        return self.engine is None and worker is not None and not worker.is_finished
 
     # ------------------------------------------------------------- engine events
 
     def deliver_engine_event(self, event: Event) -> None:
-        """The engine's ``on_event`` callback (runs on the app's event loop)."""
+        """The engine's ``on_event`` callback (on the app's event loop; posting is thread-safe)."""
         if isinstance(event, Level):
             try:
                 meter = self._main.query_one(LevelMeter)
@@ -292,8 +311,10 @@ class VoiceloopApp(App[int]):
         """``copy`` all, ``save`` or ``append`` to a file, or ``clear`` the dictation."""
         view = self._main.query_one(DictationView)
         if action == "copy":
-            self.copy_to_clipboard(view.text)
-            self.notify(f"Copied {len(view.text)} characters to the clipboard.", title="Copied")
+            # Outside dictation there is no buffer: copy the conversation instead.
+            text = view.text if self.mode == "dictate" else self._main.log_view.transcript()
+            self.copy_to_clipboard(text)
+            self.notify(f"Copied {len(text)} characters to the clipboard.", title="Copied")
         elif action == "clear":
             if self.engine is not None:
                 self.engine.dictation.clear()

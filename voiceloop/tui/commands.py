@@ -25,7 +25,7 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Voice", "Pick the speaking voice (F9)", "pick_voice", ()),
     ("Settings", "Edit and save the configuration (F10)", "settings", ()),
     ("History", "Past sessions and turns (Ctrl+R)", "history", ()),
-    ("Dictation: copy all", "Copy the dictation to the clipboard (Ctrl+Y)", "dictation", ("copy",)),
+    ("Copy all", "Copy the dictation, or the conversation (Ctrl+Y)", "dictation", ("copy",)),
     ("Dictation: save", "Save the dictation to a file (Ctrl+S)", "dictation", ("save",)),
     ("Dictation: append", "Append the dictation to a file (Ctrl+O)", "dictation", ("append",)),
     ("Dictation: clear", "Empty the dictation (Ctrl+L)", "dictation", ("clear",)),

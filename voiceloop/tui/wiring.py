@@ -66,6 +66,10 @@ def deps_from_settings(
         changes["restart_on_change"] = True
     if base.engine_factory is None:
         changes["engine_factory"] = engine_factory(settings)
+    if base.history is None and settings.store.enabled:
+        from voiceloop.tui.history_source import StoreHistory
+
+        changes["history"] = StoreHistory.from_settings(settings)
     if base.list_models is None:
         changes["list_models"] = model_lister(settings)
     if base.list_voices is None:

@@ -23,7 +23,8 @@ KEYS = """\
 | F7 / F8 / F9 | devices / chat model / voice |
 | F10 | settings |
 | Ctrl+R | history |
-| Ctrl+Y / Ctrl+S / Ctrl+O / Ctrl+L | dictation: copy all / save / append / clear |
+| Ctrl+Y | copy all: the dictation, or in the other modes the conversation |
+| Ctrl+S / Ctrl+O / Ctrl+L | dictation: save / append to a file / clear |
 | Ctrl+P | command palette: every action by name |
 | Ctrl+Q | quit |
 

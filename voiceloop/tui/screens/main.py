@@ -24,6 +24,20 @@ if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
 
 
+FLOOR = -100.0
+"""Meter level shown while nothing is being captured."""
+
+STAGE_NAMES = {
+    "stt": "speech-to-text",
+    "transcriber": "speech-to-text",
+    "translate": "translation",
+    "llm": "chat",
+    "responder": "chat",
+    "tts": "speech",
+    "synthesizer": "speech",
+}
+
+
 class MainScreen(Screen[None]):
     """Where the conversation happens. Routes engine events to the widgets."""
 
@@ -74,6 +88,8 @@ class MainScreen(Screen[None]):
         self.query_one(ProfileLine).profile = self.vapp.profile
         self.show_mode(self.vapp.mode)
         self.query_one(TalkBadge).hands_free = self.vapp.hands_free
+        if self.vapp.engine_starting:
+            self.query_one(StateIndicator).show("starting")
 
     def show_mode(self, mode: str) -> None:
         self.query_one(ModeBadge).mode = mode
@@ -106,6 +122,11 @@ class MainScreen(Screen[None]):
         match event:
             case ev.StateChanged(state=state):
                 self.query_one(StateIndicator).show(state)
+                if state in ("idle", "error"):
+                    self.query_one(LevelMeter).level_db = FLOOR  # no stale level when closed
+            case ev.SpeakingChunk(turn_id=turn_id):
+                for reply in self.log_view.replies():
+                    reply.set_class(reply.turn_id == turn_id, "speaking")
             case ev.ModeChanged(mode=mode):
                 app.mode = mode
             case ev.TurnStarted(turn_id=turn_id, mode=mode) if mode != "dictate":
@@ -130,7 +151,13 @@ class MainScreen(Screen[None]):
             case ev.TurnFinished(turn_id=turn_id, status=status):
                 await self._turn_finished(turn_id, status)
             case ev.FallbackUsed(stage=stage, reason=reason, provider=provider):
-                app.notify(f"{reason}. Using {provider} for now.", title=f"{stage}: fallback")
+                what = STAGE_NAMES.get(stage, stage)
+                app.notify(
+                    f"{reason}. Using {provider} for {what} for now.",
+                    title=f"{what.capitalize()}: fallback",
+                    severity="warning",
+                    markup=False,
+                )
             case ev.CaptureOverflow(dropped=dropped):
                 app.notify(
                     f"{dropped} audio frames were lost; the machine may be busy.",
@@ -139,7 +166,7 @@ class MainScreen(Screen[None]):
                 )
             case ev.Notice(level=level, title=title, message=text):
                 severity = {"info": "information"}.get(level, level)
-                app.notify(text, title=title, severity=severity)  # type: ignore[arg-type]
+                app.notify(text, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
             case _:
                 pass
 
@@ -151,6 +178,7 @@ class MainScreen(Screen[None]):
     async def _turn_finished(self, turn_id: int, status: str) -> None:
         # Whatever happened, leave no half-open reply behind so the next turn starts clean.
         for reply in self.log_view.replies():
+            reply.remove_class("speaking")
             if reply.turn_id == turn_id and not reply.done:
                 await reply.finish(reply.text, interrupted=status == "interrupted")
         for user in self.log_view.user_turns():

@@ -128,16 +128,17 @@ FIELDS: tuple[FieldSpec, ...] = tuple(spec for _, specs in TABS for spec in spec
 def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
     wid = spec.widget_id
     if spec.kind == "bool":
-        return Switch(bool(value), id=wid)
+        return Switch(bool(value), id=wid)  # styled to one line in app.tcss
     if spec.kind == "choice":
-        return Select(
-            [(c, c) for c in spec.choices], value=value or spec.default, id=wid, allow_blank=False
-        )
+        chosen = value if value in spec.choices else spec.choices[0]
+        options = [(c, c) for c in spec.choices]
+        return Select(options, value=chosen, id=wid, allow_blank=False, compact=True)
     if spec.kind == "secret":
         placeholder = "set — type to replace" if value else "not set"
-        return Input("", password=True, placeholder=placeholder, id=wid)
+        return Input("", password=True, placeholder=placeholder, id=wid, compact=True)
     input_type = {"int": "integer", "float": "number"}.get(spec.kind, "text")
-    return Input("" if value is None else str(value), type=input_type, id=wid)  # type: ignore[arg-type]
+    text = "" if value is None else str(value)
+    return Input(text, type=input_type, id=wid, compact=True)  # type: ignore[arg-type]
 
 
 def parse_value(spec: FieldSpec, raw: Any) -> Any:

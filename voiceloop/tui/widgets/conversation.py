@@ -167,6 +167,19 @@ class ConversationLog(VerticalScroll):
     async def add_note(self, text: str, *, classes: str = "") -> None:
         await self.mount(NoteTurn(text, classes=f"note {classes}".strip(), markup=False))
 
+    def transcript(self) -> str:
+        """The conversation as plain text (markdown kept), for the clipboard."""
+        blocks = []
+        for turn in self.query(".turn"):
+            if isinstance(turn, UserTurn) and turn.text:
+                blocks.append(f"You ({_clock(turn.at)}): {turn.text}")
+            elif isinstance(turn, AssistantTurn) and turn.text:
+                blocks.append(f"Assistant ({_clock(turn.at)}): {turn.text}")
+            elif isinstance(turn, TranslationTurn):
+                original = f"{turn.original}\n" if turn.original else ""
+                blocks.append(f"Translation ({_clock(turn.at)}): {original}{turn.english}")
+        return "\n\n".join(blocks)
+
     def user_turns(self) -> list[UserTurn]:
         return list(self.query(UserTurn))
 

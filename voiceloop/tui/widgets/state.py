@@ -8,6 +8,7 @@ from textual.widgets import Static
 from voiceloop.events import EngineState
 
 STATE_LABELS: dict[str, str] = {
+    "starting": "Starting…",
     "idle": "Idle",
     "listening": "Listening",
     "hearing": "Hearing speech",
@@ -18,6 +19,7 @@ STATE_LABELS: dict[str, str] = {
 }
 
 STATE_MEANINGS: dict[str, str] = {
+    "starting": "Opening the microphone and loading the speech services.",
     "idle": "Not listening. Press Ctrl+T (or Space) to talk, or F5 for hands-free.",
     "listening": "The microphone is open; start speaking.",
     "hearing": "Speech detected; it ends when you pause.",

@@ -1,0 +1,37 @@
+"""The history screen's view of the real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voiceloop.store import Store
+from voiceloop.tui.history_source import StoreHistory
+
+
+def test_store_history_lists_newest_first_and_reads_turns(tmp_path: Path) -> None:
+    clock = iter(range(1_700_000_000, 1_700_000_100)).__next__
+    with Store(tmp_path, clock=clock) as store:
+        first = store.open_session("converse")
+        turn, _ = store.begin_turn(first, "converse", None, duration=1.0)
+        store.update_turn(
+            turn, transcript="Hi", reply="Hello there, friend.", reply_heard="Hello there",
+            status="interrupted",
+        )  # fmt: skip
+        second = store.open_session("translate")
+        turn, _ = store.begin_turn(second, "translate", None, duration=1.0)
+        store.update_turn(
+            turn, original="Hola", translation="Hello", language="es", status="transcribed"
+        )
+
+    history = StoreHistory(lambda: Store(tmp_path, probe=False))
+    sessions = history.sessions()
+    assert [(s.id, s.mode, s.turns) for s in sessions] == [
+        (second, "translate", 1),
+        (first, "converse", 1),
+    ]
+    converse = history.turns(first)
+    assert [(t.user, t.reply, t.status) for t in converse] == [
+        ("Hi", "Hello there", "interrupted")  # what the user actually heard
+    ]
+    translated = history.turns(second)
+    assert [(t.user, t.reply) for t in translated] == [("Hola", "Hello")]
