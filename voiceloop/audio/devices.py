@@ -34,6 +34,9 @@ def _install_hint() -> str:
 
 def import_sounddevice() -> ModuleType:
     """Import and return ``sounddevice``, or raise :class:`PortAudioMissingError`."""
+    from voiceloop.audio.alsa import silence_alsa_errors
+
+    silence_alsa_errors()  # before PortAudio loads: it prints while scanning devices too
     try:
         import sounddevice
     except OSError as exc:
