@@ -76,8 +76,12 @@ def build(
         stages=stages,
         on_event=events,
         recorder=recorder,
-        endpointer=endpointer,
-        **{"splitter_factory": SimpleSplitter, "encode_flac": fake_flac, **engine_kwargs},
+        **{
+            "endpointer": endpointer,
+            "splitter_factory": SimpleSplitter,
+            "encode_flac": fake_flac,
+            **engine_kwargs,
+        },
     )
     return Harness(
         engine, source, sink, endpointer, transcriber, responder, synthesizer, recorder, events

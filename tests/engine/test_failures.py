@@ -10,6 +10,7 @@ from tests.engine.conftest import build
 from tests.engine.fakes import (
     FakeRecorder,
     FakeResponder,
+    FakeSink,
     FakeSynthesizer,
     FakeTranscriber,
     Say,
@@ -143,3 +144,26 @@ async def test_an_encoding_failure_still_records_the_turn_and_goes_on():
     assert h.recorder.begun[0][1] is None  # the row exists, without audio
     assert h.recorder.turns[failed.turn_id]["status"] == "failed"
     assert [e.status for e in h.events.of(TurnFinished)] == ["failed", "answered"]
+
+
+class BrokenSpeaker(FakeSink):
+    async def start(self) -> None:
+        from voiceloop.errors import DeviceError
+
+        raise DeviceError("No output device found.", hint="plug in a speaker")
+
+
+async def test_dictation_goes_on_without_a_speaker():
+    h = build([Say(6), Silence(5)], mode="dictate", sink=BrokenSpeaker())
+    await h.run()
+    assert [n.title for n in h.events.of(Notice)] == ["No speaker"]
+    assert h.engine.dictation.text == "hello there"
+
+
+async def test_converse_without_a_speaker_is_an_error_at_start():
+    from voiceloop.errors import DeviceError
+
+    h = build([Say(6), Silence(5)], sink=BrokenSpeaker())
+    with pytest.raises(DeviceError):
+        await h.run()
+    assert h.source.closed

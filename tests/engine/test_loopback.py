@@ -95,11 +95,15 @@ def test_dictate_and_translate_from_files(loopback, speech_file, capsys):
     code = main(["translate", "--headless", "--original", "--input", speech_file(1)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    posted = {r.route: r for r in loopback.requests[-2:]}
-    assert set(posted) == {"translations", "transcriptions"}
-    assert posted["translations"].form["model"] == ["whisper-large-v3"]
-    assert out in ("good morning\n", "bonjour\n")  # both asked at once: either answers first
-    assert "original" in err
+    last_two = loopback.requests[-2:]
+    assert {r.route for r in last_two} == {"translations", "transcriptions"}
+    # both were asked at once; the server answers its requests in arrival order
+    answers = dict(zip([r.route for r in last_two], ["good morning", "bonjour"], strict=True))
+    translation = next(r for r in last_two if r.route == "translations")
+    assert translation.form["model"] == ["whisper-large-v3"]
+    assert out == answers["translations"] + "\n"
+    originals = [line for line in err.splitlines() if ": original" in line]
+    assert len(originals) == 1 and originals[0].endswith(f": {answers['transcriptions']}")
 
 
 def test_a_429_mid_session_is_retried_or_fails_only_its_turn(
@@ -138,3 +142,52 @@ def test_chat_stream_broken_mid_reply_fails_the_turn_and_keeps_the_transcript(
     assert "failed (responder)" in err
     assert "heard: tell me more" in err and "heard: and then" in err
     assert out.endswith("First part. Second part. Third part.\n")  # the second turn answered
+
+
+def test_barge_in_mid_reply_from_a_file_played_in_real_time(
+    loopback, monkeypatch, tmp_path, capsys
+):
+    import tests.fakegroq.handlers as handlers
+
+    # Question at 0.5-1.3 s; the reply starts speaking about 2 s in and lasts ~5 s; the user
+    # talks over it at 2.6 s.
+    audio = np.concatenate([quiet(0.5), voice(0.8), quiet(1.3), voice(0.8), quiet(1.5)])
+    path = tmp_path / "barge.wav"
+    soundfile.write(path, audio, RATE)
+    loopback.transcripts.extend(["tell me about rivers", "stop, what about lakes"])
+    replies = iter(
+        [
+            "Rivers carry water from the hills to the sea. They shape valleys over ages. "
+            "Many cities grew up beside them. Floods renew the soil of their plains.",
+            "Lakes are still water.",
+        ]
+    )
+    monkeypatch.setattr(handlers, "_reply_for", lambda fake, messages: next(replies))
+    out_wav = tmp_path / "out.wav"
+    code = main(
+        [
+            "converse",
+            "--headless",
+            "--barge-in",
+            "--realtime",
+            "--input",
+            str(path),
+            "--output",
+            str(out_wav),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "turn 1: interrupted; heard" in err
+    chunks = json.loads(out_wav.with_suffix(".timing.json").read_text())["chunks"]
+    flushed = [c for c in chunks if c["flushed"]]
+    assert flushed, chunks
+    cut = min(c["end"] for c in flushed)
+    first_turn = [c for c in chunks if c["start"] < cut]
+    later = [c for c in chunks if c["start"] >= cut and c["text"] and not c["flushed"]]
+    # nothing of the first reply is played after the cut; the second reply is
+    assert [c["text"] for c in later] == ["Lakes are still water."]
+    assert all("Floods" not in c["text"] for c in first_turn)
+    heard = [c["text"] for c in first_turn if c["text"] and c["start"] < cut]
+    assert heard and heard[0] == "Rivers carry water from the hills to the sea."
+    assert out.rstrip().endswith("Lakes are still water.")

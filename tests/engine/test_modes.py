@@ -236,3 +236,31 @@ async def test_no_cues_from_a_file_source():
     h = build([Say(6), Silence(5)], realtime=False, settings=make_settings(audio={"cues": True}))
     await h.run()
     assert all(p.text for p in h.sink.played)
+
+
+async def test_push_to_talk_with_the_real_endpointer():
+    from voiceloop.audio.vad import Endpointer, EnergyDetector
+
+    h = None
+    pressed: list[bool] = []
+
+    def press(down: bool):
+        def action() -> bool:
+            assert h is not None
+            h.engine.push_to_talk(down)
+            pressed.append(down)
+            return True
+
+        return action
+
+    script = [Silence(20), Until(press(True)), Say(15), Until(press(False)), Silence(30)]
+    h = build(script, mode="dictate", endpointer=Endpointer(EnergyDetector(), ignore_start_ms=0))
+    h.engine.set_hands_free(False)
+    await h.run()
+    assert pressed == [True, False]
+    assert h.endpointer is not h.engine._endpointer  # the real one was used
+    assert [e.text for e in h.events.of(DictationAppended)] == ["hello there"]
+    (call,) = h.transcriber.calls
+    utterance = call.args[0]
+    # the key bounded the utterance: 15 voiced frames, plus pre-roll from before the press
+    assert 15 * 512 <= len(utterance.pcm) <= (15 + 14) * 512

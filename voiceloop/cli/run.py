@@ -66,6 +66,11 @@ def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool
         parser.add_argument(
             "--output", metavar="DEVICE|FILE", help="WAV file to write, or a device"
         )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play an --input file at real time, as if spoken (half-duplex, barge-in)",
+    )
     parser.add_argument("--input-device", metavar="DEVICE", help="microphone index or name")
     parser.add_argument("--output-device", metavar="DEVICE", help="speaker index or name")
     parser.add_argument("--turns", type=int, metavar="N", help="stop after N turns")
@@ -158,6 +163,7 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
         output=args.output,
         metrics_path=Path(args.metrics) if args.metrics else None,
         max_turns=args.turns,
+        realtime_file=args.realtime,
     )
     asyncio.run(_run_engine(engine))
     if printer.finished == 0 and source and Path(source).expanduser().is_file():

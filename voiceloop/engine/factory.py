@@ -64,7 +64,7 @@ def engine_from_settings(
 
         sink: Any = NullSink()  # nothing to hear, and no sound device needed
     else:
-        sink = open_sink(output if output is not None else settings.audio.output)
+        sink = open_sink(output if output is not None else settings.audio.output, realtime_file)
     notices = startup_notices(settings, mode, unavailable)
     return engine_class(
         settings,
@@ -124,12 +124,13 @@ def speaks(settings: Any, mode: Mode) -> bool:
     return mode == "converse" or (mode == "translate" and bool(settings.translate.speak))
 
 
-def open_sink(spec: str | int | None) -> Any:
-    """A ``FileSink`` for a file path, else a ``Speaker`` for the device spec."""
+def open_sink(spec: str | int | None, realtime: bool = False) -> Any:
+    """A ``FileSink`` for a file path (paced like a speaker when ``realtime``), else a
+    ``Speaker`` for the device spec."""
     if looks_like_file(spec):
         from voiceloop.audio.filesink import FileSink
 
-        return FileSink(Path(str(spec)).expanduser())
+        return FileSink(Path(str(spec)).expanduser(), realtime=realtime)
     from voiceloop.audio.playback import Speaker
 
     return Speaker(device_spec(spec))

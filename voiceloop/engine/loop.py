@@ -33,6 +33,7 @@ from voiceloop.engine.parts import (
     default_splitter_factory,
 )
 from voiceloop.engine.services import Recorder, RecorderGuard, Splitter, Stages, TurnServices
+from voiceloop.engine.startup import start_sink, warm_up
 from voiceloop.engine.turn import Turn
 from voiceloop.events import (
     CaptureOverflow,
@@ -194,14 +195,15 @@ class Engine:
         if self._stop_requested:
             self._stop.set()
         if self._endpointer is None:
-            self._endpointer = default_endpointer(self.settings)
+            # Loading the VAD model takes a moment: not on the event loop (a UI runs there).
+            self._endpointer = await asyncio.to_thread(default_endpointer, self.settings)
         self._deafness.endpointer = self._endpointer
         self.set_hands_free(self._hands_free)
         frames: asyncio.Task[None] | None = None
         stopper = asyncio.create_task(self._stop.wait(), name="engine-stop")
         warm = asyncio.create_task(self._warm(), name="engine-warm")
         try:
-            await self._sink.start()
+            await self._start_sink()
             self._services.recorder.open_session(self._mode)
             for notice in self._startup_notices:
                 self._emit(notice)
@@ -215,6 +217,15 @@ class Engine:
                 await self._until_stopped(self._sink.drain())
         finally:
             await self._shutdown(frames, stopper, warm)
+
+    async def _start_sink(self) -> None:
+        speaks = self._mode == "converse" or (
+            self._mode == "translate" and self.options.translate_speak
+        )
+        sink = await start_sink(self._sink, speaks=speaks, mode=self._mode, emit=self._emit)
+        if sink is not self._sink:
+            self._sink = self._services.sink = sink
+            self._cues.enabled = False
 
     async def _frame_loop(self) -> None:
         assert self._endpointer is not None
@@ -308,25 +319,7 @@ class Engine:
         self._set_state("idle")
 
     async def _warm(self) -> None:
-        async def warm_one(stage: Any) -> None:
-            warm = getattr(stage, "warm", None)
-            if warm is None:
-                return
-            try:
-                await warm()
-            except Exception as exc:
-                log.warning("warming %s failed", type(stage).__name__, exc_info=True)
-                message = getattr(exc, "message", None) or f"{type(exc).__name__}"
-                self._emit(Notice(level="warning", title="Warm-up failed", message=message))
-
-        await asyncio.gather(*(warm_one(s) for s in self._stages.all()))
-        try:
-            # The first encode loads libsndfile: pay for it now, not on the first turn.
-            import numpy as np
-
-            self._services.encode_flac(np.zeros(1600, np.int16), 16_000)
-        except Exception:
-            log.debug("warming the FLAC encoder failed", exc_info=True)
+        await warm_up(self._stages.all(), self._services.encode_flac, self._emit)
 
     # -- state, speaking and events ----------------------------------------------
 

@@ -13,6 +13,7 @@ single daemon worker thread. Loading and every inference run on that thread, so:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import queue
 import threading
@@ -75,15 +76,30 @@ class _Worker:
                 self._thread.start()
         return future
 
+    def stop(self, timeout: float) -> None:
+        """Let queued work finish, end the thread and wait up to ``timeout`` for it."""
+        with self._lock:
+            thread = self._thread
+        if thread is None:
+            return
+        self._queue.put((Future(), _STOP))
+        thread.join(timeout)
+
     def _run(self) -> None:
         while True:
             future, fn = self._queue.get()
+            if fn is _STOP:
+                return
             if not future.set_running_or_notify_cancel():
                 continue
             try:
                 future.set_result(fn())
             except BaseException as exc:  # handed to the awaiting coroutine
                 future.set_exception(exc)
+
+
+def _STOP() -> None:
+    """Marker queued to end a worker."""
 
 
 class ModelHost(Generic[M]):
@@ -123,9 +139,32 @@ class ModelHost(Generic[M]):
         if model is not None:
             self._worker.submit(lambda: fn(model))
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Free the model on its own thread and end that thread.
+
+        Native runtimes (CTranslate2, ONNX Runtime) abort the process when their objects
+        are torn down by interpreter finalisation while a daemon thread still holds them,
+        so every host is closed at exit, before finalisation starts.
+        """
+
+        def release() -> None:
+            self._model = None
+
+        self._worker.submit(release)
+        self._worker.stop(timeout)
+
 
 _hosts: dict[Hashable, ModelHost[Any]] = {}
 _hosts_lock = threading.Lock()
+
+
+@atexit.register
+def _close_hosts() -> None:
+    with _hosts_lock:
+        hosts = list(_hosts.values())
+        _hosts.clear()
+    for host in hosts:
+        host.close()
 
 
 def host_for(key: Hashable, name: str, loader: Callable[[], M]) -> ModelHost[M]:
