@@ -54,6 +54,7 @@ class VoiceloopApp(App[int]):
         self._quitting = False
         self._engine_worker: Worker[None] | None = None
         self._main = MainScreen()
+        self._meter: LevelMeter | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -165,11 +166,13 @@ class VoiceloopApp(App[int]):
     def deliver_engine_event(self, event: Event) -> None:
         """The engine's ``on_event`` callback (on the app's event loop; posting is thread-safe)."""
         if isinstance(event, Level):
-            try:
-                meter = self._main.query_one(LevelMeter)
-            except NoMatches:
-                return
-            meter.post_message(LevelChanged(event.level_db))
+            # About 30 a second: straight to the meter, where a newer level replaces a queued one.
+            if self._meter is None:
+                try:
+                    self._meter = self._main.query_one(LevelMeter)
+                except NoMatches:
+                    return
+            self._meter.post_message(LevelChanged(event.level_db))
             return
         self._main.post_message(EngineEvent(event))
 
