@@ -237,3 +237,19 @@ async def test_picked_setting_rebuilds_the_engine_when_asked(harness: Harness) -
         assert harness.applied == [("tts", "voice", "diana")]
         assert first.called("stop") and len(harness.engines) == 2
         assert harness.engine.called("run")
+
+
+async def test_unexpected_picker_failure_opens_modal_not_traceback(harness: Harness) -> None:
+    from voiceloop.tui.screens.error import ErrorScreen
+
+    async def broken() -> list[str]:
+        raise RuntimeError("socket exploded")
+
+    app = VoiceloopApp(deps=harness.deps(list_models=broken))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f8")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.message == "A background task failed: RuntimeError: socket exploded"
+        assert harness.engine.called("stop") == []  # the session itself goes on

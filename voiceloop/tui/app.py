@@ -54,6 +54,7 @@ class VoiceloopApp(App[int]):
         self._quitting = False
         self._engine_worker: Worker[None] | None = None
         self._main = MainScreen()
+        self._meter: LevelMeter | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -106,9 +107,13 @@ class VoiceloopApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures arrive: show them in a modal, never a traceback."""
+        current = event.worker is self._engine_worker
+        if current and event.state in (WorkerState.ERROR, WorkerState.SUCCESS):
+            self.engine = None  # nothing to steer any more
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.show_fatal(event.worker.error)
-        elif event.state == WorkerState.SUCCESS and event.worker is self._engine_worker:
+            what = "The speech engine stopped" if current else "A background task failed"
+            self.show_fatal(event.worker.error, what=what)
+        elif event.state == WorkerState.SUCCESS and current:
             # A file source ran out, or the engine stopped by itself: say so, offer restart.
             with contextlib.suppress(NoMatches):
                 self._main.query_one(StateIndicator).show("idle")
@@ -118,14 +123,15 @@ class VoiceloopApp(App[int]):
                     title="Engine stopped",
                 )
 
-    def show_fatal(self, error: BaseException) -> None:
+    def show_fatal(self, error: BaseException, *, what: str = "The speech engine stopped") -> None:
+        """Open the error modal (once) for an error the session cannot carry on past."""
         from voiceloop.tui.screens.error import ErrorScreen
 
         if isinstance(self.screen, ErrorScreen):
             return
         with contextlib.suppress(NoMatches):
             self._main.query_one(StateIndicator).show("error")
-        self.push_screen(ErrorScreen.from_error(error), self._after_fatal)
+        self.push_screen(ErrorScreen.from_error(error, what=what), self._after_fatal)
 
     def _after_fatal(self, choice: str | None) -> None:
         if choice == "restart":
@@ -160,18 +166,15 @@ class VoiceloopApp(App[int]):
     def deliver_engine_event(self, event: Event) -> None:
         """The engine's ``on_event`` callback (on the app's event loop; posting is thread-safe)."""
         if isinstance(event, Level):
-            try:
-                meter = self._main.query_one(LevelMeter)
-            except NoMatches:
-                return
-            meter.post_message(LevelChanged(event.level_db))
+            # About 30 a second: straight to the meter, where a newer level replaces a queued one.
+            if self._meter is None:
+                try:
+                    self._meter = self._main.query_one(LevelMeter)
+                except NoMatches:
+                    return
+            self._meter.post_message(LevelChanged(event.level_db))
             return
         self._main.post_message(EngineEvent(event))
-
-    def turn_finished(self, status: str) -> None:
-        """A turn ended: in push-to-talk the key is released for the next one."""
-        if self.talking and status in ("failed", "interrupted"):
-            self.talking = False
 
     # ------------------------------------------------------------------ watchers
 
@@ -206,13 +209,9 @@ class VoiceloopApp(App[int]):
             self.engine.push_to_talk(self.talking)
 
     def action_interrupt(self) -> None:
-        """Stop speaking and cancel the current turn."""
+        """Stop speaking and cancel the current turn (a recording in progress goes on)."""
         if self.engine is not None:
             self.engine.interrupt()
-        if self.talking:
-            self.talking = False
-            if self.engine is not None:
-                self.engine.push_to_talk(False)
 
     def action_hands_free(self) -> None:
         self.hands_free = not self.hands_free

@@ -12,9 +12,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from voiceloop.config import validate_file_data
-from voiceloop.config_file import _plain, update_config_file
+from voiceloop.config_file import update_config_file
 from voiceloop.errors import ConfigError
+
+
+def _plain(value: Any) -> Any:
+    """A value as the file holds it (secrets in the clear: the file is 0600)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 class TomlConfigFile:

@@ -29,14 +29,16 @@ class ErrorScreen(ModalScreen[str]):
         self.hint = hint
 
     @classmethod
-    def from_error(cls, error: BaseException) -> ErrorScreen:
+    def from_error(
+        cls, error: BaseException, *, what: str = "The speech engine stopped"
+    ) -> ErrorScreen:
         """Describe ``error`` for a person: our errors as they are, others by type only."""
         if isinstance(error, VoiceloopError):
             return cls(error.title, error.message, error.hint)
         name = type(error).__name__
         return cls(
             "Unexpected error",
-            f"The speech engine stopped: {name}: {error}",
+            f"{what}: {name}: {error}",
             "Restart to try again; if it keeps happening, run with -v and report it.",
         )
 

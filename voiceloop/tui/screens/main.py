@@ -184,4 +184,3 @@ class MainScreen(Screen[None]):
         for user in self.log_view.user_turns():
             if user.turn_id == turn_id and user.has_class("pending"):
                 user.set_text("" if status != "failed" else "(not transcribed)")
-        self.vapp.turn_finished(status)

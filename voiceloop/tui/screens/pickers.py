@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from voiceloop.errors import VoiceloopError
 from voiceloop.tui.protocols import DeviceChoice
@@ -142,6 +143,11 @@ class ModelPicker(_ListPicker):
             self.show_error("No model list is available for this server.")
             return
         self.load()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: hand failures to the app's one error handler.
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.vapp.show_fatal(event.worker.error, what="A background task failed")
 
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load(self) -> None:
