@@ -90,10 +90,6 @@ def test_voiceloop_converse_on_loopback_server(tmp_path: Path, fake_groq) -> Non
         "GROQ_BASE_URL": fake_groq.root_url,
         "VOICELOOP_VAD__ENGINE": "energy",
         "VOICELOOP_AUDIO__CUES": "false",
-        # The TUI is under test, not the local models: building them makes the process
-        # abort at interpreter exit (a native thread still running).
-        "VOICELOOP_STT__FALLBACK": "false",
-        "VOICELOOP_TTS__FALLBACK": "false",
         "VOICELOOP_AUDIO__INPUT": str(wav),
         "VOICELOOP_AUDIO__OUTPUT": str(tmp_path / "reply.wav"),
     }
