@@ -126,10 +126,13 @@ def test_wrong_key_is_one_line_exit_1(capsys, groq_env, tones, monkeypatch):
     assert "gsk_wrong_key_value" not in err
 
 
-def test_no_key_at_all_is_a_config_error(capsys, groq_env, tones, monkeypatch):
+def test_no_key_translation_of_a_file_says_what_it_needs(capsys, groq_env, tones, monkeypatch):
+    # Transcription with no key runs locally (tests/local/test_no_key.py); translation
+    # cannot with the English-only embedded model, and says what would let it.
     monkeypatch.delenv("GROQ_API_KEY")
-    code, _, err = run(capsys, "transcribe", str(tones))
-    assert code == 2 and "GROQ_API_KEY" in err
+    code, _, err = run(capsys, "translate", str(tones))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "GROQ_API_KEY" in err and "[local] stt_model" in err
     assert groq_env.requests == []
 
 

@@ -1,4 +1,8 @@
-"""Running one service operation from a command: settings, the HTTP pool, clean shutdown."""
+"""Running one service operation from a command: settings, the HTTP pool, clean shutdown.
+
+A command first asks :func:`serving_provider` who serves its stage: with no key (or
+``--local``) speech to text and speech run on the local engines (:func:`run_with_local`).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,43 @@ def run_with_client(
             return await work(client, pool)
         finally:
             await pool.aclose()
+
+    return asyncio.run(main())
+
+
+def serving_provider(settings: Settings, section_name: str, what: str) -> str:
+    """``"local"`` when the local engine serves ``[section_name]`` (configured, forced by
+    ``--local`` or for lack of a key); else the cloud provider, checked by
+    :func:`require_service` (a :class:`ConfigError`, exit 2, saying what is missing)."""
+    from voiceloop.engine.wiring import effective_provider, lacks_key, missing_key_error
+
+    provider = effective_provider(settings, section_name)
+    if provider == "local":
+        return provider
+    section = getattr(settings, section_name)
+    if section_name == "translate" and lacks_key(settings, section):
+        raise missing_key_error(settings, section_name)
+    require_service(settings, section, what)
+    return provider
+
+
+def run_with_local(
+    settings: Settings,
+    section: Any,
+    kind: str,
+    work: Callable[[Any], Awaitable[T]],
+) -> T:
+    """Run ``work(stage)`` with the ``local`` stage of ``kind`` on a fresh event loop."""
+    from voiceloop.stages import StageContext, registry
+
+    async def main() -> T:
+        stage = registry.create(kind, "local", section, StageContext(settings=settings))  # type: ignore[arg-type]
+        try:
+            return await work(stage)
+        finally:
+            aclose = getattr(stage, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     return asyncio.run(main())
 

@@ -34,6 +34,7 @@ MODES: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("voiceloop dictate", "open the assistant in dictate mode"),
             ("voiceloop dictate --headless --input memo.wav > memo.txt", "from a file"),
             ("voiceloop dictate --headless --append notes.txt --cleanup", "from the mic"),
+            ("voiceloop dictate --local", "offline: the local model, no key needed"),
         ],
     ),
 }
@@ -73,6 +74,11 @@ def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool
     )
     parser.add_argument("--input-device", metavar="DEVICE", help="microphone index or name")
     parser.add_argument("--output-device", metavar="DEVICE", help="speaker index or name")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="speech to text, translation and speech on this machine ([llm] is unchanged)",
+    )
     parser.add_argument("--turns", type=int, metavar="N", help="stop after N turns")
     parser.add_argument(
         "--metrics", metavar="FILE.jsonl", help="append per-turn timings as JSON lines"
@@ -107,6 +113,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "translate.speak": getattr(args, "speak", False),
         "translate.model": getattr(args, "model", None) if args.mode == "translate" else None,
     }
+    if getattr(args, "local", False):
+        flags.update({f"{name}.provider": "local" for name in ("stt", "translate", "tts")})
     return {key: value for key, value in flags.items() if value not in (None, False)}
 
 

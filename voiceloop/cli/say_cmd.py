@@ -15,18 +15,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="speak text: write a WAV file, or play it",
         description=(
             "Synthesize speech for TEXT. Long text is split at sentence, clause or word\n"
-            "boundaries ([tts] max_chars) and the pieces joined into one WAV."
+            "boundaries ([tts] max_chars) and the pieces joined into one WAV.\n"
+            "With no API key (or --local) the local Piper voice speaks, offline."
         ),
         examples=[
             ('voiceloop say "Hello there" -o hello.wav', "write a WAV file"),
             ('voiceloop say "Hello there"', "play it on the default output device"),
             ("cat notes.txt | voiceloop say - -o notes.wav --voice daniel", ""),
+            ('voiceloop say --local "Offline" -o offline.wav', "the local voice, no network"),
         ],
     )
     parser.add_argument("text", nargs="?", metavar="TEXT|-", help="what to say; - reads stdin")
     parser.add_argument("-o", "--output", metavar="OUT.wav", help="write the audio here")
     parser.add_argument("--voice", help="voice name (default: [tts] voice)")
     parser.add_argument("--model", help="speech model id (default: [tts] model)")
+    parser.add_argument(
+        "--local", action="store_true", help="speak with the local voice ([local] tts_voice)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -39,23 +44,32 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and output.parent and not output.parent.is_dir():
         raise UsageError(f"{output.parent}: no such directory", hint="create it first")
-    settings = settings_from_args(args, {"tts.voice": args.voice, "tts.model": args.model})
+    overrides = {"tts.voice": args.voice, "tts.model": args.model}
+    if args.local:
+        overrides["tts.provider"] = "local"
+    settings = settings_from_args(args, overrides)
     play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
-    from voiceloop.cli.remote import require_service, run_with_client
-    from voiceloop.providers.groq_stages import GroqSynthesizer
+    from voiceloop.cli.remote import run_with_client, run_with_local, serving_provider
 
-    require_service(settings, section, "say")
+    if serving_provider(settings, "tts", "say") == "local":
 
-    async def work(client, pool):
-        synth = GroqSynthesizer(
-            client, model=section.model, voice=section.voice,
-            sample_rate=section.sample_rate, max_chars=section.max_chars,
-        )  # fmt: skip
-        return [chunk async for chunk in synth.synthesize(text)]
+        async def speak_locally(synth):
+            return [chunk async for chunk in synth.synthesize(text)]
 
-    chunks = run_with_client(settings, section, work)
+        chunks = run_with_local(settings, section, "synthesizer", speak_locally)
+    else:
+        from voiceloop.providers.groq_stages import GroqSynthesizer
+
+        async def work(client, pool):
+            synth = GroqSynthesizer(
+                client, model=section.model, voice=section.voice,
+                sample_rate=section.sample_rate, max_chars=section.max_chars,
+            )  # fmt: skip
+            return [chunk async for chunk in synth.synthesize(text)]
+
+        chunks = run_with_client(settings, section, work)
     pcm, rate = _join(chunks)
     if output is not None:
         from voiceloop.audio.formats import encode_wav

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="transcribe audio files to text or subtitles",
         description=(
             "Speech to text for audio files (any format soundfile reads, plus mp3/m4a/webm).\n"
-            "Files above [http] upload_limit_mb are split near silences and merged."
+            "Files above [http] upload_limit_mb are split near silences and merged.\n"
+            "With no API key (or --local) the local model transcribes, offline."
         ),
         examples=[
             ("voiceloop transcribe talk.flac", "plain text on stdout"),
@@ -33,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     _common(tr)
     tr.add_argument("--language", metavar="L", help="ISO-639-1 language of the audio")
+    tr.add_argument(
+        "--local", action="store_true", help="transcribe with the local model ([local] stt_model)"
+    )
     tr.set_defaults(handler=run, task="transcribe")
 
     from voiceloop.cli.run import HEADLESS_NOTE, add_mode_options
@@ -83,7 +88,6 @@ def _common(parser: argparse.ArgumentParser, *, nargs: str = "+") -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voiceloop.errors import UsageError
 
     files = [Path(f) for f in args.files]
     for f in files:
@@ -93,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {f"{section_name}.model": args.model}
     if args.task == "transcribe":
         overrides["stt.language"] = args.language
+    if getattr(args, "local", False):
+        overrides[f"{section_name}.provider"] = "local"
     settings = settings_from_args(args, overrides)
     section = getattr(settings, section_name)
     # The configured prompt is in the speaker's language: for transcription only.
@@ -100,10 +106,19 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import require_service, run_with_client
+    from voiceloop.cli.remote import run_with_client, run_with_local, serving_provider
     from voiceloop.providers.longform import transcribe_path
 
-    require_service(settings, section, args.task)
+    if serving_provider(settings, section_name, args.task) == "local":
+        filter_on = settings.stt.hallucination_filter
+
+        async def local_work(stage):
+            if prompt is not None:
+                stage.prompt = prompt
+            return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
+
+        results = run_with_local(settings, section, "transcriber", local_work)
+        return _emit(args, files, results, out_dir, out_file)
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
     show_progress = _is_tty(sys.stderr)
 
@@ -122,6 +137,18 @@ def run(args: argparse.Namespace) -> int:
         return results
 
     results = run_with_client(settings, section, work)
+    return _emit(args, files, results, out_dir, out_file)
+
+
+def _emit(
+    args: argparse.Namespace,
+    files: list[Path],
+    results: list[Any],
+    out_dir: Path | None,
+    out_file: Path | None,
+) -> int:
+    from voiceloop.errors import UsageError
+
     for f, result in zip(files, results, strict=True):
         text = render(result, args.format)
         if out_dir is not None:
@@ -138,6 +165,29 @@ def run(args: argparse.Namespace) -> int:
     if not results:
         raise UsageError("nothing to transcribe")
     return 0
+
+
+async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool) -> Any:
+    """One file through a local transcriber, as the cloud's result (segments as dicts)."""
+    from voiceloop.audio.formats import load_speech
+    from voiceloop.frames import SAMPLE_RATE, Utterance
+    from voiceloop.providers.groq import TranscriptionResult
+    from voiceloop.providers.longform import apply_hallucination_filter, segment_dicts
+
+    pcm = load_speech(path, SAMPLE_RATE)
+    length = len(pcm) / SAMPLE_RATE
+    utterance = Utterance(pcm=pcm, start=0.0, end=length, speech_fraction=1.0)
+    transcript = await stage.transcribe(utterance, task=task)
+    segments = segment_dicts([replace(s, text=" " + s.text.strip()) for s in transcript.segments])
+    raw = {"text": transcript.text, "language": transcript.language, "duration": length,
+           "segments": segments, "model": transcript.model, "provider": "local"}  # fmt: skip
+    result = TranscriptionResult(
+        text=transcript.text, language=transcript.language, duration=length,
+        segments=segments, raw=raw,
+    )  # fmt: skip
+    if filter_on:
+        result = apply_hallucination_filter(result, duration=length, only_short=True)
+    return result
 
 
 def render(result: Any, fmt: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voiceloop.engine.wiring import aclose_stages, build_stages
+from voiceloop.engine.wiring import aclose_stages, build_stages, local_instead_notice
 from voiceloop.events import Event, Mode, Notice
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ def engine_from_settings(
     else:
         sink = open_sink(output if output is not None else settings.audio.output, realtime_file)
     notices = startup_notices(settings, mode, unavailable)
+    local_notice = local_instead_notice(settings, stages.providers)
+    if local_notice is not None:
+        notices.insert(0, local_notice)
     return engine_class(
         settings,
         mode=mode,

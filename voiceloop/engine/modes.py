@@ -77,7 +77,14 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
         ReplyDone(turn_id=turn.id, text=reply.text, heard=heard, interrupted=interrupted)
     )
     turn.status = "interrupted" if interrupted else "answered"
-    turn.update(status=turn.status, reply=reply.text, reply_heard=heard)
+    # Who answered and who spoke (``local`` after a fallback), for the history.
+    served = {
+        column: turn.report.providers[kind]
+        for column, kind in (("llm", "responder"), ("tts", "synthesizer"))
+        if turn.report.providers.get(kind)
+    }
+    extra = {"providers": served} if served else {}
+    turn.update(status=turn.status, reply=reply.text, reply_heard=heard, **extra)
 
 
 class ReplyStream:

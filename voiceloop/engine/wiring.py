@@ -4,6 +4,10 @@ Each stage section names its provider (``settings.stt.provider``, ...); the regi
 (entry points plus explicit registrations) builds it. Nothing here knows a concrete
 provider class. With ``fallback = true`` in ``[stt]`` / ``[tts]``, the cloud stage is
 wrapped so that a failure falls back to the stage of :data:`FALLBACK_PROVIDER`.
+
+A cloud stage with neither a key nor a ``base_url`` of its own cannot be reached: speech
+to text and speech then run locally where a local engine can serve
+(:func:`effective_provider`); a chat or translation stage says what it needs instead.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 
 from voiceloop.engine.services import Stages
 from voiceloop.engine.turn import current_turn
-from voiceloop.errors import VoiceloopError
+from voiceloop.errors import ConfigError, VoiceloopError
+from voiceloop.events import Notice
 from voiceloop.stages import StageContext, StageKind, StageRegistry, registry
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,103 @@ REQUIRED_BY_MODE: dict[str, set[str]] = {
 }
 
 FallbackWrapper = Callable[[Any, Any], Any]
+
+CLOUD_PROVIDERS = frozenset({"groq", "openai"})
+"""Provider names that talk to a server and need a key or a ``base_url`` of their own."""
+
+SECTION_KINDS: dict[str, StageKind] = {name: kind for _, name, kind in STAGE_SLOTS}
+
+CHAT_NEEDS = (
+    "set GROQ_API_KEY for Groq, or point [llm] base_url at any OpenAI-compatible chat "
+    "server, such as a local Ollama (http://localhost:11434/v1)"
+)
+TRANSLATE_NEEDS = (
+    "set GROQ_API_KEY to translate in the cloud, or set [local] stt_model to a "
+    'multilingual faster-whisper model such as "small" (downloaded once)'
+)
+
+
+def lacks_key(settings: Any, section: Any) -> bool:
+    """A cloud stage with neither a key nor a server of its own: it cannot be reached."""
+    if str(getattr(section, "provider", "") or "") not in CLOUD_PROVIDERS:
+        return False
+    return settings.stage_key(section) is None and not getattr(section, "base_url", None)
+
+
+def effective_provider(settings: Any, section_name: str, kind: StageKind | None = None) -> str:
+    """The provider that serves ``[section_name]``: the configured one, or ``local`` when a
+    cloud stage has no key and no ``base_url`` and a local engine can do its work
+    (speech to text; speech; translation only with a multilingual ``[local] stt_model``).
+    """
+    section = getattr(settings, section_name)
+    provider = str(getattr(section, "provider", "") or "")
+    kind = kind or SECTION_KINDS[section_name]
+    if kind == "responder" or not lacks_key(settings, section):
+        return provider
+    if not _local_engine(kind):
+        return provider
+    if section_name == "translate" and not local_model_translates(settings):
+        return provider
+    return FALLBACK_PROVIDER
+
+
+def local_model_translates(settings: Any) -> bool:
+    """Whether ``[local] stt_model`` may translate: set, and not an English-only ``*.en``
+    (the embedded default, tiny.en, is English-only)."""
+    model = str(getattr(getattr(settings, "local", None), "stt_model", None) or "").strip()
+    return bool(model) and not model.rstrip("/").endswith(".en")
+
+
+def missing_key_error(settings: Any, section_name: str, mode: str | None = None) -> ConfigError:
+    """What a stage that cannot be reached needs, as one line (message and hint)."""
+    if section_name == "llm":
+        who = f"{mode} needs a chat model" if mode == "converse" else "no chat model"
+        return ConfigError(f"{who}: no API key and no [llm] base_url", hint=CHAT_NEEDS)
+    if section_name == "translate":
+        model = getattr(settings.local, "stt_model", None) or "tiny.en"
+        return ConfigError(
+            "translation needs a Groq key or a multilingual local model: no API key, and "
+            f"the local model {model} is English-only",
+            hint=TRANSLATE_NEEDS,
+        )
+    return ConfigError(
+        f"no API key for [{section_name}] and no local engine installed",
+        hint="export GROQ_API_KEY=... (or run `voiceloop config init`), or install voiceloop "
+        "with its default dependencies to work locally",
+    )
+
+
+STAGE_WORDS = {
+    "transcriber": "speech to text",
+    "translator": "translation",
+    "synthesizer": "speech",
+}
+
+
+def local_instead_notice(settings: Any, providers: dict[str, str]) -> Notice | None:
+    """The notice saying which cloud stages run locally for lack of a key (or ``None``)."""
+    names = [
+        STAGE_WORDS.get(attr, attr)
+        for attr, section_name, _ in STAGE_SLOTS
+        if providers.get(attr) == FALLBACK_PROVIDER
+        and str(getattr(getattr(settings, section_name, None), "provider", "")) in CLOUD_PROVIDERS
+    ]
+    if not names:
+        return None
+    return Notice(
+        level="info",
+        title="Working locally",
+        message=f"no API key: {' and '.join(names)} {'runs' if len(names) == 1 else 'run'} "
+        "on this machine (set GROQ_API_KEY to use the cloud)",
+    )
+
+
+def _local_engine(kind: StageKind) -> bool:
+    try:
+        from voiceloop.providers.local import local_available
+    except ImportError:
+        return False
+    return kind in ("transcriber", "synthesizer") and local_available(kind)  # type: ignore[arg-type]
 
 
 def build_stages(
@@ -65,10 +167,21 @@ def build_stages(
         section = getattr(settings, section_name, None)
         if section is None:
             continue
-        provider = str(getattr(section, "provider", "") or "")
+        configured = str(getattr(section, "provider", "") or "")
+        provider = effective_provider(settings, section_name, kind)
         stages.providers[attr] = provider
         try:
+            if provider == configured and lacks_key(settings, section):
+                raise missing_key_error(settings, section_name, mode)
+            if provider != configured:
+                log.info("no API key for [%s]: the %s runs locally", section_name, attr)
             stage = reg.create(kind, provider, section, ctx)
+            if attr == "translator" and getattr(stage, "english_only", None) is True:
+                raise ConfigError(
+                    f"the local model {getattr(stage, 'model_name', 'tiny.en')} is "
+                    "English-only and cannot translate",
+                    hint=TRANSLATE_NEEDS,
+                )
             stage = _maybe_fallback(reg, kind, provider, section, ctx, stage, wrappers)
         except VoiceloopError as exc:
             if attr in required:
