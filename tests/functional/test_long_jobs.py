@@ -192,3 +192,19 @@ def test_a_thirty_minute_recording_end_to_end(groq_env, tmp_path, capsys) -> Non
     assert job.status == "done" and len(job.chunks) >= 3
     print(f"30 min: {path.stat().st_size} bytes, {len(job.chunks)} chunks, {elapsed:.1f} s")
     assert elapsed < 120, elapsed
+
+
+def test_a_long_translation_is_kept_and_finished_as_a_translation(
+    chunked, long_file, capsys
+) -> None:
+    chunked.set_fault("translations", Fault.http(500))
+    assert main(["translate", str(long_file)]) == 1
+    assert "voiceloop retry --job 1" in capsys.readouterr().err
+    with _store() as store:
+        job = store.job(1)
+    assert job.params["task"] == "translate" and job.params["model"] == "whisper-large-v3"
+    assert "language" not in job.params  # translations take none
+    assert main(["retry", "--job", "1"]) == 0
+    assert capsys.readouterr().out == " ".join(f"English: tone {f} hertz" for *_, f in TONES) + "\n"
+    uploads = chunked.requests_to("translations")
+    assert len(uploads) == 1 + len(job.chunks) and chunked.requests_to("transcriptions") == []
