@@ -1,4 +1,5 @@
-"""Every test runs against a private config file and log dir, with no keys in the environment.
+"""Every test runs against a private config file, log dir and data dir, with no keys in the
+environment.
 
 A developer's real config, keys and logs must never leak into (or be written by) the tests;
 subprocesses inherit the same isolation through ``os.environ``.
@@ -18,7 +19,7 @@ _LEAKY_PREFIXES = ("VOICELOOP_", "GROQ_")
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Point the config file and logs at a fresh temp dir; drop GROQ_* and VOICELOOP_* vars."""
+    """Point the config file, logs and history at a fresh temp dir; drop GROQ_*, VOICELOOP_*."""
     for name in list(os.environ):
         upper = name.upper()
         # VOICELOOP_TEST_* describe the test bench (e.g. the PulseAudio one CI starts).
@@ -27,6 +28,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     home: Path = tmp_path_factory.mktemp("voiceloop-home")
     monkeypatch.setenv("VOICELOOP_CONFIG", str(home / "config" / "config.toml"))
     monkeypatch.setenv("VOICELOOP_LOG_DIR", str(home / "logs"))
+    monkeypatch.setenv("VOICELOOP_DATA_DIR", str(home / "data"))
     return home
 
 

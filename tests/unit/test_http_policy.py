@@ -182,6 +182,26 @@ async def test_401_maps_to_authentication_error_with_key_hint_and_no_secret():
     assert err.exit_code == 1
 
 
+async def test_a_key_echoed_in_an_error_body_or_stream_error_is_masked():
+    """Servers may quote the key back; the error (shown, logged, stored) must not carry it."""
+    from voiceloop.logs import add_secret
+    from voiceloop.providers.sse import parse_error_body
+
+    configured = "not-shaped-like-a-key-but-configured"
+    add_secret(configured)
+    body = {"error": {"message": f"Invalid API Key gsk_EchoedBack1234567890 or {configured}"}}
+    pool, _ = make_pool(Script(status(401, body)))
+    with pytest.raises(AuthenticationError) as info:
+        await get(pool)
+    line = info.value.one_line()
+    assert "Invalid API Key gsk_" in line
+    assert "EchoedBack1234567890" not in line and configured not in line
+    message, _, _ = parse_error_body(
+        b'data: {"error": {"message": "bad key gsk_Zz9Yy8Xx7Ww6Vv5"}}'[6:]
+    )
+    assert message is not None and "Zz9Yy8Xx7Ww6Vv5" not in message
+
+
 async def test_429_says_when_it_resets():
     headers = {"x_ratelimit_remaining_requests": "0", "x_ratelimit_reset_requests": "2m30s"}
     pool, _ = make_pool(Script(status(429, **headers)), max_retries=0)

@@ -94,8 +94,11 @@ class EventPrinter:
     def _line(self, event: Any, text: str) -> None:
         if self._reply_open:
             self.out.flush()
+        from voiceloop.logs import redact
+
         elapsed = event.at - (self._t0 or event.at)
-        self.err.write(f"[{elapsed:7.2f}] {text}\n")
+        # Event text can carry what a server or local engine said: no key reaches the screen.
+        self.err.write(f"[{elapsed:7.2f}] {redact(text)}\n")
         self.err.flush()
 
 

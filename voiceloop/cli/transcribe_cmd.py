@@ -123,17 +123,22 @@ def run(args: argparse.Namespace) -> int:
     show_progress = _is_tty(sys.stderr)
 
     async def work(client, pool):
+        from voiceloop.cli._transcribe_jobs import StoreJournal
+
         results = []
+        language = settings.stt.language if args.task == "transcribe" else None
         for f in files:
-            results.append(
-                await transcribe_path(
-                    client, f, task=args.task, model=section.model,
-                    language=settings.stt.language if args.task == "transcribe" else None,
-                    prompt=prompt, upload_limit_bytes=limit,
-                    hallucination_filter=settings.stt.hallucination_filter,
-                    on_progress=_progress(f) if show_progress else None,
-                )
-            )  # fmt: skip
+            params = {"task": args.task, "provider": section.provider, "model": section.model,
+                      "language": language, "prompt": prompt}  # fmt: skip
+            with StoreJournal(settings, f, params) as journal:
+                results.append(
+                    await transcribe_path(
+                        client, f, task=args.task, model=section.model, language=language,
+                        prompt=prompt, upload_limit_bytes=limit,
+                        hallucination_filter=settings.stt.hallucination_filter,
+                        on_progress=_progress(f) if show_progress else None, journal=journal,
+                    )
+                )  # fmt: skip
         return results
 
     results = run_with_client(settings, section, work)

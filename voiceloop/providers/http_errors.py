@@ -28,7 +28,21 @@ _MODEL_CODES = {"model_not_found", "model_decommissioned", "model_not_active"}
 
 
 def parse_error_body(body: bytes | str | Any) -> tuple[str | None, str | None, str | None]:
-    """``(message, type, code)`` from ``{"error": {...}}``, ``{"error": "msg"}`` or plain text."""
+    """``(message, type, code)`` from ``{"error": {...}}``, ``{"error": "msg"}`` or plain text.
+
+    Servers may echo the key they were sent ("Invalid API Key gsk_..."): the message has
+    every configured key and anything shaped like one masked, since it goes on to error
+    lines, the TUI and the history store.
+    """
+    message, err_type, code = _parse_error_body(body)
+    if message is not None:
+        from voiceloop.logs import redact
+
+        message = redact(message)
+    return message, err_type, code
+
+
+def _parse_error_body(body: bytes | str | Any) -> tuple[str | None, str | None, str | None]:
     data = body
     if isinstance(body, bytes | str):
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body

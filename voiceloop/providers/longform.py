@@ -4,6 +4,10 @@
   still too large they are split near silences into overlapping chunks, each transcribed,
   and the transcripts merged with their real time offsets.
 - ``verbose_json`` segments that Whisper invented on silence are dropped.
+
+A :class:`ChunkJournal` given to :func:`transcribe_path` hears the chunk plan and each
+chunk's outcome (so they can be kept), and supplies the chunks already done by an earlier
+run, which are then not sent again.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from voiceloop.errors import UsageError
 from voiceloop.frames import SAMPLE_RATE, Segment, Word
@@ -28,6 +32,27 @@ MAX_CHUNK_SECONDS = 600.0
 OVERLAP_SECONDS = 10.0
 SHORT_UTTERANCE_S = 30.0
 """The filter's target: short utterances, where a phantom "Thank you." is the whole text."""
+
+
+class ChunkJournal(Protocol):
+    """Keeps a chunked transcription's progress (e.g. in the history store)."""
+
+    def plan(self, spans: Sequence[tuple[float, float]]) -> dict[int, TranscriptionResult]:
+        """The chunk plan (seconds); returns the results of chunks already done, by index."""
+        ...
+
+    def done(self, index: int, result: TranscriptionResult) -> None:
+        """Chunk ``index`` was transcribed (times in ``result`` are from the chunk's start)."""
+        ...
+
+    def failed(self, index: int, error: BaseException) -> None:
+        """Chunk ``index`` failed; ``error`` is raised to the caller next."""
+        ...
+
+    def finished(self) -> None:
+        """Every chunk is done."""
+        ...
+
 
 _SEGMENT_FIELDS = ("start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio")
 
@@ -112,8 +137,13 @@ async def transcribe_path(
     upload_limit_bytes: int = 24 * 1024 * 1024,
     hallucination_filter: bool = True,
     on_progress: Progress | None = None,
+    journal: ChunkJournal | None = None,
 ) -> TranscriptionResult:
-    """Transcribe (or translate) a file of any size; ``verbose_json`` with segments."""
+    """Transcribe (or translate) a file of any size; ``verbose_json`` with segments.
+
+    ``journal`` (used only when the file is split) keeps each chunk's result and skips
+    the chunks it already holds.
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file", hint="check the path")
@@ -126,7 +156,7 @@ async def transcribe_path(
     else:
         result = await _chunked(
             client, path, task, model, language, prompt, temperature,
-            timestamp_granularities, upload_limit_bytes, on_progress,
+            timestamp_granularities, upload_limit_bytes, on_progress, journal,
         )  # fmt: skip
     if hallucination_filter:
         result = apply_hallucination_filter(result, only_short=True)
@@ -154,8 +184,9 @@ async def _one(client, file, task, model, language, prompt, temperature, granula
 
 
 async def _chunked(
-    client, path, task, model, language, prompt, temperature, granularities, limit, on_progress
-) -> TranscriptionResult:
+    client, path, task, model, language, prompt, temperature, granularities, limit, on_progress,
+    journal=None,
+) -> TranscriptionResult:  # fmt: skip
     from voiceloop.audio.formats import encode_flac, load_speech
 
     pcm = load_speech(path, SAMPLE_RATE)
@@ -169,14 +200,26 @@ async def _chunked(
     max_seconds = min(MAX_CHUNK_SECONDS, 0.9 * limit / BYTES_PER_SECOND)
     overlap = min(OVERLAP_SECONDS, max_seconds / 10)
     spans = plan_spans(pcm, SAMPLE_RATE, max_seconds=max_seconds, overlap_seconds=overlap)
+    kept = journal.plan([(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in spans]) if journal else {}
     parts: list[tuple[float, TranscriptionResult]] = []
     for i, (start, end) in enumerate(spans):
-        flac = encode_flac(pcm[start:end], SAMPLE_RATE)
-        part = await _one(client, flac, task, model, language, prompt, temperature,
-                          granularities)  # fmt: skip
+        part = kept.get(i)
+        if part is None:
+            flac = encode_flac(pcm[start:end], SAMPLE_RATE)
+            try:
+                part = await _one(client, flac, task, model, language, prompt, temperature,
+                                  granularities)  # fmt: skip
+            except BaseException as exc:
+                if journal:
+                    journal.failed(i, exc)
+                raise
+            if journal:
+                journal.done(i, part)
         parts.append((start / SAMPLE_RATE, part))
         if on_progress:
             on_progress(i + 1, len(spans))
+    if journal:
+        journal.finished()
     return merge_parts(parts, duration=len(pcm) / SAMPLE_RATE)
 
 
