@@ -45,6 +45,22 @@ class Latency:
     per_token: float = 0.0
     speech_chunk: float = 0.0
     """Between pieces of a speech body."""
+    speech_base: float = 0.0
+    speech_per_char: float = 0.0
+    """A speech reply starts ``speech_base + speech_per_char * len(input)`` after the
+    request, as a synthesizer's time grows with the text it has to speak."""
+
+    def speech_delay(self, text: str) -> float:
+        return self.speech_base + self.speech_per_char * len(text)
+
+    @classmethod
+    def realistic(cls) -> Latency:
+        """A cloud backend on a good connection: ~250 ms to the first token, ~60 tokens/s
+        (words here), and synthesis at 150 ms + 10 ms per character."""
+        return cls(
+            response=0.0, first_token=0.25, per_token=1 / 60, speech_base=0.15,
+            speech_per_char=0.010,
+        )  # fmt: skip
 
 
 @dataclass
@@ -58,6 +74,8 @@ class RecordedRequest:
     file: tuple[str, bytes, str] | None = None
     """(filename, bytes, content type) of the multipart ``file`` part."""
     time: float = 0.0
+    sent: list[float] = field(default_factory=list)
+    """``time.monotonic()`` as each reply token of a chat stream was handed to the server."""
 
 
 def _err(status: int, message: str, etype: str = "invalid_request_error", code: str | None = None):
