@@ -164,14 +164,19 @@ def sound_span(audio: np.ndarray) -> tuple[int, int] | None:
     return int(loud[0]) * WINDOW, (int(loud[-1]) + 1) * WINDOW
 
 
-def longest_quiet_ms(audio: np.ndarray, threshold: float = 0.01) -> float:
-    """The longest run of near-silent samples, in ms (the sweep never stays near zero)."""
+def quiet_runs(audio: np.ndarray, threshold: float = 0.01) -> list[tuple[int, int]]:
+    """(start, length) in samples of each run of near-silent samples (the loopback voice,
+    a sweep, is near zero only for a sample or two at its zero crossings)."""
     quiet = np.abs(audio) < threshold
-    if not quiet.any():
-        return 0.0
     edges = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
-    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return float(runs.max()) / RATE * 1000
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)]
+
+
+def gaps_ms(audio: np.ndarray, longer_than_ms: float = 10.0) -> list[tuple[float, float]]:
+    """(where, length) in ms of the silences longer than ``longer_than_ms``."""
+    limit = longer_than_ms / 1000 * RATE
+    return [(a / RATE * 1000, n / RATE * 1000) for a, n in quiet_runs(audio) if n > limit]
 
 
 def settings(*, barge_in: bool = False) -> Settings:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from tests.e2e.bench import (
     RATE,
+    gaps_ms,
     listening,
-    longest_quiet_ms,
     open_bench,
     settings,
     sound_span,
@@ -80,11 +81,15 @@ async def test_a_spoken_question_is_answered_sentence_by_sentence_on_the_speaker
     reply = audio[first:last]
     expected = sum(0.02 * len(s) for s in SENTENCES)  # the loopback voice: 20 ms a char
     assert len(reply) / RATE == pytest.approx(expected, abs=0.15), "reply audio missing"
-    gap = longest_quiet_ms(reply)
-    assert gap <= 10, (
-        f"a {gap:.1f} ms gap inside the reply (speaker underruns {underruns}, "
-        f"recorder overflows {bench.overflows})"
-    )
+    # Gapless: no silence at the joins between sentences. A silence elsewhere can only be
+    # the machine failing to run an audio callback in time (a loaded machine), which
+    # PortAudio reports; without such a report there must be no silence at all.
+    joins = np.cumsum([0.02 * len(t) * 1000 for t in SENTENCES[:-1]])
+    gaps = gaps_ms(reply)
+    at_joins = [(at, n) for at, n in gaps if np.min(np.abs(joins - at)) < 30]
+    assert not at_joins, f"gaps between sentences (at, ms): {at_joins}"
+    if underruns + bench.overflows == 0:
+        assert not gaps, f"gaps (at, ms) {gaps} with no xrun counted"
 
     # Streaming: the first sound comes after the first sentence was complete, and long
     # before the last token of the reply was sent.
