@@ -94,6 +94,8 @@ def stt(fake: FakeGroq, route: str):
         except ValueError:
             return _err(400, "could not process file - is it a valid media file?")
         duration = len(pcm) / rate
+        if fake.latency.transcription:
+            await asyncio.sleep(fake.latency.transcription)
         if fake.transcripts:
             text = fake.transcripts.popleft()
             segments = [fake_audio._segment(0, 0.0, round(duration, 2), " " + text,
@@ -126,6 +128,8 @@ def stt(fake: FakeGroq, route: str):
 
 
 def _reply_for(fake: FakeGroq, messages: Any) -> str:
+    if fake.chat_replies:
+        return fake.chat_replies.popleft()
     if fake.chat_reply is not None:
         return fake.chat_reply
     last = ""

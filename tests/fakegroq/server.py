@@ -41,6 +41,8 @@ class Latency:
 
     response: float = 0.0
     """Before any response starts."""
+    transcription: float = 0.0
+    """Before a transcription or translation answers (after ``response``)."""
     first_token: float = 0.0
     per_token: float = 0.0
     speech_chunk: float = 0.0
@@ -55,10 +57,11 @@ class Latency:
 
     @classmethod
     def realistic(cls) -> Latency:
-        """A cloud backend on a good connection: ~250 ms to the first token, ~60 tokens/s
-        (words here), and synthesis at 150 ms + 10 ms per character."""
+        """A cloud backend on a good connection: transcription in 250 ms, 250 ms to the
+        first token then 250 tokens (words here) a second, and speech synthesized in
+        150 ms + 10 ms per character."""
         return cls(
-            response=0.0, first_token=0.25, per_token=1 / 60, speech_base=0.15,
+            transcription=0.25, first_token=0.25, per_token=0.004, speech_base=0.15,
             speech_per_char=0.010,
         )  # fmt: skip
 
@@ -101,6 +104,8 @@ class FakeGroq:
         ``reset`` fault)."""
         self.chat_reply: str | None = None
         """Fixed chat reply; None echoes "You said: <last user message>"."""
+        self.chat_replies: deque[str] = deque()
+        """Replies for the next chat requests, in order, before ``chat_reply`` applies."""
         self.transcripts: deque[str] = deque()
         """Texts to answer transcriptions/translations with, in order, instead of the audio's."""
         self.models = [
@@ -151,6 +156,7 @@ class FakeGroq:
         self.tts_max_chars = 200
         self.speech_rate = None
         self.chat_reply = None
+        self.chat_replies.clear()
         self.abandoned_streams = 0
 
     def start(self) -> FakeGroq:
