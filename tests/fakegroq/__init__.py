@@ -14,12 +14,17 @@ Knobs and records::
 
     fake_groq.latency.first_token = 0.2      # SSE pacing; also .per_token, .speech_chunk,
     fake_groq.latency.per_token = 0.05       # and .response (before any reply)
+    fake_groq.latency.speech_per_char = 0.01 # speech starts after .speech_base + this x chars
+    fake_groq.latency.transcription = 0.3    # before speech-to-text answers
+    fake_groq.latency = Latency.realistic()  # a cloud backend's pacing, for benchmarks
     fake_groq.chat_reply = "Hello. How are you?"   # else "You said: <last user text>. ..."
+    fake_groq.chat_replies.extend(["One.", "Two."])  # the next replies, before chat_reply
     fake_groq.transcripts.append("turn on the lights")  # next STT answer, instead of
                                                         # the text derived from the audio
     fake_groq.speech_rate = 24_000           # WAV rate of speech replies (else as asked)
     fake_groq.set_fault("chat", Fault.http(429, retry_after=1), Fault.cut(after=3))
     fake_groq.requests_to("speech")[0].json  # what was sent (.form, .file, .headers too)
+    fake_groq.requests_to("chat")[0].sent    # monotonic time each reply token went out
     fake_groq.abandoned_streams              # streams the client walked away from
 
 Routes for faults: ``transcriptions``, ``translations``, ``chat``, ``speech``, ``models``,

@@ -94,6 +94,8 @@ def stt(fake: FakeGroq, route: str):
         except ValueError:
             return _err(400, "could not process file - is it a valid media file?")
         duration = len(pcm) / rate
+        if fake.latency.transcription:
+            await asyncio.sleep(fake.latency.transcription)
         if fake.transcripts:
             text = fake.transcripts.popleft()
             segments = [fake_audio._segment(0, 0.0, round(duration, 2), " " + text,
@@ -126,6 +128,8 @@ def stt(fake: FakeGroq, route: str):
 
 
 def _reply_for(fake: FakeGroq, messages: Any) -> str:
+    if fake.chat_replies:
+        return fake.chat_replies.popleft()
     if fake.chat_reply is not None:
         return fake.chat_reply
     last = ""
@@ -170,7 +174,7 @@ def _validate_chat(fake: FakeGroq, request: Request, body: Any) -> Response | No
 def chat(fake: FakeGroq):
     async def handler(request: Request) -> Response:
         body = await _json_body(request)
-        _record(fake, "chat", request, json=body)
+        rec = _record(fake, "chat", request, json=body)
         early, fault = await fake.apply_pre_fault("chat")
         if early is not None:
             return early
@@ -184,7 +188,7 @@ def chat(fake: FakeGroq):
         if not body.get("stream"):
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault)
+        gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault, rec.sent)
         return StreamingResponse(_watch(fake, gen), media_type="text/event-stream")
 
     return handler
@@ -213,7 +217,7 @@ def _completion(rid: str, model: str, reply: str, usage: dict) -> dict:
     }  # fmt: skip
 
 
-async def _chat_events(fake, rid, model, reply, usage, include_usage, fault):
+async def _chat_events(fake, rid, model, reply, usage, include_usage, fault, sent):
     def chunk(delta: dict, finish: str | None = None, **extra: Any) -> bytes:
         return sse({"id": rid, "object": "chat.completion.chunk", "created": 1708045122,
                     "model": model, "system_fingerprint": "fp_fake",
@@ -231,6 +235,7 @@ async def _chat_events(fake, rid, model, reply, usage, include_usage, fault):
             return
         if i and fake.latency.per_token:
             await asyncio.sleep(fake.latency.per_token)
+        sent.append(time.monotonic())
         yield chunk({"content": token})
     yield chunk({}, "stop", x_groq={"id": rid, "usage": usage})
     if include_usage:
@@ -275,6 +280,8 @@ def speech(fake: FakeGroq):
             return _err(400, "'response_format' : only wav is supported for this model")
         rate = fake.speech_rate or int(body.get("sample_rate") or 48000)
         parts = fake_audio.speech_wav_parts(text, rate)
+        if (delay := fake.latency.speech_delay(text)) > 0:
+            await asyncio.sleep(delay)
 
         async def gen():
             for i, part in enumerate(parts):

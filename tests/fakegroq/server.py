@@ -41,10 +41,29 @@ class Latency:
 
     response: float = 0.0
     """Before any response starts."""
+    transcription: float = 0.0
+    """Before a transcription or translation answers (after ``response``)."""
     first_token: float = 0.0
     per_token: float = 0.0
     speech_chunk: float = 0.0
     """Between pieces of a speech body."""
+    speech_base: float = 0.0
+    speech_per_char: float = 0.0
+    """A speech reply starts ``speech_base + speech_per_char * len(input)`` after the
+    request, as a synthesizer's time grows with the text it has to speak."""
+
+    def speech_delay(self, text: str) -> float:
+        return self.speech_base + self.speech_per_char * len(text)
+
+    @classmethod
+    def realistic(cls) -> Latency:
+        """A cloud backend on a good connection: transcription in 250 ms, 250 ms to the
+        first token then 250 tokens (words here) a second, and speech synthesized in
+        150 ms + 10 ms per character."""
+        return cls(
+            transcription=0.25, first_token=0.25, per_token=0.004, speech_base=0.15,
+            speech_per_char=0.010,
+        )  # fmt: skip
 
 
 @dataclass
@@ -58,6 +77,8 @@ class RecordedRequest:
     file: tuple[str, bytes, str] | None = None
     """(filename, bytes, content type) of the multipart ``file`` part."""
     time: float = 0.0
+    sent: list[float] = field(default_factory=list)
+    """``time.monotonic()`` as each reply token of a chat stream was handed to the server."""
 
 
 def _err(status: int, message: str, etype: str = "invalid_request_error", code: str | None = None):
@@ -83,6 +104,8 @@ class FakeGroq:
         ``reset`` fault)."""
         self.chat_reply: str | None = None
         """Fixed chat reply; None echoes "You said: <last user message>"."""
+        self.chat_replies: deque[str] = deque()
+        """Replies for the next chat requests, in order, before ``chat_reply`` applies."""
         self.transcripts: deque[str] = deque()
         """Texts to answer transcriptions/translations with, in order, instead of the audio's."""
         self.models = [
@@ -133,6 +156,7 @@ class FakeGroq:
         self.tts_max_chars = 200
         self.speech_rate = None
         self.chat_reply = None
+        self.chat_replies.clear()
         self.abandoned_streams = 0
 
     def start(self) -> FakeGroq:

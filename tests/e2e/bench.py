@@ -1,0 +1,208 @@
+"""A duplex test harness on the virtual sound card, and the measurements made on it.
+
+One PortAudio duplex stream plays "user speech" into the ``mic`` sink and records the
+``spk`` sink's monitor, so the last sample of the question and the first sample of the
+reply are stamped by one clock (the stream's). ``to_monotonic`` maps that clock to
+``time.monotonic()`` for comparisons with the loopback server's own stamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import soxr
+
+from tests.audio.conftest import routed
+from voiceloop.audio.devices import import_sounddevice
+from voiceloop.config import Settings, load_settings
+from voiceloop.events import Event, StateChanged
+
+RATE = 48_000
+BLOCK = 1024
+WINDOW = 480  # 10 ms
+LOUD_DB = -40.0
+
+
+@dataclass
+class Played:
+    """Where one buffer went out on the harness clock."""
+
+    start: float | None = None
+    end: float | None = None
+
+
+class DuplexBench:
+    """Plays buffers into ``mic`` and records ``spk.monitor`` in one duplex stream."""
+
+    def __init__(self) -> None:
+        sd = import_sounddevice()
+        self._queue: list[tuple[np.ndarray, Played]] = []
+        self._pos = 0
+        self.blocks: list[np.ndarray] = []
+        self.block_times: list[float] = []  # ADC time of each recorded block's first sample
+        self.overflows = 0
+        """Recorded blocks PortAudio reported as overflowed (samples may be missing)."""
+        with routed(source="spk.monitor", sink="mic"):
+            self.stream = sd.Stream(
+                samplerate=RATE,
+                blocksize=BLOCK,
+                channels=1,
+                dtype="float32",
+                latency="low",
+                callback=self._callback,
+            )
+        self.stream.start()
+
+    # -- the PortAudio thread --------------------------------------------------------
+
+    def _callback(self, indata, outdata, frames, t, status) -> None:
+        if status.input_overflow:
+            self.overflows += 1
+        self.blocks.append(indata[:, 0].copy())
+        self.block_times.append(float(t.inputBufferAdcTime or t.currentTime))
+        dac = float(t.outputBufferDacTime or t.currentTime)
+        outdata.fill(0.0)
+        pos = 0
+        while pos < frames and self._queue:
+            samples, played = self._queue[0]
+            n = min(frames - pos, len(samples) - self._pos)
+            outdata[pos : pos + n, 0] = samples[self._pos : self._pos + n]
+            if self._pos == 0:
+                played.start = dac + pos / RATE
+            self._pos += n
+            pos += n
+            if self._pos >= len(samples):
+                played.end = dac + pos / RATE
+                self._queue.pop(0)
+                self._pos = 0
+
+    # -- the test's side ------------------------------------------------------------
+
+    def play(self, samples: np.ndarray) -> Played:
+        """Queue ``samples`` (48 kHz mono float32) into ``mic``; stamps fill in as it plays."""
+        played = Played()
+        self._queue.append((samples.astype(np.float32), played))
+        return played
+
+    async def played(self, played: Played, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while played.end is None:
+            assert time.monotonic() < deadline, "the harness never played its buffer"
+            await asyncio.sleep(0.01)
+
+    def now(self) -> float:
+        return float(self.stream.time)
+
+    def clock_offset(self) -> float:
+        """``time.monotonic()`` minus the harness clock (add it to map a stamp)."""
+        offsets = []
+        for _ in range(5):
+            a = time.monotonic()
+            s = self.stream.time
+            b = time.monotonic()
+            offsets.append((a + b) / 2 - s)
+        return statistics.median(offsets)
+
+    def recording(self) -> tuple[np.ndarray, np.ndarray]:
+        """All samples recorded so far and each one's time on the harness clock."""
+        blocks, starts = list(self.blocks), list(self.block_times)
+        audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        times = np.concatenate(
+            [s + np.arange(len(b)) / RATE for b, s in zip(blocks, starts, strict=True)]
+        ) if blocks else np.zeros(0)  # fmt: skip
+        return audio, times
+
+    def close(self) -> None:
+        self.stream.stop()
+        self.stream.close()
+
+
+async def open_bench() -> DuplexBench:
+    bench = DuplexBench()
+    # An idle null sink stalls on its first write: run both directions for a moment first.
+    bench.play(np.zeros(RATE // 10, np.float32))
+    await asyncio.sleep(0.5)
+    return bench
+
+
+def speech(text: str, tmp: Path, *, voice: str | None = None) -> np.ndarray:
+    """espeak-ng saying ``text``, trimmed to the speech itself, at 48 kHz."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (system package espeak-ng)")
+    path = tmp / f"say{abs(hash(text))}.wav"
+    cmd = ["espeak-ng", "-w", str(path)] + (["-v", voice] if voice else []) + [text]
+    subprocess.run(cmd, check=True, capture_output=True)
+    pcm, rate = soundfile.read(path, dtype="float32")
+    loud = np.flatnonzero(np.abs(pcm) > 0.003)
+    pcm = pcm[loud[0] : loud[-1] + 1]
+    return soxr.resample(pcm, rate, RATE).astype(np.float32)
+
+
+def loud_windows(audio: np.ndarray) -> np.ndarray:
+    """Per 10 ms window: louder than -40 dBFS."""
+    n = len(audio) // WINDOW
+    frames = audio[: n * WINDOW].reshape(n, WINDOW).astype(np.float64)
+    rms = np.sqrt(np.mean(frames**2, axis=1)) + 1e-12
+    return 20 * np.log10(rms) > LOUD_DB
+
+
+def sound_span(audio: np.ndarray) -> tuple[int, int] | None:
+    """Sample indices of the first and last loud 10 ms window, or None for silence."""
+    loud = np.flatnonzero(loud_windows(audio))
+    if len(loud) == 0:
+        return None
+    return int(loud[0]) * WINDOW, (int(loud[-1]) + 1) * WINDOW
+
+
+def quiet_runs(audio: np.ndarray, threshold: float = 0.01) -> list[tuple[int, int]]:
+    """(start, length) in samples of each run of near-silent samples (the loopback voice,
+    a sweep, is near zero only for a sample or two at its zero crossings)."""
+    quiet = np.abs(audio) < threshold
+    edges = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)]
+
+
+def gaps_ms(audio: np.ndarray, longer_than_ms: float = 10.0) -> list[tuple[float, float]]:
+    """(where, length) in ms of the silences longer than ``longer_than_ms``."""
+    limit = longer_than_ms / 1000 * RATE
+    return [(a / RATE * 1000, n / RATE * 1000) for a, n in quiet_runs(audio) if n > limit]
+
+
+def settings(*, barge_in: bool = False) -> Settings:
+    """Settings from the environment (the loopback server), without cues or local fallback."""
+    return load_settings(
+        {
+            "audio": {"cues": False, "barge_in": barge_in},
+            "stt": {"fallback": False},
+            "tts": {"fallback": False},
+        }
+    )
+
+
+async def wait_for(
+    events: list[Event], predicate: Callable[[Event], bool], timeout: float
+) -> Event:
+    """The first event matching ``predicate``, waiting up to ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        for event in events:
+            if predicate(event):
+                return event
+        assert loop.time() < deadline, f"timed out; events: {[type(e).__name__ for e in events]}"
+        await asyncio.sleep(0.01)
+
+
+def listening(event: Event) -> bool:
+    return isinstance(event, StateChanged) and event.state == "listening"
