@@ -129,3 +129,21 @@ async def test_escape_interrupts_a_real_turn(
         reply = app.query_one(AssistantTurn)
         assert reply.has_class("interrupted")
         assert not reply.text.endswith("on and on.")  # cut short, not waited out
+
+
+async def test_translation_from_real_engine_shows_original_beside_english(
+    groq_env: FakeGroq, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceloop.tui.widgets.conversation import TranslationTurn
+
+    deps = real_deps(tmp_path, monkeypatch, (0.5, 1.2), translate={"show_original": True})
+    app = VoiceloopApp(mode="translate", deps=deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(app.query(TranslationTurn)))
+        turn = app.query_one(TranslationTurn)
+        # The loopback server derives both texts from the audio (a 300 Hz tone).
+        assert str(turn.query_one(".english").render()) == "English: tone 300 hertz"
+        assert str(turn.query_one(".original").render()) == "tone 300 hertz"
+    (translation,) = groq_env.requests_to("translations")
+    assert translation.form["model"] == ["whisper-large-v3"]
+    assert len(groq_env.requests_to("transcriptions")) == 1  # the original, in parallel
