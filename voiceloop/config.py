@@ -16,12 +16,10 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     TypeAdapter,
@@ -34,17 +32,51 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voiceloop.config_sections import (
+    DEFAULT_SYSTEM_PROMPT,
+    AudioSettings,
+    DictateSettings,
+    HttpSettings,
+    LlmSettings,
+    LocalSettings,
+    StageSection,
+    StoreSettings,
+    SttSettings,
+    TranslateSettings,
+    TtsSettings,
+    VadSettings,
+    _Section,
+)
 from voiceloop.errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_GROQ_BASE_URL",
+    "DEFAULT_SYSTEM_PROMPT",
+    "ENV_DELIMITER",
+    "ENV_PREFIX",
+    "SECTIONS",
+    "AudioSettings",
+    "DictateSettings",
+    "HttpSettings",
+    "LlmSettings",
+    "LocalSettings",
+    "Settings",
+    "StageSection",
+    "StoreSettings",
+    "SttSettings",
+    "TranslateSettings",
+    "TtsSettings",
+    "VadSettings",
+    "config_path",
+    "load_settings",
+    "validate_file_data",
+]
 
 ENV_PREFIX = "VOICELOOP_"
 CONFIG_ENV = "VOICELOOP_CONFIG"
 ENV_DELIMITER = "__"
 DEFAULT_GROQ_BASE_URL = "https://api.groq.com"
-DEFAULT_SYSTEM_PROMPT = (
-    "You are voiceloop, a helpful voice assistant. Your replies are spoken aloud, so answer "
-    "in plain conversational sentences: no markdown, lists, code or emoji. Be brief: one to "
-    "three short sentences unless the user asks for more."
-)
 
 
 def config_path() -> Path:
@@ -57,169 +89,6 @@ def config_path() -> Path:
     return Path(user_config_dir("voiceloop", appauthor=False)) / "config.toml"
 
 
-class _Section(BaseModel):
-    # Attribute docstrings become field descriptions: `voiceloop config init` writes them
-    # into the default file as comments.
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_attribute_docstrings=True
-    )
-
-
-class StageSection(_Section):
-    """Common fields of every stage section."""
-
-    provider: str = "groq"
-    """Registered provider name: `groq` (any OpenAI-compatible server), `gateway`, `local`."""
-    base_url: str | None = Field(default=None, examples=["http://localhost:11434/v1"])
-    """Full API root incl. version path; unset means $GROQ_BASE_URL/openai/v1."""
-    api_key: SecretStr | None = Field(default=None, examples=["gsk_..."])
-    """Key for this stage only; unset means GROQ_API_KEY."""
-    model: str = ""
-    """Model id on that server."""
-
-
-class SttSettings(StageSection):
-    """Speech to text."""
-
-    model: str = "whisper-large-v3-turbo"
-    """Transcription model id on that server."""
-    language: str | None = Field(default=None, examples=["en"])
-    """ISO-639-1 code of what you speak (faster and more accurate than detection)."""
-    prompt: str | None = Field(default=None, examples=["voiceloop, Groq, PulseAudio"])
-    """Spelling and vocabulary hints, in the language of the audio (≤ 224 tokens)."""
-    hallucination_filter: bool = True
-    """Drop Whisper's phantom text on silence (segments with no speech)."""
-    fallback: bool = True
-    """Transcribe locally when the cloud fails after its retries."""
-
-
-class TranslateSettings(StageSection):
-    """Speech in any language to English text."""
-
-    model: str = "whisper-large-v3"
-    """Translation needs whisper-large-v3 (turbo cannot translate)."""
-    show_original: bool = False
-    """Also transcribe in the original language and show it beside the English."""
-    speak: bool = False
-    """Read the English aloud."""
-
-
-class LlmSettings(StageSection):
-    """The chat model that answers in converse mode."""
-
-    model: str = "openai/gpt-oss-20b"
-    """Chat model id on that server."""
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    """Instructions sent first in every conversation."""
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0, examples=[0.7])
-    """Sampling temperature 0–2; unset uses the server's default."""
-    max_completion_tokens: int | None = Field(default=None, ge=1, examples=[400])
-    """Cap on reply length in tokens."""
-    reasoning_effort: Literal["low", "medium", "high", "none", "default"] | None = "low"
-    """For reasoning models (gpt-oss: low/medium/high); unset sends nothing."""
-    context_budget_chars: int = Field(default=12_000, ge=0)
-    """How much past conversation to send; oldest turns are dropped first."""
-
-
-class TtsSettings(StageSection):
-    """Text to speech."""
-
-    model: str = "canopylabs/orpheus-v1-english"
-    """Speech model id on that server."""
-    voice: str = "autumn"
-    """Orpheus English voices: autumn, diana, hannah, austin, daniel, troy."""
-    sample_rate: int = Field(default=48_000, ge=8_000, le=48_000)
-    """Rate requested from the server; the real rate is read from the WAV header."""
-    max_chars: int = Field(default=200, ge=20)
-    """Longest text per speech request; longer text is split at sentence boundaries."""
-    prefetch: int = Field(default=2, ge=0, le=8)
-    """How many sentences to synthesize ahead of the one playing."""
-    fallback: bool = True
-    """Synthesize locally when the cloud fails after its retries."""
-
-
-class AudioSettings(_Section):
-    """Sound devices."""
-
-    input: int | str | None = Field(default=None, examples=["USB"])
-    """Microphone: device index or part of its name (`voiceloop devices`)."""
-    output: int | str | None = Field(default=None, examples=[0])
-    """Speaker: device index or part of its name."""
-    cues: bool = True
-    """Play short sounds when listening starts and a reply ends."""
-    barge_in: bool = False
-    """Let your voice interrupt the assistant (use headphones: speakers leak into mics)."""
-
-
-class VadSettings(_Section):
-    """Finding where you start and stop speaking."""
-
-    engine: Literal["silero", "energy"] = "silero"
-    """Voice activity detector: `silero` (neural, robust) or `energy` (loudness only)."""
-    threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
-    """Speech probability above which a frame counts as speech."""
-    min_speech_ms: int = Field(default=200, ge=0)
-    """Speech needed before an utterance starts."""
-    hangover_ms: int = Field(default=600, ge=100)
-    """Silence that ends an utterance."""
-    pre_roll_ms: int = Field(default=400, ge=0)
-    """Audio kept from before speech started, so the first word is whole."""
-    max_length_s: float = Field(default=120.0, gt=1.0)
-    """Longest utterance; a longer one is closed and a new one starts."""
-    ignore_start_ms: int = Field(default=150, ge=0)
-    """Ignored after listening opens (key clicks)."""
-
-
-class LocalSettings(_Section):
-    """Local engines, used with provider = "local" and as fallback."""
-
-    stt_model: str | None = Field(default=None, examples=["base.en"])
-    """faster-whisper model name or path; unset uses the bundled tiny.en (English only)."""
-    compute_type: str = "int8"
-    """faster-whisper compute type (int8, int8_float32, float32, ...)."""
-    tts_voice: str | None = Field(default=None, examples=["/path/to/voice.onnx"])
-    """Piper voice .onnx path; unset uses the bundled en_US joe voice."""
-    threads: int = Field(default=0, ge=0)
-    """CPU threads for local models; 0 picks automatically."""
-
-
-class DictateSettings(_Section):
-    """Dictation mode."""
-
-    output_file: Path | None = Field(default=None, examples=["~/dictation.txt"])
-    """Append every dictated piece to this file."""
-    clipboard: bool = False
-    """Copy the dictation buffer to the clipboard after each piece."""
-    cleanup: bool = False
-    """Pass each piece through the chat model to fix punctuation and drop filler words."""
-
-
-class StoreSettings(_Section):
-    """History of sessions, turns and their recordings."""
-
-    enabled: bool = True
-    """Keep a history of sessions and turns (and their audio)."""
-    keep_audio: Literal["forever", "days", "none"] = "forever"
-    """How long utterance recordings are kept: forever, a number of days, or not at all."""
-    keep_days: int = Field(default=30, ge=1)
-    """With keep_audio = "days": how long recordings are kept."""
-
-
-class HttpSettings(_Section):
-    """Talking to servers."""
-
-    connect_timeout: float = Field(default=5.0, gt=0)
-    """Seconds to wait for a connection."""
-    read_timeout: float = Field(default=60.0, gt=0)
-    """Seconds to wait for data once connected."""
-    max_retries: int = Field(default=2, ge=0, le=10)
-    """Retries after a connection error, a timeout, 429 or a 5xx."""
-    upload_limit_mb: float = Field(default=24.0, gt=0)
-    """Larger audio files are split into overlapping chunks."""
-
-
-# The file `load_settings` is reading, seen by `settings_customise_sources` (a context
-# variable, so concurrent loads in threads or tasks do not see each other's file).
 _config_file: ContextVar[Path | None] = ContextVar("voiceloop_config_file", default=None)
 
 

