@@ -74,19 +74,23 @@ def describe(error: ProviderError) -> str:
 
 
 class _FallbackPolicy:
-    """The shared part: which errors fall back, the cool-down, and the reporting."""
+    """The shared part: the two stages, which errors fall back, the cool-down, reporting."""
 
     kind: StageKind
 
     def __init__(
         self,
+        primary: Any,
+        fallback: Any,
         *,
-        on_fallback: OnFallback | None,
-        fallback_on: tuple[type[ProviderError], ...],
-        fallback_name: str,
-        cooldown: float,
-        clock: Callable[[], float],
+        on_fallback: OnFallback | None = None,
+        fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
+        fallback_name: str = "local",
+        cooldown: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.primary = primary
+        self.fallback = fallback
         self.on_fallback = on_fallback
         self.fallback_on = fallback_on
         self.fallback_name = fallback_name
@@ -140,6 +144,15 @@ class _FallbackPolicy:
         """Try the primary again on the next call."""
         self._skip_until = 0.0
 
+    async def warm(self) -> None:
+        """Warm both: the fallback must be ready the moment the cloud fails."""
+        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(
+            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
+        )
+
 
 async def _call_hook(stage: object, name: str) -> None:
     hook = getattr(stage, name, None)
@@ -152,26 +165,8 @@ class FallbackTranscriber(_FallbackPolicy):
 
     kind: StageKind = "transcriber"
 
-    def __init__(
-        self,
-        primary: Transcriber,
-        fallback: Transcriber,
-        *,
-        on_fallback: OnFallback | None = None,
-        fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
-        fallback_name: str = "local",
-        cooldown: float = DEFAULT_COOLDOWN_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            on_fallback=on_fallback,
-            fallback_on=fallback_on,
-            fallback_name=fallback_name,
-            cooldown=cooldown,
-            clock=clock,
-        )
-        self.primary = primary
-        self.fallback = fallback
+    primary: Transcriber
+    fallback: Transcriber
 
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         if self.primary_resting():
@@ -189,15 +184,6 @@ class FallbackTranscriber(_FallbackPolicy):
             raise self.both_failed(fallback_error) from fallback_error
         return dataclasses.replace(transcript, local=True)
 
-    async def warm(self) -> None:
-        """Warm both: the fallback must be ready the moment the cloud fails."""
-        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
-
-    async def aclose(self) -> None:
-        await asyncio.gather(
-            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
-        )
-
 
 class FallbackSynthesizer(_FallbackPolicy):
     """A :class:`~voiceloop.stages.Synthesizer` that falls back to another one.
@@ -208,26 +194,8 @@ class FallbackSynthesizer(_FallbackPolicy):
 
     kind: StageKind = "synthesizer"
 
-    def __init__(
-        self,
-        primary: Synthesizer,
-        fallback: Synthesizer,
-        *,
-        on_fallback: OnFallback | None = None,
-        fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
-        fallback_name: str = "local",
-        cooldown: float = DEFAULT_COOLDOWN_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            on_fallback=on_fallback,
-            fallback_on=fallback_on,
-            fallback_name=fallback_name,
-            cooldown=cooldown,
-            clock=clock,
-        )
-        self.primary = primary
-        self.fallback = fallback
+    primary: Synthesizer
+    fallback: Synthesizer
 
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         if self.primary_resting():
@@ -254,15 +222,6 @@ class FallbackSynthesizer(_FallbackPolicy):
             if yielded:
                 raise
             raise self.both_failed(fallback_error) from fallback_error
-
-    async def warm(self) -> None:
-        """Warm both: the fallback must be ready the moment the cloud fails."""
-        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
-
-    async def aclose(self) -> None:
-        await asyncio.gather(
-            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
-        )
 
 
 def with_local_fallback(
