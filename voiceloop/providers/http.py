@@ -224,7 +224,7 @@ class ClientPool:
         try:
             check_transport(url, key)
         except httpx.InvalidURL:
-            raise ConfigError(f"invalid base URL {base_url!r}", hint="fix base_url") from None
+            raise _invalid_base_url(base_url) from None
         client = self.client(base_url)
         all_headers = dict(headers or {})
         if key is not None:
@@ -238,10 +238,7 @@ class ClientPool:
                 )  # fmt: skip
                 response = await client.send(request, stream=True)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol):
-                raise ConfigError(
-                    f"invalid base URL {base_url!r}",
-                    hint="it must look like https://host/openai/v1",
-                ) from None
+                raise _invalid_base_url(base_url) from None
             except httpx.HTTPError as exc:
                 if budget.left:
                     await self.wait_before_retry(budget, None)
@@ -308,3 +305,9 @@ class ClientPool:
                     url = f"{base_url.rstrip('/')}/{path.lstrip('/')}"
                     raise error_from_exception(exc, provider=provider, url=url) from None
                 await self.wait_before_retry(budget, None)
+
+
+def _invalid_base_url(base_url: str) -> ConfigError:
+    return ConfigError(
+        f"invalid base URL {base_url!r}", hint="it must look like https://host/openai/v1"
+    )
