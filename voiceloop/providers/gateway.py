@@ -13,11 +13,12 @@ from pydantic import SecretStr
 
 from voiceloop.errors import ConfigError
 from voiceloop.frames import Message
-from voiceloop.providers.groq_chat import ChatResult, parse_chat_completion
+from voiceloop.providers.groq_chat import ChatResult, parse_chat_completion, with_system_prompt
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.pool import shared_pool
+from voiceloop.providers.reporting import note_request
 from voiceloop.providers.sse import iter_json_events
-from voiceloop.stages import StageContext, StageKind, current_report
+from voiceloop.stages import StageContext, StageKind
 
 PATH = "api/v1/groq/chatcompletion"
 
@@ -77,17 +78,9 @@ class GatewayResponder:
         await self.client.pool.aclose()
 
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
-        msgs = list(messages)
-        if self.system_prompt and not (msgs and msgs[0].role == "system"):
-            msgs.insert(0, Message("system", self.system_prompt))
+        msgs = with_system_prompt(messages, self.system_prompt)
         result = await self.client.chat(msgs, model=self.model)
-        report = current_report()
-        if report is not None:
-            report.providers["responder"] = self.client.provider
-            if result.usage:
-                report.usage["responder"] = dict(result.usage)
-            if result.request_id:
-                report.request_ids["responder"] = result.request_id
+        note_request("responder", self.client.provider, result.request_id, result.usage)
         if result.text:
             yield result.text
 

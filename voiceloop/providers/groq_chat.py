@@ -25,6 +25,14 @@ _OPTIONS = (
 )
 
 
+def with_system_prompt(messages: Sequence[Message], system_prompt: str | None) -> list[Message]:
+    """``messages`` with ``system_prompt`` first, unless they already open with one."""
+    msgs = list(messages)
+    if system_prompt and not (msgs and msgs[0].role == "system"):
+        msgs.insert(0, Message("system", system_prompt))
+    return msgs
+
+
 def _message(m: Message | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(m, Message):
         return {"role": m.role, "content": m.content}

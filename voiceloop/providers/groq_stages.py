@@ -9,17 +9,11 @@ from typing import Any
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
 from voiceloop.providers.groq import GroqClient
+from voiceloop.providers.groq_chat import with_system_prompt
 from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
 from voiceloop.providers.pool import client_for, shared_pool
-from voiceloop.stages import StageContext, StageKind, current_report
-
-
-def _note(kind: str, provider: str, request_id: str | None) -> None:
-    report = current_report()
-    if report is not None:
-        report.providers[kind] = provider
-        if request_id:
-            report.request_ids[kind] = request_id
+from voiceloop.providers.reporting import note_request
+from voiceloop.stages import StageContext, StageKind
 
 
 class GroqTranscriber:
@@ -71,7 +65,7 @@ class GroqTranscriber:
             )  # fmt: skip
         if self.hallucination_filter:
             result = apply_hallucination_filter(result, duration=utterance.duration)
-        _note("transcriber", client.provider, result.request_id)
+        note_request("transcriber", client.provider, result.request_id)
         return Transcript(
             text=result.text,
             language=result.language,
@@ -108,9 +102,7 @@ class GroqResponder:
         await self.client.pool.aclose()
 
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
-        msgs = list(messages)
-        if self.system_prompt and not (msgs and msgs[0].role == "system"):
-            msgs.insert(0, Message("system", self.system_prompt))
+        msgs = with_system_prompt(messages, self.system_prompt)
         stream = self.client.chat_stream(msgs, model=self.model, **self.options)
         try:
             async for delta in stream:
@@ -118,10 +110,7 @@ class GroqResponder:
                     yield delta.content
         finally:
             await stream.aclose()
-            report = current_report()
-            if report is not None and stream.usage:
-                report.usage["responder"] = dict(stream.usage)
-            _note("responder", self.client.provider, stream.request_id)
+            note_request("responder", self.client.provider, stream.request_id, stream.usage)
 
 
 class GroqSynthesizer:
@@ -162,7 +151,7 @@ class GroqSynthesizer:
                 async for audio in pieces:
                     yield AudioChunk(audio.pcm, audio.sample_rate, text=piece if first else "")
                     first = False
-        _note("synthesizer", self.client.provider, None)
+        note_request("synthesizer", self.client.provider, None)
 
 
 def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
