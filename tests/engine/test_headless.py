@@ -10,6 +10,7 @@ import pytest
 import soundfile
 
 from tests.engine.fakes import FakeResponder, FakeSynthesizer, FakeTranscriber
+from tests.fakegroq.sounds import silence, voice
 from voiceloop.cli import main
 from voiceloop.errors import ConfigError
 from voiceloop.stages import registry
@@ -17,21 +18,10 @@ from voiceloop.stages import registry
 RATE = 16_000
 
 
-def tone(seconds: float) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    return (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
-        np.float32
-    )
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), np.float32)
-
-
 @pytest.fixture
 def two_utterances(tmp_path):
     path = tmp_path / "speech.wav"
-    audio = np.concatenate([silence(0.5), tone(1.0), silence(1.2), tone(0.8), silence(1.0)])
+    audio = np.concatenate([silence(0.5), voice(1.0), silence(1.2), voice(0.8), silence(1.0)])
     soundfile.write(path, audio, RATE)
     return path
 

@@ -10,30 +10,16 @@ import pytest
 import soundfile
 
 from tests.fakegroq import Fault, Latency
+from tests.fakegroq.sounds import silence, voice, voice_bursts
 from voiceloop.cli import main
 
 RATE = 16_000
 
 
-def voice(seconds: float) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    wobble = 1 + 0.5 * np.sin(2 * np.pi * 3 * t)
-    return (0.3 * np.sin(2 * np.pi * 220 * t) * wobble).astype(np.float32)
-
-
-def quiet(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), np.float32)
-
-
 @pytest.fixture
 def speech_file(tmp_path):
     def make(utterances: int) -> str:
-        parts = [quiet(0.5)]
-        for _ in range(utterances):
-            parts += [voice(0.8), quiet(1.2)]
-        path = tmp_path / f"speech{utterances}.wav"
-        soundfile.write(path, np.concatenate(parts), RATE)
-        return str(path)
+        return str(voice_bursts(tmp_path / f"speech{utterances}.wav", utterances))
 
     return make
 
@@ -151,7 +137,7 @@ def test_barge_in_mid_reply_from_a_file_played_in_real_time(
 
     # Question at 0.5-1.3 s; the reply starts speaking about 2 s in and lasts ~5 s; the user
     # talks over it at 2.6 s.
-    audio = np.concatenate([quiet(0.5), voice(0.8), quiet(1.3), voice(0.8), quiet(1.5)])
+    audio = np.concatenate([silence(0.5), voice(0.8), silence(1.3), voice(0.8), silence(1.5)])
     path = tmp_path / "barge.wav"
     soundfile.write(path, audio, RATE)
     loopback.transcripts.extend(["tell me about rivers", "stop, what about lakes"])

@@ -19,6 +19,21 @@ def silence(seconds: float, rate: int = 16_000) -> np.ndarray:
     return np.zeros(int(seconds * rate), np.float32)
 
 
+def voice(seconds: float, rate: int = 16_000) -> np.ndarray:
+    """A 220 Hz tone wobbling 3 times a second: what the energy VAD takes for a voice."""
+    t = np.arange(int(seconds * rate)) / rate
+    wobble = 1 + 0.5 * np.sin(2 * np.pi * 3 * t)
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * wobble).astype(np.float32)
+
+
+def voice_bursts(path: Path, utterances: int = 1, rate: int = 16_000) -> Path:
+    """``utterances`` voice-like bursts of 0.8 s, each followed by 1.2 s of silence."""
+    parts = [silence(0.5, rate)]
+    for _ in range(utterances):
+        parts += [voice(0.8, rate), silence(1.2, rate)]
+    return write(path, np.concatenate(parts), rate)
+
+
 def tone_track(
     events: list[tuple[float, float, float]], total: float, rate: int = 16_000
 ) -> np.ndarray:

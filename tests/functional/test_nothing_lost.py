@@ -10,29 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
 
 from tests.fakegroq import Fault
+from tests.fakegroq.sounds import voice_bursts
 from voiceloop.cli import main
 from voiceloop.store import DATA_DIR_ENV, Store
 
 REPO = Path(__file__).resolve().parents[2]
 RATE = 16_000
-
-
-def _speech_file(path: Path, utterances: int = 1) -> Path:
-    """Voice-like bursts (a wobbling 220 Hz tone) between silences, which the energy VAD cuts."""
-    t = np.arange(int(0.8 * RATE)) / RATE
-    voice = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
-        np.float32
-    )
-    parts = [np.zeros(RATE // 2, np.float32)]
-    for _ in range(utterances):
-        parts += [voice, np.zeros(int(1.2 * RATE), np.float32)]
-    soundfile.write(path, np.concatenate(parts), RATE)
-    return path
 
 
 @pytest.fixture
@@ -57,7 +43,7 @@ def test_sigkill_of_a_real_headless_run_mid_transcription_then_retry(
     """The real ``voiceloop dictate --headless`` process, killed while the server holds the
     transcription: the recording and an unfinished turn survive, and ``retry`` uploads the
     very same FLAC bytes and completes the turn."""
-    speech = _speech_file(tmp_path / "speech.wav")
+    speech = voice_bursts(tmp_path / "speech.wav")
     loopback.set_fault("transcriptions", Fault.slow(15))  # the turn is mid-flight for 15 s
     child = subprocess.Popen(
         [sys.executable, "-m", "voiceloop", "dictate", "--headless", "--input", str(speech)],
@@ -111,7 +97,7 @@ def test_sigkill_of_a_real_headless_run_mid_transcription_then_retry(
 def test_network_failure_in_a_headless_run_keeps_the_audio_and_retry_succeeds(
     loopback, tmp_path, capsys, faults
 ) -> None:
-    speech = _speech_file(tmp_path / "speech.wav")
+    speech = voice_bursts(tmp_path / "speech.wav")
     loopback.set_fault("transcriptions", *faults)  # the first attempt and both retries fail
     assert main(["dictate", "--headless", "--input", str(speech)]) == 1
     out, err = capsys.readouterr()
@@ -141,7 +127,7 @@ def test_unwritable_data_dir_is_one_line_at_start_up(loopback, tmp_path) -> None
     """Before any audio is read or request made: one line on stderr and a non-zero exit."""
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data dir should be")
-    speech = _speech_file(tmp_path / "speech.wav")
+    speech = voice_bursts(tmp_path / "speech.wav")
     env = {**os.environ, DATA_DIR_ENV: str(blocker / "voiceloop")}
     result = subprocess.run(
         [sys.executable, "-m", "voiceloop", "dictate", "--headless", "--input", str(speech)],
@@ -163,7 +149,7 @@ def test_unwritable_data_dir_is_one_line_at_start_up(loopback, tmp_path) -> None
 def test_full_disk_is_one_line_at_start_up(loopback, tmp_path) -> None:
     from tests.unit.test_store_real_disk import tmpfs
 
-    speech = _speech_file(tmp_path / "speech.wav")
+    speech = voice_bursts(tmp_path / "speech.wav")
     with tmpfs(tmp_path / "tiny", "size=2m") as mount:
         filler = mount / "filler"
         with filler.open("wb", buffering=0) as f:  # fill the tmpfs to the last block

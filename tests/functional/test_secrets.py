@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
 
 from tests.fakegroq import Fault
 from tests.fakegroq.server import _err
-from tests.fakegroq.sounds import tone_track, write
+from tests.fakegroq.sounds import tone_track, voice_bursts, write
 from voiceloop.cli import main
 
 ENV_KEY = "gsk_" + "SENTINELenv7q2w9e4r6t8y1u3i5o0pLKJHGFDSA"
@@ -23,18 +22,6 @@ SENTINELS = (ENV_KEY, CONFIG_KEY, "SENTINEL")
 RATE = 16_000
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "tui" / "__snapshots__"
 KEY_SHAPE = re.compile(rb"gsk_[A-Za-z0-9]{16,}")
-
-
-def _speech(path: Path, utterances: int) -> Path:
-    t = np.arange(int(0.8 * RATE)) / RATE
-    voice = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
-        np.float32
-    )
-    parts = [np.zeros(RATE // 2, np.float32)]
-    for _ in range(utterances):
-        parts += [voice, np.zeros(int(1.2 * RATE), np.float32)]
-    soundfile.write(path, np.concatenate(parts), RATE)
-    return path
 
 
 @pytest.fixture
@@ -69,7 +56,7 @@ def test_no_command_leaks_a_key_on_success_or_failure(
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     tones = write(tmp_path / "tones.wav", tone_track([(0.2, 0.5, 440), (1.0, 0.5, 660)], 2.0))
-    speech = _speech(tmp_path / "speech.wav", 2)
+    speech = voice_bursts(tmp_path / "speech.wav", 2)
     long_file = write(
         tmp_path / "minute.wav",
         tone_track([(2.0, 1.0, 440), (27.0, 1.0, 660), (50.0, 1.0, 880)], 60.0)
