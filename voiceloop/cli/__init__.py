@@ -2,8 +2,9 @@
 
 Each subcommand lives in its own module under ``voiceloop.cli`` and exposes
 ``register(subparsers)``, which adds its parser(s) with ``set_defaults(handler=run)``;
-``run(args) -> int`` does the work. A command that takes over the terminal (the TUI) adds
-``console_log=False`` to its defaults so that logging never writes to the screen.
+``run(args) -> int`` does the work. Logging stays off the terminal whenever the TUI owns it
+(bare ``voiceloop``, or a mode without ``--headless``); any other command that takes over
+the screen adds ``console_log=False`` to its defaults.
 
 Modules import only the standard library at module level: ``voiceloop --help`` must not pull
 in pydantic, numpy, httpx or Textual. Shared helpers for commands (settings with flag

@@ -40,28 +40,19 @@ MODES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
-class _Headless(argparse.Action):
-    """``--headless``: no TUI, so logging may use the terminal again."""
-
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
-
-    def __call__(self, parser: Any, namespace: argparse.Namespace, *_: Any) -> None:
-        namespace.headless = True
-        namespace.console_log = True
-
-
 def register(sub: Any) -> None:
     for mode, (summary, examples) in MODES.items():
         parser = add_command(sub, mode, help=summary, examples=examples)
         parser.epilog = f"{parser.epilog}\n\n{HEADLESS_NOTE}"
         add_mode_options(parser, mode)
-        parser.set_defaults(handler=run, mode=mode, console_log=False)
+        parser.set_defaults(handler=run, mode=mode)
 
 
 def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool = True) -> None:
     """The options of a mode run; ``output=False`` when the parser already has ``--output``."""
-    parser.add_argument("--headless", action=_Headless, help="run without the TUI")
+    parser.add_argument(
+        "--headless", action="store_true", help="run without the TUI (logs may use stderr)"
+    )
     parser.add_argument("--input", metavar="DEVICE|FILE", help="audio file to read, or a device")
     if output:
         parser.add_argument(
