@@ -93,6 +93,9 @@ class TtsSettings(StageSection):
     """Rate requested from the server; the real rate is read from the WAV header."""
     max_chars: int = Field(default=200, ge=20)
     """Longest text per speech request; longer text is split at sentence boundaries."""
+    first_chunk_min_chars: int = Field(default=15, ge=1)
+    """Speak the first sentence early, cut at a clause boundary ("," "because" ...) once it
+    has this many characters (sooner first audio); max_chars or more: whole sentence."""
     prefetch: int = Field(default=2, ge=0, le=8)
     """How many sentences to synthesize ahead of the one playing."""
     fallback: bool = True

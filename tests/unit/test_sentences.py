@@ -61,8 +61,9 @@ def char_by_char(text: str, **kwargs) -> list[str]:
     ],
 )
 def test_sentence_rules(text: str, chunks: list[str]) -> None:
-    assert run(text) == chunks
-    assert char_by_char(text) == chunks
+    whole = {"first_chunk_min_chars": 1000}  # sentence ends only, no early first chunk
+    assert run(text, **whole) == chunks
+    assert char_by_char(text, **whole) == chunks
 
 
 def test_markdown_is_stripped_from_chunks() -> None:
@@ -104,6 +105,32 @@ def test_early_first_chunk_at_clause() -> None:
         run("Short one. " + text)[1]
         == "Well, after thinking about everything you said today, I agree."
     )
+
+
+def test_early_first_chunk_before_a_clause_opening_word() -> None:
+    text = "The sky looks blue because air scatters short wavelengths. Clouds are white."
+    assert run(text) == [
+        "The sky looks blue",
+        "because air scatters short wavelengths.",
+        "Clouds are white.",
+    ]
+    assert char_by_char(text) == run(text)
+    # the word must open a clause (another word follows) and the chunk be long enough
+    assert run("It is nothing but. Then more.") == ["It is nothing but.", "Then more."]
+    assert run("Yes but no more of it.")[0] == "Yes but no more of it."
+    assert run("The weather is bright but cold today.")[0] == "The weather is bright"
+    # "butter" is not "but"; a space at the end of a delta waits for the next word
+    assert run("The weather is bright butter today.") == ["The weather is bright butter today."]
+    s = SentenceSplitter()
+    assert s.push("The sky looks blue ") == []
+    assert s.push("be") == []
+    assert s.push("cause it ") == ["The sky looks blue"]
+
+
+def test_early_first_chunk_can_be_turned_off() -> None:
+    text = "The sky looks blue because air scatters light, mostly blue. Next."
+    chunks = run(text, first_chunk_min_chars=200)
+    assert chunks == ["The sky looks blue because air scatters light, mostly blue.", "Next."]
 
 
 def test_long_sentence_breaks_at_clause_then_word_then_hard() -> None:

@@ -20,6 +20,7 @@ class EngineOptions:
     context_budget_chars: int = 12_000
     prefetch: int = 2
     max_chars: int = 200
+    first_chunk_min_chars: int = 15
     barge_in: bool = False
     cues: bool = False
     translate_show_original: bool = False
@@ -46,6 +47,7 @@ class EngineOptions:
             context_budget_chars=int(get("llm", "context_budget_chars", 12_000)),
             prefetch=max(0, int(get("tts", "prefetch", 2))),
             max_chars=int(get("tts", "max_chars", 200)),
+            first_chunk_min_chars=int(get("tts", "first_chunk_min_chars", 15)),
             barge_in=bool(get("audio", "barge_in", False)),
             cues=bool(get("audio", "cues", False)),
             translate_show_original=bool(get("translate", "show_original", False)),

@@ -27,12 +27,15 @@ def default_endpointer(settings: Any) -> Any:
 
 
 def default_splitter_factory(options: EngineOptions) -> Callable[[], Splitter]:
-    """A factory of the text layer's ``SentenceSplitter`` honouring ``[tts] max_chars``."""
+    """A factory of the text layer's ``SentenceSplitter`` honouring ``[tts] max_chars`` and
+    ``first_chunk_min_chars``."""
 
     def make() -> Splitter:
         from voiceloop.text.sentences import SentenceSplitter
 
-        return SentenceSplitter(max_chars=options.max_chars)
+        return SentenceSplitter(
+            max_chars=options.max_chars, first_chunk_min_chars=options.first_chunk_min_chars
+        )
 
     return make
 

@@ -20,12 +20,15 @@ Where a chunk ends:
   a line break or the end of the text: ``Wait... what?`` is one sentence,
   ``I see... The point is`` two.
 
-The very first chunk may end early, at a clause boundary (``,`` ``;`` ``:`` followed by
-whitespace, a dash ``—`` ``–`` or a spaced ``-``), once it holds ``first_chunk_min_chars``:
-it cuts the time to the first audio. A sentence longer than ``max_chars`` is cut at its last
-clause boundary that leaves at least ``clause_min_chars`` and at most ``max_chars``, else at
-its last word boundary within ``max_chars``, else (one overlong word) into ``max_chars``
-pieces.
+Clause boundaries are ``,`` ``;`` ``:`` followed by whitespace, a dash ``—`` ``–`` or a
+spaced ``-``, and the space before a word that opens a clause (``because``, ``but``,
+``although``, ``whereas``, ``unless``) when another word follows it. The very first chunk
+may end early, at a clause boundary, once it holds ``first_chunk_min_chars``: it cuts the
+time to the first audio, since synthesis time grows with the text.
+
+A sentence longer than ``max_chars`` is cut at its last clause boundary that leaves at
+least ``clause_min_chars`` and at most ``max_chars``, else at its last word boundary within
+``max_chars``, else (one overlong word) into ``max_chars`` pieces.
 
 Every rule looks only at the text itself (a decision that needs the next character waits
 for it), so the chunks do not depend on how the stream was cut into deltas. Markdown is
@@ -47,6 +50,9 @@ _CLOSERS = "\"')]}’”»"
 _CLAUSE_MARKS = ",;:"
 _DASHES = "—–"
 _HSPACE = " \t"
+CLAUSE_OPENERS = frozenset({"because", "but", "although", "whereas", "unless"})
+"""Words that open a clause: a sentence may be cut just before them."""
+_OPENER_PREFIXES = frozenset(w[:k] for w in CLAUSE_OPENERS for k in range(len(w) + 1))
 _KEEP_BEHIND = 32  # characters kept before a chunk start, for abbreviation look-behind
 
 
@@ -75,7 +81,7 @@ class SentenceSplitter:
     """
 
     def __init__(
-        self, max_chars: int = 200, first_chunk_min_chars: int = 40, clause_min_chars: int = 60
+        self, max_chars: int = 200, first_chunk_min_chars: int = 15, clause_min_chars: int = 60
     ) -> None:
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
@@ -134,7 +140,7 @@ class SentenceSplitter:
         if c == "\n":
             return "end", i, i + 1
         if c in _HSPACE:
-            return "word", i, i + 1
+            return self._space(i, final)
         if c in _TERMINATORS:
             j = i
             while j < n and buf[j] in _TERMINATORS:
@@ -158,6 +164,20 @@ class SentenceSplitter:
             if c in _DASHES or (spaced_after and (c != "-" or (i > 0 and buf[i - 1] in _HSPACE))):
                 return "clause", i + 1, i + 1
         return "", 0, i + 1
+
+    def _space(self, i: int, final: bool) -> tuple[str, int, int] | None:
+        """A word boundary, or a clause boundary before a clause-opening word."""
+        buf, n = self._buf, len(self._buf)
+        j = i + 1
+        while j < n and buf[j].isalpha():
+            j += 1
+        word = buf[i + 1 : j]
+        if j == n:
+            if not final and word in _OPENER_PREFIXES:
+                return None  # "... the sky looks blue bec" may yet open a clause
+            return "word", i, i + 1
+        opens = word in CLAUSE_OPENERS and buf[j] in _HSPACE
+        return ("clause" if opens else "word"), i, i + 1
 
     def _ends_sentence(self, i: int, j: int, following: str) -> bool:
         """Whether the terminator run ``buf[i:j]`` ends a sentence, given the next
