@@ -149,3 +149,78 @@ async def test_interrupt_during_transcription_cancels_quietly():
     assert h.events.count(ReplyDone) == 0
     assert h.responder.requests == []
     assert h.engine.interrupt() is False  # nothing left to cancel
+
+
+class SlowCancelSynthesizer(FakeSynthesizer):
+    """A cancelled synthesis takes a while to unwind (like a connection being released)."""
+
+    def __init__(self) -> None:
+        super().__init__(latency=slow_after_first)
+        self.unwound_at: list[float] = []
+
+    async def synthesize(self, text: str):  # type: ignore[override]
+        try:
+            async for chunk in super().synthesize(text):
+                yield chunk
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.15)
+            self.unwound_at.append(asyncio.get_running_loop().time())
+            raise
+
+
+class TimedEvents(list):
+    """Events as usual, with the loop time each one arrived at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, event) -> None:  # type: ignore[override]
+        super().append(event)
+        self.times.append(asyncio.get_running_loop().time())
+
+
+async def test_a_second_interrupt_does_not_cut_the_cleanup_short():
+    synth = SlowCancelSynthesizer()
+    h = None
+    interrupts: list[bool] = []
+
+    def speaking() -> bool:
+        return h is not None and h.events.count(SpeakingChunk) >= 1
+
+    def interrupt() -> bool:
+        assert h is not None
+        interrupts.append(h.engine.interrupt())
+        return True
+
+    async def interrupt_again() -> None:
+        await asyncio.sleep(0.05)  # while the cancelled synthesis is still unwinding
+        assert h is not None
+        interrupts.append(h.engine.interrupt())
+
+    def second_interrupt() -> bool:
+        asyncio.get_running_loop().create_task(interrupt_again())
+        return True
+
+    def second_synthesizing() -> bool:
+        return len(synth.started) >= 2
+
+    script = [Say(6), Silence(5), Until(speaking), Until(second_synthesizing)]
+    script += [Until(interrupt), Until(second_interrupt), Silence(150)]
+    h = build(
+        script,
+        transcriber=FakeTranscriber(["why is the sky blue"]),
+        responder=FakeResponder(REPLY),
+        synthesizer=synth,
+        sink=FakeSink(speed=1.0),
+    )
+    timed = TimedEvents()
+    h.events.events = timed
+    await h.run()
+    assert interrupts == [True, True]  # the turn was still running at the second one
+    events = zip(timed, timed.times, strict=True)
+    finished = [(e, at) for e, at in events if isinstance(e, TurnFinished)]
+    assert [e.status for e, _ in finished] == ["interrupted"]
+    # the turn ended only once its cancelled synthesis had unwound
+    assert SENTENCES[1] in synth.cancelled and synth.unwound_at
+    assert max(synth.unwound_at) <= finished[0][1]

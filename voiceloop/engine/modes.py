@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.engine import metrics as m
 from voiceloop.engine.dictation import CLEANUP_PROMPT
@@ -150,9 +150,12 @@ class ReplyStream:
             # Order matters when cancelled: silence first, then close the network stream.
             if self.speech is not None:
                 self.speech.abort()
-            await _aclose(deltas)
-            if self.speech is not None:
-                await self.speech.aclose()
+            await finish_cleanup(self._close(deltas))
+
+    async def _close(self, deltas: AsyncIterator[str]) -> None:
+        await _aclose(deltas)
+        if self.speech is not None:
+            await self.speech.aclose()
 
     def _say(self, pieces: list[str]) -> None:
         assert self.speech is not None
@@ -164,6 +167,30 @@ class ReplyStream:
 
     def _piece_started(self, text: str) -> None:
         self.turn.services.emit(SpeakingChunk(turn_id=self.turn.id, text=text))
+
+
+async def finish_cleanup(cleanup: Coroutine[Any, Any, None], timeout: float = 5.0) -> None:
+    """Run ``cleanup`` to its end even when this task is cancelled again meanwhile (a second
+    interrupt, shutdown), then let the cancellation through. A cleanup still running after
+    ``timeout`` seconds is cancelled, so nothing waits on it forever."""
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(cleanup, name="turn-cleanup")
+    deadline = loop.time() + timeout
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
+        except asyncio.CancelledError:
+            cancelled = True
+            continue
+        if not task.done():
+            log.warning("cleaning up a turn took over %.0f s; abandoned", timeout)
+            task.cancel()
+            await asyncio.wait({task})
+    if cancelled:
+        raise asyncio.CancelledError
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.debug("cleaning up a turn failed", exc_info=exc)
 
 
 async def _aclose(stream: object) -> None:
