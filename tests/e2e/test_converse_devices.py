@@ -43,7 +43,7 @@ async def test_a_spoken_question_is_answered_sentence_by_sentence_on_the_speaker
     groq_env.chat_reply = REPLY
     # ~2 s to generate the whole reply; synthesis time grows with the text.
     groq_env.latency = Latency(
-        first_token=0.2, per_token=0.06, speech_base=0.15, speech_per_char=0.01
+        transcription=0.25, first_token=0.2, per_token=0.06, speech_base=0.15, speech_per_char=0.01
     )
     events: list[Event] = []
     engine = Engine.from_settings(
@@ -108,3 +108,7 @@ async def test_a_spoken_question_is_answered_sentence_by_sentence_on_the_speaker
     (metrics,) = [e.metrics for e in events if isinstance(e, TurnMetrics)]
     print(f"ttfa measured {ttfa * 1000:.0f} ms, engine says {metrics['ttfa_ms']:.0f} ms")
     assert abs(ttfa * 1000 - metrics["ttfa_ms"]) < 250
+    # Transcription started at the pause, so the transcript was there about when the
+    # 600 ms hangover closed the utterance, not 250 ms of transcription after it.
+    assert metrics["early_transcript"] is True
+    assert metrics["transcript_ms"] < 600 + 250 - 80, metrics

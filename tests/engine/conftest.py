@@ -51,6 +51,7 @@ def build(
     recorder: FakeRecorder | None = None,
     sink: FakeSink | None = None,
     realtime: bool = True,
+    endpointer: FakeEndpointer | None = None,
     **engine_kwargs: Any,
 ) -> Harness:
     transcriber = transcriber or FakeTranscriber()
@@ -59,7 +60,7 @@ def build(
     recorder = recorder or FakeRecorder()
     sink = sink or FakeSink(speed=20.0)
     source = MemorySource(script, realtime=realtime)
-    endpointer = FakeEndpointer()
+    endpointer = endpointer or FakeEndpointer()
     events = EventLog()
     stages = Stages(
         transcriber=transcriber,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.audio.base import PlaybackHandle, SpeechStart, UtteranceReady
+from voiceloop.audio.base import PlaybackHandle, SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.frames import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
@@ -361,11 +361,13 @@ class MemorySource:
 
 
 class FakeEndpointer:
-    """Speech = loud frames; start after ``min_speech`` of them, end after ``hangover`` quiet."""
+    """Speech = loud frames; start after ``min_speech`` of them, end after ``hangover`` quiet
+    (and a pause after ``early`` quiet ones, when set)."""
 
-    def __init__(self, *, min_speech: int = 2, hangover: int = 3) -> None:
+    def __init__(self, *, min_speech: int = 2, hangover: int = 3, early: int = 0) -> None:
         self.min_speech = min_speech
         self.hangover = hangover
+        self.early = early
         self.suppressed = False
         self.suppressed_log: list[bool] = []
         self.push_to_talk = False
@@ -410,6 +412,8 @@ class FakeEndpointer:
         self._quiet += 1
         if self._quiet >= self.hangover:
             events.append(UtteranceReady(self._close(frame.time + FRAME_S)))
+        elif self._quiet == self.early:
+            events.append(SpeechPaused(self._utterance(self._frames, frame.time + FRAME_S)))
         return events
 
     def flush(self) -> list[Any]:
@@ -424,6 +428,9 @@ class FakeEndpointer:
         frames, self._frames = self._frames, []
         self._in_speech = False
         self._loud = self._quiet = 0
+        return self._utterance(frames, closed_at)
+
+    def _utterance(self, frames: list[AudioFrame], closed_at: float) -> Utterance:
         pcm = np.concatenate([f.pcm for f in frames])
         return Utterance(
             pcm=pcm,

@@ -64,6 +64,7 @@ def test_converse_speaks_sentence_by_sentence(loopback, speech_file, tmp_path, c
     # the first sentence was synthesized while the reply was still streaming
     assert line["first_audio_ms"] < line["reply_done_ms"]
     assert line["status"] == "answered" and line["usage"]
+    assert line["early_transcript"] is True  # asked at the pause, during the hangover
     # the upload is the FLAC the store kept
     (stt,) = [r for r in loopback.requests if r.route == "transcriptions"]
     assert stt.file is not None and stt.file[1][:4] == b"fLaC"

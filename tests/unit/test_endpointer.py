@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceloop.audio.base import SpeechStart, UtteranceReady
+from voiceloop.audio.base import SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.audio.vad import FRAME_S, Endpointer
 from voiceloop.frames import FRAME_SAMPLES, AudioFrame
 
@@ -85,6 +85,57 @@ def test_speech_starts_after_min_speech_and_ends_after_hangover():
     # The audio is exactly the frames from start to end, in order.
     expected = np.concatenate([f.pcm for f in frames_from(pattern)[7:69]])
     assert np.array_equal(u.pcm, expected)
+
+
+def pauses(events) -> list[SpeechPaused]:
+    return [e for e in events if isinstance(e, SpeechPaused)]
+
+
+def test_a_pause_reports_the_utterance_so_far_before_the_hangover_ends():
+    pattern = "." * 20 + "S" * 30 + "." * 40
+    ep = make(min_speech_ms=200, hangover_ms=600, pre_roll_ms=400, early_ms=300)
+    events, paused_at = [], None
+    for i, f in enumerate(frames_from(pattern)):
+        new = ep.feed(f)
+        if pauses(new):
+            paused_at = i
+        events += new
+    # 300 ms -> 9 frames of silence after the last speech frame (index 49)
+    assert paused_at == 49 + 9
+    [paused] = pauses(events)
+    [ready] = utterances(events)
+    early, final = paused.utterance, ready.utterance
+    assert (early.start, early.speech_end) == (final.start, final.speech_end)
+    assert early.end == pytest.approx((50 + 9) * FRAME_S)
+    # the paused utterance is the closing one without its last frames of silence
+    assert np.array_equal(final.pcm[: len(early.pcm)], early.pcm)
+    assert len(final.pcm) - len(early.pcm) == 10 * FRAME_SAMPLES
+
+
+def test_speaking_on_after_a_pause_pauses_again_with_a_new_end():
+    pattern = "S" * 10 + "." * 12 + "S" * 5 + "." * 30
+    ep = make(min_speech_ms=100, hangover_ms=600, pre_roll_ms=0, early_ms=300)
+    events = run(ep, frames_from(pattern))
+    first, second = pauses(events)
+    [ready] = utterances(events)
+    assert first.utterance.speech_end != ready.utterance.speech_end
+    assert second.utterance.speech_end == ready.utterance.speech_end
+    assert second.utterance.start == ready.utterance.start
+
+
+@pytest.mark.parametrize("early_ms", [0, 600, 900])
+def test_no_pause_when_off_or_not_shorter_than_the_hangover(early_ms):
+    ep = make(min_speech_ms=100, hangover_ms=600, early_ms=early_ms)
+    events = run(ep, frames_from("." * 5 + "S" * 10 + "." * 30))
+    assert pauses(events) == [] and len(utterances(events)) == 1
+
+
+def test_push_to_talk_never_pauses():
+    ep = make(min_speech_ms=100, hangover_ms=600, early_ms=100)
+    ep.set_push_to_talk(True)
+    events = ep.key(True)
+    events += run(ep, frames_from("S" * 10 + "." * 30), flush=False) + ep.key(False)
+    assert pauses(events) == [] and len(utterances(events)) == 1
 
 
 def test_short_burst_and_silence_make_no_utterance():
@@ -249,8 +300,10 @@ def test_from_settings_reads_the_vad_section():
         pre_roll_ms = 0
         max_length_s = 10.0
         ignore_start_ms = 0
+        early_transcribe_ms = 320
 
     ep = Endpointer.from_settings(Vad())
+    assert ep.early_frames == 10
     assert ep.detector.name == "energy"
     assert (ep.threshold, ep.min_speech_frames, ep.hangover_frames) == (0.7, 10, 30)
     assert ep.pre_roll_frames == 0

@@ -85,10 +85,19 @@ class SpeechStart:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechPaused:
+    """``early_ms`` of silence in an open utterance: ``utterance`` is what would close if
+    no more speech came. The utterance that does close has the same ``start`` and
+    ``speech_end`` exactly when none did."""
+
+    utterance: Utterance
+
+
+@dataclass(frozen=True, slots=True)
 class UtteranceReady:
     utterance: Utterance
     reason: str = "silence"
     """Why it closed: ``"silence"``, ``"max_length"``, ``"key"`` or ``"end_of_input"``."""
 
 
-EndpointEvent = SpeechStart | UtteranceReady
+EndpointEvent = SpeechStart | SpeechPaused | UtteranceReady

@@ -8,6 +8,8 @@ closes; an utterance with less than ``min_speech_ms`` of detected speech is drop
 At ``max_length_s`` the utterance closes (reason ``"max_length"``) and collection goes on
 at once into the next one, without a new ``SpeechStart``; a tail with no speech at all
 is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input"``).
+Hands-free, ``early_ms`` of silence (less than the hangover) sends :class:`SpeechPaused`
+with the utterance so far, so its transcription can start before the hangover is over.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.audio.base import EndpointEvent, SpeechStart, UtteranceReady
+from voiceloop.audio.base import EndpointEvent, SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.audio.detectors import (
     EnergyDetector,
     SileroDetector,
@@ -63,11 +65,14 @@ class Endpointer:
         pre_roll_ms: float = 400,
         max_length_s: float = 120.0,
         ignore_start_ms: float = 150,
+        early_ms: float = 0,
     ) -> None:
         self.detector = detector
         self.threshold = threshold
         self.min_speech_frames = max(1, round(min_speech_ms / 1000 / FRAME_S))
         self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
+        early = max(1, round(early_ms / 1000 / FRAME_S))
+        self.early_frames = early if early_ms > 0 and early < self.hangover_frames else 0
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
         self.ignore_start_s = ignore_start_ms / 1000
@@ -87,6 +92,7 @@ class Endpointer:
             pre_roll_ms=vad.pre_roll_ms,
             max_length_s=vad.max_length_s,
             ignore_start_ms=vad.ignore_start_ms,
+            early_ms=getattr(vad, "early_transcribe_ms", 0),
         )
 
     # -- state ----------------------------------------------------------------------
@@ -228,6 +234,8 @@ class Endpointer:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
+        if self.early_frames and self._silence == self.early_frames and self._speech_end:
+            return [SpeechPaused(self._utterance(self._open, end))]
         return []
 
     def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
@@ -273,15 +281,19 @@ class Endpointer:
         needed = self.min_speech_frames if self.push_to_talk else 1
         if not frames or speech_frames < needed:
             return []
+        return [UtteranceReady(self._utterance(frames, end, speech_end), reason)]
+
+    def _utterance(
+        self, frames: list[_Judged], end: float | None, speech_end: float | None = None
+    ) -> Utterance:
+        speech_frames = sum(1 for j in frames if j.speech)
         pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
-        start = frames[0].frame.time
         end = end if end is not None else frames[-1].frame.time + FRAME_S
-        utterance = Utterance(
+        return Utterance(
             pcm=pcm,
-            start=start,
+            start=frames[0].frame.time,
             end=end,
             speech_fraction=speech_frames / len(frames),
-            speech_end=speech_end,
+            speech_end=speech_end if speech_end is not None else self._speech_end,
             closed_at=end,
         )
-        return [UtteranceReady(utterance, reason)]

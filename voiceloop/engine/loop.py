@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from voiceloop.audio.base import AudioSink, FrameSource, SpeechStart, UtteranceReady
+from voiceloop.audio.base import (
+    AudioSink,
+    FrameSource,
+    SpeechPaused,
+    SpeechStart,
+    UtteranceReady,
+)
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
+from voiceloop.engine.early import EarlyTranscripts
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.parts import (
@@ -114,6 +122,7 @@ class Engine:
             cue=self._cues.play,
             metrics_log=MetricsLog(metrics_path) if metrics_path else None,
         )
+        self._early = EarlyTranscripts(self._services)
         self._state: EngineState = "idle"
         self._turns: dict[asyncio.Task[None], Turn] = {}
         self._last_task: asyncio.Task[None] | None = None
@@ -245,12 +254,20 @@ class Engine:
             if self.barge_in and self._speaking:
                 self.interrupt()
             self._set_state("hearing")
+        elif isinstance(event, SpeechPaused):
+            if not self._turn_limit_reached():
+                self._early.start(event.utterance, self._mode)
         elif isinstance(event, UtteranceReady):
             self._start_turn(event.utterance)
 
     def _start_turn(self, utterance: Utterance) -> None:
+        early = self._early.take(utterance)
         if self._turn_limit_reached():
+            if early is not None:
+                early.cancel()
             return
+        if early is not None:  # the same speech, without the silence after the pause
+            utterance = dataclasses.replace(early.utterance, closed_at=utterance.closed_at)
         closed = time.monotonic()
         stream_closed = utterance.closed_at if utterance.closed_at is not None else utterance.end
         stream_end = utterance.speech_end if utterance.speech_end is not None else utterance.end
@@ -267,6 +284,7 @@ class Engine:
             speech_end=speech_end,
             closed_at=closed,
             predecessor=predecessor,
+            early=early,
         )
         task = asyncio.create_task(turn.run(), name=f"turn-{utterance.id}")
         self._turns[task] = turn
@@ -304,6 +322,7 @@ class Engine:
                 await work
 
     async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
+        self._early.cancel()
         pending = [t for t in tasks if t is not None] + list(self._turns)
         for task in pending:
             task.cancel()

@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import logging
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.engine import metrics as m
 from voiceloop.engine import modes
@@ -32,6 +32,9 @@ from voiceloop.events import (
 from voiceloop.frames import Task, Transcript, Utterance
 from voiceloop.stages import StageReport, Transcriber, reset_current_report, set_current_report
 
+if TYPE_CHECKING:
+    from voiceloop.engine.early import EarlyTranscript
+
 log = logging.getLogger(__name__)
 
 Status = Literal["transcribed", "answered", "interrupted", "failed", "dropped"]
@@ -43,6 +46,11 @@ _current_turn: ContextVar[Turn | None] = ContextVar("voiceloop_turn", default=No
 def current_turn() -> Turn | None:
     """The turn whose task (or child task) is running, if any."""
     return _current_turn.get()
+
+
+def set_current_turn(turn: Turn | None) -> None:
+    """Make ``turn`` the current one for the rest of this task (its context is its own)."""
+    _current_turn.set(turn)
 
 
 class Turn:
@@ -57,6 +65,7 @@ class Turn:
         speech_end: float,
         closed_at: float,
         predecessor: asyncio.Task[Any] | None = None,
+        early: EarlyTranscript | None = None,
     ) -> None:
         self.services = services
         self.utterance = utterance
@@ -70,6 +79,7 @@ class Turn:
         self.status: Status = "failed"
         self.speaking = False
         self.metrics_extra: dict[str, Any] = {}
+        self.early = early
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -102,7 +112,9 @@ class Turn:
         failure: StageFailed | None = None
         flac: bytes | None = None
         try:
-            flac = services.encode_flac(self.utterance.pcm, self.utterance.sample_rate)
+            flac = self.utterance.flac or services.encode_flac(
+                self.utterance.pcm, self.utterance.sample_rate
+            )
         except Exception as exc:
             log.error("encoding the utterance failed", exc_info=exc)
             error = AudioError(f"could not encode the utterance: {exc}")
@@ -146,6 +158,9 @@ class Turn:
 
     def _finish(self) -> None:
         services = self.services
+        if self.early is not None:
+            self.early.cancel()
+            self.early = None
         self.set_speaking(False)
         summary = self.timer.summary(
             turn_id=self.id,
@@ -203,6 +218,12 @@ class Turn:
             transcriber = stages.translator or stages.transcriber
         else:
             transcriber = stages.transcriber
+        early = self.early
+        if early is not None and early.key == (task, stage):
+            self.early = None
+            transcript = await self._early_result(early)
+            if transcript is not None:
+                return transcript
         if transcriber is None:
             raise StageFailed(
                 stage,
@@ -224,3 +245,25 @@ class Turn:
         self.services.emit(
             FallbackUsed(turn_id=self.id, stage=stage, reason=reason, provider=provider)
         )
+
+    async def _early_result(self, early: EarlyTranscript) -> Transcript | None:
+        """The transcript requested at the pause (its request is this turn's request), or
+        None to ask again when that request was cancelled."""
+        task = early.task
+        assert task is not None
+        try:
+            await asyncio.wait({task})
+        finally:
+            task.cancel()  # a no-op when done; else this turn is being cancelled
+        self.report.retries += early.report.retries
+        self.report.usage.update(early.report.usage)
+        self.report.request_ids.update(early.report.request_ids)
+        self.report.providers.update(early.report.providers)
+        for stage, reason, provider in early.fallbacks:
+            self.fallback_used(stage, reason, provider)
+        if task.cancelled():
+            return None
+        if (exc := task.exception()) is not None:
+            raise StageFailed(early.key[1], exc) from exc
+        self.metrics_extra["early_transcript"] = True
+        return task.result()

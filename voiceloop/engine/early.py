@@ -1,0 +1,123 @@
+"""Transcription started at a pause in speech, before the utterance closes.
+
+The endpointer waits ``hangover_ms`` of silence before it closes an utterance, to be sure
+the speaker has finished. After ``early_transcribe_ms`` of that silence it reports a
+pause with the utterance so far; it is encoded here and its transcription starts, in
+parallel with the rest of the hangover. When the utterance closes with no speech since
+the pause (same start, same end of speech), its turn takes over the paused utterance (the
+closing one only adds silence) with its FLAC and its transcript: the bytes stored are the
+bytes uploaded, and the transcription delay hides inside the hangover. When the speaker
+goes on, the early request is cancelled and the closing utterance is transcribed as usual.
+
+The early request goes out before its turn exists, so a few hundred milliseconds before
+the utterance is in the store; the turn stores it before it uses the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from voiceloop.engine.turn import set_current_turn
+from voiceloop.frames import Task, Transcript, Utterance
+from voiceloop.stages import StageReport, Transcriber, set_current_report
+
+if TYPE_CHECKING:
+    from voiceloop.engine.services import TurnServices
+    from voiceloop.events import Mode
+
+log = logging.getLogger(__name__)
+
+Key = tuple[Task, str]
+"""``(task, stage)`` of a transcription request, as in :meth:`Turn.transcribe`."""
+
+
+@dataclasses.dataclass(slots=True)
+class EarlyTranscript:
+    """An early transcription request, what it is for, the utterance (with its FLAC), and
+    what its providers reported (retries, fallbacks) for the turn that takes it over."""
+
+    key: Key
+    utterance: Utterance
+    task: asyncio.Task[Transcript] | None = None
+    report: StageReport = dataclasses.field(default_factory=StageReport)
+    fallbacks: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+
+    def fallback_used(self, stage: str, reason: str, provider: str) -> None:
+        """Kept for the turn (fallback wrappers report to the turn in progress)."""
+        self.fallbacks.append((stage, reason, provider))
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _run(self, transcriber: Transcriber) -> Transcript:
+        # In this task's own context: providers report here as they would to a turn.
+        set_current_report(self.report)
+        set_current_turn(self)  # type: ignore[arg-type]
+        return await transcriber.transcribe(self.utterance, task=self.key[0])
+
+
+def early_key(mode: Mode) -> Key:
+    """The request a turn of ``mode`` makes first."""
+    return ("translate", "translator") if mode == "translate" else ("transcribe", "transcriber")
+
+
+class EarlyTranscripts:
+    """At most one early request at a time, handed to the turn whose utterance it matches."""
+
+    def __init__(self, services: TurnServices) -> None:
+        self._services = services
+        self._pending: EarlyTranscript | None = None
+        self.started = 0
+        self.taken = 0
+
+    def start(self, utterance: Utterance, mode: Mode) -> None:
+        """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``."""
+        self.cancel()
+        key = early_key(mode)
+        stages = self._services.stages
+        if key[1] == "translator":
+            transcriber = stages.translator or stages.transcriber
+        else:
+            transcriber = stages.transcriber
+        if transcriber is None:
+            return
+        try:
+            flac = self._services.encode_flac(utterance.pcm, utterance.sample_rate)
+        except Exception:
+            log.debug("encoding a paused utterance failed", exc_info=True)
+            return  # the closing utterance is encoded (and the error reported) by its turn
+        early = EarlyTranscript(key, dataclasses.replace(utterance, flac=flac))
+        early.task = asyncio.create_task(early._run(transcriber), name="early-transcript")
+        early.task.add_done_callback(_quiet)
+        self._pending = early
+        self.started += 1
+
+    def take(self, utterance: Utterance) -> EarlyTranscript | None:
+        """The early request for ``utterance`` if no speech came after the pause (the
+        caller then owns it); any other pending request is cancelled."""
+        early, self._pending = self._pending, None
+        if early is None:
+            return None
+        paused = early.utterance
+        same = paused.start == utterance.start and paused.speech_end == utterance.speech_end
+        if same and utterance.speech_end is not None:
+            self.taken += 1
+            return early
+        early.cancel()
+        return None
+
+    def cancel(self) -> None:
+        """Drop the pending request, if any."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+
+def _quiet(task: asyncio.Task[Transcript]) -> None:
+    """Retrieve the outcome so an unused failed request is not reported as never retrieved."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.debug("early transcription failed: %s", exc)
