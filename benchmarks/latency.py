@@ -1,10 +1,11 @@
 """Time to first audio of the voice loop on the loopback Groq server, against a naive
 sequential pipeline. Prints JSON.
 
-The engine runs for real — paced 16 kHz frames, the energy endpointer, one FLAC encode
-per utterance into a real history store, the Groq providers over real HTTP to the
-loopback server (multipart upload, paced SSE chat stream, chunked WAV speech), the
-sentence splitter, ordered prefetch — with a sink that plays on the event loop's clock.
+The engine runs for real — paced 16 kHz frames, the energy endpointer (a 600 ms hangover;
+transcription asked at the pause, ``early_transcribe_ms`` into it), one FLAC encode per
+utterance into a real history store, the Groq providers over real HTTP to the loopback
+server (multipart upload, paced SSE chat stream, chunked WAV speech), the sentence
+splitter, ordered prefetch — with a sink that plays on the event loop's clock.
 The server is paced by ``Latency.realistic()`` (see ``tests/fakegroq/server.py``):
 transcription delay, time to first token, time per token, and speech synthesis whose
 time grows with the text (base + per character). Each turn's reply is five sentences.
@@ -12,8 +13,9 @@ time grows with the text (base + per character). Each turn's reply is five sente
 For every turn:
 
 - ``ttfa``: speech end → first reply sample played (the engine's own ``ttfa_ms``);
-- ``overhead``: ``ttfa`` minus what the server and the endpointer impose: the hangover
-  (speech end → utterance closed), the transcription delay, the chat stream's time from
+- ``overhead``: ``ttfa`` minus what the server and the endpointer impose: the later of
+  the hangover (speech end → utterance closed) and the transcription request's arrival
+  plus the server's transcription delay, then the chat stream's time from
   the request's arrival until the last token of the first speakable chunk was sent
   (server stamps), and the speech delay for that chunk;
   ``engine_overhead_by_step_p50_ms`` splits it: upload and transcription request,
@@ -27,7 +29,7 @@ Ratios are given end to end (from speech end) and from the transcript (hangover 
 transcription are the same in both pipelines, so they dilute the end-to-end ratio).
 
 Usage: ``uv run python benchmarks/latency.py [--turns 20] [--seed 1]
-[--speech-ms-per-char 10]``
+[--speech-ms-per-char 10] [--early-transcribe-ms 300]`` (0: transcribe after the hangover)
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fakegroq import FakeGroq, Latency
 from voiceloop.audio.base import PlaybackHandle
+from voiceloop.config_sections import VadSettings
 from voiceloop.frames import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
@@ -148,6 +151,7 @@ class PacedSource:
     def __init__(self, turns: int, finished: list[int]) -> None:
         self.turns = turns
         self.finished = finished
+        self.speech_ends: list[float] = []  # loop time at the end of each turn's voice
         self._closed = False
 
     async def frames(self) -> AsyncIterator[AudioFrame]:
@@ -172,6 +176,7 @@ class PacedSource:
                 yield await frame(quiet)
             for _ in range(round(0.6 / FRAME_S)):
                 yield await frame(voice)
+            self.speech_ends.append(t0 + index * FRAME_S)
             while len(self.finished) <= turn and not self._closed:
                 yield await frame(quiet)
         for _ in range(10):
@@ -184,7 +189,7 @@ class PacedSource:
 # -- runs ------------------------------------------------------------------------------
 
 
-def bench_settings(fake: FakeGroq, config_dir: Path) -> Any:
+def bench_settings(fake: FakeGroq, config_dir: Path, early_ms: int) -> Any:
     """Settings talking to the loopback server only (no config file, no local fallback)."""
     for name in [n for n in os.environ if n.startswith(("GROQ_", "VOICELOOP_"))]:
         del os.environ[name]
@@ -196,7 +201,11 @@ def bench_settings(fake: FakeGroq, config_dir: Path) -> Any:
     return load_settings(
         {
             "audio": {"cues": False, "barge_in": False},
-            "vad": {"engine": "energy", "hangover_ms": HANGOVER_MS},
+            "vad": {
+                "engine": "energy",
+                "hangover_ms": HANGOVER_MS,
+                "early_transcribe_ms": early_ms,
+            },
             "stt": {"fallback": False},
             "tts": {"fallback": False},
         }
@@ -238,10 +247,11 @@ async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir
             finished.append(event.turn_id)
 
     store = Store(data_dir)
+    source = PacedSource(turns, finished)
     engine = Engine(
         settings,
         mode="converse",
-        source=PacedSource(turns, finished),
+        source=source,
         sink=SimSink(PLAYBACK_SPEED),
         stages=stages,
         on_event=on_event,
@@ -253,7 +263,7 @@ async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir
     chats = fake.requests_to("chat")
     speeches = fake.requests_to("speech")
     uploads = fake.requests_to("transcriptions")
-    assert len(metrics) == len(chats) == turns, (len(metrics), len(chats))
+    assert len(metrics) == len(chats) == len(uploads) == turns, (len(metrics), len(uploads))
     results = []
     for i, m in enumerate(metrics):
         chat = chats[i]
@@ -262,12 +272,16 @@ async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir
         chat_wait = chat.sent[tokens_for(replies[i], chunk) - 1] - chat.time
         hangover = m["utterance_closed_ms"] / 1000
         speech_delay = fake.latency.speech_delay(chunk)
-        unavoidable = hangover + fake.latency.transcription + chat_wait + speech_delay
+        # The transcript cannot come before the utterance closes, nor before the server's
+        # delay after the request's arrival (at the pause, when it was asked early).
+        asked = uploads[i].time - source.speech_ends[i]  # from speech end
+        transcribed = max(hangover, asked + fake.latency.transcription)
+        unavoidable = transcribed + chat_wait + speech_delay
         at = {k: m[k + "_ms"] / 1000 for k in ("transcript", "first_chunk", "first_audio", "ttfa")}
         results.append(
             {
                 "steps": {
-                    "transcription": at["transcript"] - hangover - fake.latency.transcription,
+                    "transcription": at["transcript"] - transcribed,
                     "chat_to_first_chunk": at["first_chunk"] - at["transcript"] - chat_wait,
                     "synthesis": at["first_audio"] - at["first_chunk"] - speech_delay,
                     "playback": at["ttfa"] - at["first_audio"],
@@ -275,6 +289,7 @@ async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir
                 "ttfa": m["ttfa_ms"] / 1000,
                 "overhead": m["ttfa_ms"] / 1000 - unavoidable,
                 "hangover": hangover,
+                "early": bool(m.get("early_transcript")),
                 "transcript": m["transcript_ms"] / 1000,
                 "first_chunk": chunk,
                 "reply": replies[i],
@@ -320,7 +335,9 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-async def main_async(turns: int, seed: int, speech_ms_per_char: float) -> dict[str, Any]:
+async def main_async(
+    turns: int, seed: int, speech_ms_per_char: float, early_ms: int
+) -> dict[str, Any]:
     rng = random.Random(seed)
     replies = [" ".join(rng.sample(SENTENCES, 5)) for _ in range(turns)]
     fake = FakeGroq().start()
@@ -328,7 +345,7 @@ async def main_async(turns: int, seed: int, speech_ms_per_char: float) -> dict[s
         fake.latency = Latency.realistic()
         fake.latency.speech_per_char = speech_ms_per_char / 1000
         with tempfile.TemporaryDirectory() as tmp:
-            settings = bench_settings(fake, Path(tmp))
+            settings = bench_settings(fake, Path(tmp), early_ms)
             results = await run_engine(fake, settings, replies, Path(tmp) / "data")
             naive = [await run_naive(fake, settings, turn) for turn in results]
         latency = fake.latency
@@ -350,6 +367,7 @@ async def main_async(turns: int, seed: int, speech_ms_per_char: float) -> dict[s
         "turns": len(results),
         "profile": {
             "hangover_ms": HANGOVER_MS,
+            "early_transcribe_ms": early_ms,
             "transcription_ms": latency.transcription * 1000,
             "first_token_ms": latency.first_token * 1000,
             "per_token_ms": latency.per_token * 1000,
@@ -357,6 +375,7 @@ async def main_async(turns: int, seed: int, speech_ms_per_char: float) -> dict[s
             "speech_per_char_ms": latency.speech_per_char * 1000,
             "playback_speed": PLAYBACK_SPEED,
         },
+        "turns_with_early_transcript": sum(r["early"] for r in results),
         "reply_chars_mean": round(statistics.mean(len(r["reply"]) for r in results)),
         "first_chunk_chars_mean": round(statistics.mean(len(r["first_chunk"]) for r in results)),
         "streaming_ttfa_ms": percentiles(ttfa),
@@ -396,8 +415,16 @@ def main() -> None:
         default=Latency.realistic().speech_per_char * 1000,
         help="synthesis time per character of text on the loopback server",
     )
+    parser.add_argument(
+        "--early-transcribe-ms",
+        type=int,
+        default=VadSettings().early_transcribe_ms,
+        help="[vad] early_transcribe_ms (default: the engine's); 0 turns it off",
+    )
     args = parser.parse_args()
-    result = asyncio.run(main_async(args.turns, args.seed, args.speech_ms_per_char))
+    result = asyncio.run(
+        main_async(args.turns, args.seed, args.speech_ms_per_char, args.early_transcribe_ms)
+    )
     print(json.dumps(result, indent=2))
 
 
