@@ -65,8 +65,10 @@ def break_cloud(server: FakeGroq, how: str) -> None:
         threading.Thread(target=server.stop, daemon=True).start()
         return
     fault = Fault.http(503) if how == "503" else Fault.http(429, retry_after=600)
+    # Enough for every attempt of every request of the next turn: the reply is spoken in
+    # two pieces synthesized in parallel, and a request dropped at a pause is asked again.
     for route in ("transcriptions", "speech"):
-        server.set_fault(route, *[fault] * (RETRIES + 1))
+        server.set_fault(route, *[fault] * (RETRIES + 1) * 2)
 
 
 @pytest.mark.parametrize("how", ["stopped", "503", "429"])
