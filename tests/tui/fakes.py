@@ -48,6 +48,9 @@ class FakeEngine:
         self.calls.append(("stop", None))
         self._stopped.set()
 
+    def use_clipboard(self, copy: Callable[[str], object]) -> None:
+        self.calls.append(("use_clipboard", copy))
+
     def set_mode(self, mode: ev.Mode) -> None:
         self.calls.append(("set_mode", mode))
         self.mode = mode

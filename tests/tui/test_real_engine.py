@@ -96,6 +96,27 @@ async def test_dictation_from_real_engine(
         assert app.clipboard == area.text
 
 
+async def test_dictation_copied_through_the_app_when_the_clipboard_is_on(
+    groq_env: FakeGroq, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import TextArea
+
+    import voiceloop.engine.osc52 as osc52
+
+    written: list[str] = []
+    monkeypatch.setattr(osc52, "copy_to_terminal", written.append)
+    monkeypatch.setenv("VOICELOOP_DICTATE__CLIPBOARD", "true")
+    groq_env.transcripts.extend(["First sentence.", "Second sentence."])
+    app = VoiceloopApp(
+        mode="dictate", deps=real_deps(tmp_path, monkeypatch, (0.5, 1.0), (3.0, 1.0))
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        area = app.query_one(TextArea)
+        await wait_for(pilot, lambda: "Second sentence." in area.text)
+        await wait_for(pilot, lambda: app.clipboard == "First sentence. Second sentence.")
+    assert written == []  # never past Textual, straight to the terminal
+
+
 async def test_rate_limited_turn_toasts_and_next_turn_works(
     groq_env: FakeGroq, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -159,6 +159,12 @@ class Engine:
         """Whether user speech cancels a speaking turn (config and a live source)."""
         return self.options.barge_in and self._live
 
+    def use_clipboard(self, copy: Callable[[str], object]) -> None:
+        """Copy dictation with ``copy`` (a UI's own clipboard, which owns the terminal)
+        instead of writing OSC 52 to the terminal; only when ``[dictate] clipboard`` is on."""
+        if self.options.dictate_clipboard:
+            self._services.outputs.clipboard = copy
+
     def set_mode(self, mode: Mode) -> None:
         """Switch mode; applies from the next utterance."""
         if mode != self._mode:

@@ -98,6 +98,9 @@ class VoiceloopApp(App[int]):
         # so it happens on a thread while the screen stays live.
         engine = await asyncio.to_thread(factory, self.mode, self.deliver_engine_event)
         self.engine = engine
+        use_clipboard = getattr(engine, "use_clipboard", None)
+        if use_clipboard is not None:  # Textual owns the terminal: copy through it
+            use_clipboard(self.copy_to_clipboard)
         engine.set_hands_free(self.hands_free)
         if engine.mode != self.mode:  # the user switched while it was starting
             engine.set_mode(self.mode)
