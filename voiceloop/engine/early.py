@@ -78,11 +78,7 @@ class EarlyTranscripts:
         """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``."""
         self.cancel()
         key = early_key(mode)
-        stages = self._services.stages
-        if key[1] == "translator":
-            transcriber = stages.translator or stages.transcriber
-        else:
-            transcriber = stages.transcriber
+        transcriber = self._services.stages.transcriber_for(key[1])
         if transcriber is None:
             return
         try:

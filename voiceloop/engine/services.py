@@ -57,6 +57,12 @@ class Stages:
     providers: dict[str, str] = field(default_factory=dict)
     """Configured provider name per stage kind (for fallback reporting)."""
 
+    def transcriber_for(self, stage: str) -> Transcriber | None:
+        """The stage that answers ``stage`` requests ("transcriber" or "translator")."""
+        if stage == "translator":
+            return self.translator or self.transcriber
+        return self.transcriber
+
     def all(self) -> list[Any]:
         seen: list[Any] = []
         for stage in (self.transcriber, self.responder, self.synthesizer, self.translator):

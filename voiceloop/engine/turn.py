@@ -30,7 +30,7 @@ from voiceloop.events import (
     TurnStarted,
 )
 from voiceloop.frames import Task, Transcript, Utterance
-from voiceloop.stages import StageReport, Transcriber, reset_current_report, set_current_report
+from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
 if TYPE_CHECKING:
     from voiceloop.engine.early import EarlyTranscript
@@ -212,12 +212,7 @@ class Turn:
         self, task: Task = "transcribe", *, stage: str = "transcriber"
     ) -> Transcript:
         """Ask the transcriber (``stage="translator"`` for the translate section's one)."""
-        stages = self.services.stages
-        transcriber: Transcriber | None
-        if stage == "translator":
-            transcriber = stages.translator or stages.transcriber
-        else:
-            transcriber = stages.transcriber
+        transcriber = self.services.stages.transcriber_for(stage)
         early = self.early
         if early is not None and early.key == (task, stage):
             self.early = None
