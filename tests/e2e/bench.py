@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -45,15 +46,19 @@ class DuplexBench:
     """Plays buffers into ``mic`` and records ``spk.monitor`` in one duplex stream."""
 
     def __init__(self) -> None:
-        sd = import_sounddevice()
         self._queue: list[tuple[np.ndarray, Played]] = []
         self._pos = 0
         self.blocks: list[np.ndarray] = []
         self.block_times: list[float] = []  # ADC time of each recorded block's first sample
         self.overflows = 0
         """Recorded blocks PortAudio reported as overflowed (samples may be missing)."""
+        self.reopened = 0
+        self.stream = self._open()
+
+    def _open(self) -> Any:
+        sd = import_sounddevice()
         with routed(source="spk.monitor", sink="mic"):
-            self.stream = sd.Stream(
+            stream = sd.Stream(
                 samplerate=RATE,
                 blocksize=BLOCK,
                 channels=1,
@@ -61,7 +66,16 @@ class DuplexBench:
                 latency="low",
                 callback=self._callback,
             )
-        self.stream.start()
+        stream.start()
+        return stream
+
+    def _ensure_running(self) -> None:
+        """On a loaded machine ALSA's poll on the sound server can fail, which ends a
+        PortAudio stream for good; the harness's mouth and ears then open again."""
+        if not self.stream.active:
+            self.stream.close(ignore_errors=True)
+            self.stream = self._open()
+            self.reopened += 1
 
     # -- the PortAudio thread --------------------------------------------------------
 
@@ -90,6 +104,7 @@ class DuplexBench:
 
     def play(self, samples: np.ndarray) -> Played:
         """Queue ``samples`` (48 kHz mono float32) into ``mic``; stamps fill in as it plays."""
+        self._ensure_running()
         played = Played()
         self._queue.append((samples.astype(np.float32), played))
         return played
@@ -129,10 +144,17 @@ class DuplexBench:
 
 async def open_bench() -> DuplexBench:
     bench = DuplexBench()
-    # An idle null sink stalls on its first write: run both directions for a moment first.
-    bench.play(np.zeros(RATE // 10, np.float32))
-    await asyncio.sleep(0.5)
-    return bench
+    # An idle null sink stalls on its first write: run both directions for a moment first,
+    # until a buffer has gone all the way out.
+    for _ in range(3):
+        warm = bench.play(np.zeros(RATE // 10, np.float32))
+        await asyncio.sleep(0.5)
+        deadline = time.monotonic() + 3.0
+        while warm.end is None and bench.stream.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if warm.end is not None and bench.stream.active:
+            return bench
+    raise AssertionError("the test bench's audio stream does not run")
 
 
 def speech(text: str, tmp: Path, *, voice: str | None = None) -> np.ndarray:
