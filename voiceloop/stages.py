@@ -86,6 +86,13 @@ class StageReport:
     providers: dict[str, str] = field(default_factory=dict)
     """Provider name that actually served each stage kind (differs on fallback)."""
 
+    def merge(self, other: StageReport) -> None:
+        """Add what ``other`` recorded (requests made for this turn in another context)."""
+        self.retries += other.retries
+        self.usage.update(other.usage)
+        self.request_ids.update(other.request_ids)
+        self.providers.update(other.providers)
+
 
 _current_report: ContextVar[StageReport | None] = ContextVar("voiceloop_report", default=None)
 

@@ -234,8 +234,9 @@ class Endpointer:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
-        if self.early_frames and self._silence == self.early_frames and self._speech_end:
-            return [SpeechPaused(self._utterance(self._open, end))]
+        paused = self.early_frames and self._silence == self.early_frames
+        if paused and self._speech_end is not None:
+            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
         return []
 
     def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
@@ -284,7 +285,7 @@ class Endpointer:
         return [UtteranceReady(self._utterance(frames, end, speech_end), reason)]
 
     def _utterance(
-        self, frames: list[_Judged], end: float | None, speech_end: float | None = None
+        self, frames: list[_Judged], end: float | None, speech_end: float | None
     ) -> Utterance:
         speech_frames = sum(1 for j in frames if j.speech)
         pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
@@ -294,6 +295,6 @@ class Endpointer:
             start=frames[0].frame.time,
             end=end,
             speech_fraction=speech_frames / len(frames),
-            speech_end=speech_end if speech_end is not None else self._speech_end,
+            speech_end=speech_end,
             closed_at=end,
         )

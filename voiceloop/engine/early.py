@@ -71,8 +71,6 @@ class EarlyTranscripts:
     def __init__(self, services: TurnServices) -> None:
         self._services = services
         self._pending: EarlyTranscript | None = None
-        self.started = 0
-        self.taken = 0
 
     def start(self, utterance: Utterance, mode: Mode) -> None:
         """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``."""
@@ -90,7 +88,6 @@ class EarlyTranscripts:
         early.task = asyncio.create_task(early._run(transcriber), name="early-transcript")
         early.task.add_done_callback(_quiet)
         self._pending = early
-        self.started += 1
 
     def take(self, utterance: Utterance) -> EarlyTranscript | None:
         """The early request for ``utterance`` if no speech came after the pause (the
@@ -101,7 +98,6 @@ class EarlyTranscripts:
         paused = early.utterance
         same = paused.start == utterance.start and paused.speech_end == utterance.speech_end
         if same and utterance.speech_end is not None:
-            self.taken += 1
             return early
         early.cancel()
         return None

@@ -212,13 +212,13 @@ class Turn:
         self, task: Task = "transcribe", *, stage: str = "transcriber"
     ) -> Transcript:
         """Ask the transcriber (``stage="translator"`` for the translate section's one)."""
-        transcriber = self.services.stages.transcriber_for(stage)
         early = self.early
         if early is not None and early.key == (task, stage):
             self.early = None
             transcript = await self._early_result(early)
             if transcript is not None:
                 return transcript
+        transcriber = self.services.stages.transcriber_for(stage)
         if transcriber is None:
             raise StageFailed(
                 stage,
@@ -250,10 +250,7 @@ class Turn:
             await asyncio.wait({task})
         finally:
             task.cancel()  # a no-op when done; else this turn is being cancelled
-        self.report.retries += early.report.retries
-        self.report.usage.update(early.report.usage)
-        self.report.request_ids.update(early.report.request_ids)
-        self.report.providers.update(early.report.providers)
+        self.report.merge(early.report)
         for stage, reason, provider in early.fallbacks:
             self.fallback_used(stage, reason, provider)
         if task.cancelled():
