@@ -51,9 +51,11 @@ class DuplexBench:
         self.blocks: list[np.ndarray] = []
         self.block_times: list[float] = []  # ADC time of each recorded block's first sample
         self.overflows = 0
-        """Recorded blocks PortAudio reported as overflowed (samples may be missing)."""
+        """Recorded blocks PortAudio reported as overflowed, and stream restarts (samples
+        may be missing)."""
         self.reopened = 0
         self.stream = self._open()
+        self._watch: asyncio.Task[None] | None = None
 
     def _open(self) -> Any:
         sd = import_sounddevice()
@@ -76,6 +78,12 @@ class DuplexBench:
             self.stream.close(ignore_errors=True)
             self.stream = self._open()
             self.reopened += 1
+            self.overflows += 1
+
+    async def _keep_running(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            self._ensure_running()
 
     # -- the PortAudio thread --------------------------------------------------------
 
@@ -138,12 +146,15 @@ class DuplexBench:
         return audio, times
 
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
         self.stream.stop()
         self.stream.close()
 
 
 async def open_bench() -> DuplexBench:
     bench = DuplexBench()
+    bench._watch = asyncio.create_task(bench._keep_running(), name="bench-watch")
     # An idle null sink stalls on its first write: run both directions for a moment first,
     # until a buffer has gone all the way out.
     for _ in range(3):
