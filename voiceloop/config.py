@@ -181,7 +181,7 @@ def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None 
 
 
 SECTIONS: dict[str, type[_Section]] = {
-    name: field.annotation  # type: ignore[misc]
+    name: field.annotation
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
@@ -211,7 +211,9 @@ def validate_file_data(data: dict[str, Any], file: Path) -> None:
 
 
 def _top_level_adapter(name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(Settings.model_fields[name].annotation)
+    annotation = Settings.model_fields[name].annotation
+    assert annotation is not None, name
+    return TypeAdapter(annotation)
 
 
 def _check_toml(file: Path) -> None:

@@ -108,7 +108,8 @@ def _flatten(annotation: Any) -> list[Any]:
 
 
 def _toml_value(value: Any) -> str:
-    return tomlkit.item(_plain(value)).as_string()
+    text: str = tomlkit.item(_plain(value)).as_string()
+    return text
 
 
 def _plain(value: Any) -> Any:

@@ -29,6 +29,8 @@ an optional ``hint`` saying what to do next. ``exit_code`` is what the CLI exits
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VoiceloopError(Exception):
     """Base of every error voiceloop raises on purpose."""
@@ -132,7 +134,7 @@ class AuthenticationError(ProviderError):
 class RateLimitError(ProviderError):
     title = "Rate limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 

@@ -166,7 +166,7 @@ class _LazyFactory:
                     f"provider {self._ep.name!r} failed to load: {exc}",
                     hint=f"entry point {self._ep.value}",
                 ) from exc
-        return self._factory(kind, section, context)  # type: ignore[misc]
+        return self._factory(kind, section, context)
 
 
 registry = StageRegistry()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal
+from typing import Literal, cast
 
 from voiceloop.errors import DeviceError, PortAudioMissingError
 
@@ -44,7 +44,7 @@ def import_sounddevice() -> ModuleType:
             "The PortAudio library is not installed, so there is no sound.",
             hint=_install_hint(),
         ) from exc
-    return sounddevice
+    return cast(ModuleType, sounddevice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,8 @@ def pulse_route(device: DeviceInfo, kind: Kind) -> Iterator[None]:
 def _match(names: list[str], wanted: str) -> str | None:
     exact = [n for n in names if n.casefold() == wanted]
     partial = [n for n in names if wanted in n.casefold()]
-    return (exact or partial or [None])[0]
+    found = exact or partial
+    return found[0] if found else None
 
 
 def resolve_device(

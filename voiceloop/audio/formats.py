@@ -50,8 +50,10 @@ def to_mono(pcm: np.ndarray) -> np.ndarray:
     mixed = pcm.astype(np.float64).mean(axis=1)
     if np.issubdtype(pcm.dtype, np.integer):
         info = np.iinfo(pcm.dtype)
-        return np.clip(np.rint(mixed), info.min, info.max).astype(pcm.dtype)
-    return mixed.astype(pcm.dtype)
+        clipped: np.ndarray = np.clip(np.rint(mixed), info.min, info.max).astype(pcm.dtype)
+        return clipped
+    same_type: np.ndarray = mixed.astype(pcm.dtype)
+    return same_type
 
 
 def to_int16(pcm: np.ndarray) -> np.ndarray:
@@ -77,7 +79,8 @@ def resample(pcm: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
         pcm = pcm.astype(np.float32, copy=False)
     if src_rate == dst_rate or len(pcm) == 0:
         return pcm
-    return soxr.resample(pcm, src_rate, dst_rate, quality="HQ")
+    resampled: np.ndarray = soxr.resample(pcm, src_rate, dst_rate, quality="HQ")
+    return resampled
 
 
 def encode_flac(pcm_int16: np.ndarray, sample_rate: int = 16000) -> bytes:

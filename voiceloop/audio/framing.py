@@ -44,7 +44,8 @@ def to_mono_float(block: np.ndarray) -> np.ndarray:
 
 
 def float_to_int16(x: np.ndarray) -> np.ndarray:
-    return (np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
+    pcm: np.ndarray = (np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
+    return pcm
 
 
 class FrameAssembler:

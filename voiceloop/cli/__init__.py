@@ -92,8 +92,8 @@ def build_parser() -> VoiceloopArgumentParser:
 class _VersionAction(argparse.Action):
     """``--version``, looking the version up only when asked (package metadata is slow)."""
 
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         print(f"voiceloop {_version()}")

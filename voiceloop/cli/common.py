@@ -49,7 +49,7 @@ def examples_epilog(examples: Iterable[tuple[str, str]]) -> str:
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     *,
     help: str,
@@ -59,7 +59,7 @@ def add_command(
 ) -> argparse.ArgumentParser:
     """Add a subcommand parser with a description and an examples section."""
     examples = list(examples)
-    return subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help,
         description=description or help[:1].upper() + help[1:] + ".",
@@ -67,6 +67,7 @@ def add_command(
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **kwargs,
     )
+    return parser
 
 
 def settings_from_args(

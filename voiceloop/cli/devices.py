@@ -19,7 +19,7 @@ In the config file: [audio] input = "usb"   output = 3
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "devices",
         help="list microphones and speakers",
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voiceloop.audio.devices import list_devices, pulse_endpoints
+    from voiceloop.audio.devices import Kind, list_devices, pulse_endpoints
     from voiceloop.errors import VoiceloopError
 
     try:
@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     except VoiceloopError as exc:
         print(f"voiceloop: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
-    kinds = ["input"] if args.inputs else ["output"] if args.outputs else ["input", "output"]
+    kinds: list[Kind] = (
+        ["input"] if args.inputs else ["output"] if args.outputs else ["input", "output"]
+    )
     for n, kind in enumerate(kinds):
         shown = [d for d in devices if d.channels(kind) > 0]
         if n:

@@ -163,7 +163,7 @@ async def _retry_turn(
     if args.reask and turn.mode == "converse" and transcript.text.strip():
         reply = await _reask(transcript.text, settings, context, stages, args.llm_provider)
         store.update_turn(turn.id, reply=reply, status="answered")
-    return transcript.text
+    return str(transcript.text)
 
 
 async def _reask(

@@ -67,7 +67,7 @@ class CuePlayer:
         from voiceloop.audio import cues
 
         try:
-            chunk = cues.load_cue(name)  # type: ignore[arg-type]
+            chunk = cues.load_cue(name)
         except Exception as exc:
             self.enabled = False
             log.warning("cue sounds disabled: %s", exc)

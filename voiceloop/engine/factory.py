@@ -50,7 +50,9 @@ def engine_from_settings(
     Other keywords go to the :class:`Engine` (e.g. ``clipboard=`` for a TUI's own copy).
     """
     if engine_class is None:
-        from voiceloop.engine.loop import Engine as engine_class
+        from voiceloop.engine.loop import Engine
+
+        engine_class = Engine
 
     stages, unavailable = build_stages(settings, mode=mode)
     closers: list[Callable[[], Any]] = [lambda: aclose_stages(stages)]

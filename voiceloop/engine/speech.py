@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -208,7 +209,7 @@ class SpeechPipeline:
         handle = self._sink.play(chunk)
         if piece.first is None:
             piece.first = handle
-            handle.started.add_done_callback(lambda fut, p=piece: self._started(p, fut))
+            handle.started.add_done_callback(functools.partial(self._started, piece))
         piece.last = handle
         self._set_speaking(True)
 

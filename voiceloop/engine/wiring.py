@@ -139,7 +139,7 @@ def _local_engine(kind: StageKind) -> bool:
         from voiceloop.providers.local import local_available
     except ImportError:
         return False
-    return kind in ("transcriber", "synthesizer") and local_available(kind)  # type: ignore[arg-type]
+    return kind in ("transcriber", "synthesizer") and local_available(kind)
 
 
 def build_stages(

@@ -8,7 +8,7 @@ speech, chunking long audio for transcription) live in :mod:`voiceloop.providers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from os import PathLike
@@ -280,7 +280,7 @@ class GroqClient:
         voice: str,
         sample_rate: int | None = None,
         speed: float | None = None,
-    ) -> AsyncIterator[SpeechAudio]:
+    ) -> AsyncGenerator[SpeechAudio, None]:
         """``POST /audio/speech`` (WAV), decoded while the body arrives: float32 pieces."""
         body = speech_body(text, model=model, voice=voice, sample_rate=sample_rate, speed=speed)
         return stream_speech(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,7 @@ async def stream_speech(
     provider: str,
     model: str,
     body: dict[str, Any],
-) -> AsyncIterator[SpeechAudio]:
+) -> AsyncGenerator[SpeechAudio, None]:
     """Yield decoded audio pieces while the (possibly chunked) WAV body arrives.
 
     A body that breaks before any audio was yielded is requested again (within the

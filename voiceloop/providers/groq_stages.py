@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Literal
 
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
@@ -50,7 +50,9 @@ class GroqTranscriber:
             from voiceloop.audio.formats import encode_flac
 
             flac = encode_flac(utterance.pcm, utterance.sample_rate)
-        fmt = "verbose_json" if self.hallucination_filter else "json"
+        fmt: Literal["json", "verbose_json"] = (
+            "verbose_json" if self.hallucination_filter else "json"
+        )
         if task == "translate":
             client, model = self.translate_client, self.translate_model
             # The stt prompt is in the speaker's language; translation prompts must be English.

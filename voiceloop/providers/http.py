@@ -43,7 +43,7 @@ def is_retryable_status(status: int) -> bool:
 
 def backoff_delay(attempt: int, rand: float) -> float:
     """Wait before retry number ``attempt + 1``: ``min(0.5·2^n, 8)·(1 − 0.25·rand)``."""
-    return min(0.5 * 2**attempt, 8.0) * (1.0 - 0.25 * rand)
+    return min(0.5 * 2.0**attempt, 8.0) * (1.0 - 0.25 * rand)
 
 
 def is_loopback(host: str) -> bool:

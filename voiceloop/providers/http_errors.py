@@ -137,7 +137,7 @@ def error_from_response(
     if status in (429, 498):
         retry_after = retry_after_of(headers)
         limits = RateLimits.from_headers(headers)
-        reset = retry_after if retry_after is not None else (limits and limits.resets_in())
+        reset = retry_after if retry_after is not None else (limits.resets_in() if limits else None)
         hint = (
             f"rate-limited; try again in {_fmt_seconds(reset)}"
             if reset is not None
@@ -152,12 +152,12 @@ def error_from_response(
         )
     if status >= 500:
         return ServerError(text, hint="the service failed; try again later", **common)
-    hint = None
+    advice: str | None = None
     if "translat" in lowered and model and "turbo" in model:
-        hint = "translation needs whisper-large-v3 (set [translate] model)"
+        advice = "translation needs whisper-large-v3 (set [translate] model)"
     elif model and "model" in lowered:
-        hint = MODELS_HINT
-    return BadRequestError(text, hint=hint, **common)
+        advice = MODELS_HINT
+    return BadRequestError(text, hint=advice, **common)
 
 
 def error_from_exception(exc: BaseException, *, provider: str, url: str) -> ProviderError:

@@ -25,7 +25,7 @@ def shared_pool(context: Any) -> ClientPool:
 def stage_url(settings: Any, section: Any) -> str:
     """The API root of ``section`` (``settings.stage_url`` when settings are given)."""
     if settings is not None:
-        return settings.stage_url(section)
+        return str(settings.stage_url(section))
     if getattr(section, "base_url", None):
         return str(section.base_url).rstrip("/")
     return DEFAULT_ROOT + "/openai/v1"

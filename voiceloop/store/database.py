@@ -10,13 +10,14 @@ power loss is traded for latency, while a killed process loses nothing committed
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from voiceloop.errors import StoreError
 from voiceloop.store.cleanup import CleanupMixin
@@ -41,6 +42,8 @@ from voiceloop.store.rows import (
     loads,
 )
 from voiceloop.store.schema import SCHEMA_VERSION, migrate, transaction
+
+_T = TypeVar("_T")
 
 KeepAudio = Literal["forever", "days", "none"]
 
@@ -337,7 +340,7 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
     def _flush_pending(self) -> None:
         for turn_id, fields in list(self._pending.items()):
             try:
-                self._write(lambda db, t=turn_id, f=fields: self._apply(db, t, f), "")
+                self._write(functools.partial(self._apply, turn_id=turn_id, fields=fields), "")
                 self._pending.pop(turn_id, None)
             except (sqlite3.Error, StoreError):
                 continue
@@ -349,7 +352,7 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
             raise StoreError("the history store is closed")
         return self._db
 
-    def _write(self, action: Callable[[sqlite3.Connection], Any], what: str) -> Any:
+    def _write(self, action: Callable[[sqlite3.Connection], _T], what: str) -> _T:
         with self._lock:
             db = self._require_open()
             try:

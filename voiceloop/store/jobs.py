@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from voiceloop.store.paths import not_found
 from voiceloop.store.redact import one_line_error
@@ -56,12 +56,17 @@ def merged_transcript(job: JobRow) -> Transcript:
     return merge_chunk_transcripts(parts)
 
 
+_T = TypeVar("_T")
+
+
 class JobsMixin:
     """Job methods of :class:`~voiceloop.store.Store`."""
 
     _clock: Callable[[], float]
     _secrets: tuple[str, ...]
-    _write: Callable[..., Any]
+    if TYPE_CHECKING:
+
+        def _write(self, action: Callable[[sqlite3.Connection], _T], what: str) -> _T: ...
     _read: Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
 
     def create_job(
@@ -78,11 +83,13 @@ class JobsMixin:
         ``params`` holds what must match to resume it (model, language, task, ...).
         """
         source = Path(source_path).resolve()
+        size: int | None
+        mtime: float | None
         try:
             stat = source.stat()
             size, mtime = stat.st_size, stat.st_mtime
         except OSError:
-            size = mtime = None
+            size, mtime = None, None
         now = self._clock()
 
         def insert(db: sqlite3.Connection) -> int:
@@ -149,7 +156,11 @@ class JobsMixin:
         return self._jobs("WHERE status != 'done'" if unfinished else "", ())
 
     def find_job(
-        self, source_path: str | Path, *, kind: str = "transcribe", params: dict | None = None
+        self,
+        source_path: str | Path,
+        *,
+        kind: str = "transcribe",
+        params: dict[str, Any] | None = None,
     ) -> JobRow | None:
         """The latest unfinished job for this unchanged source (and these params), if any."""
         source = Path(source_path).resolve()

@@ -121,8 +121,9 @@ def _join(
     """Append ``nxt`` (the later chunk) to ``merged``, dropping the duplicated overlap."""
     if not merged or not nxt:
         return merged + nxt
-    ov_start, ov_end = overlap
-    timed = all(t.start is not None for t in merged[-1:] + nxt[:1]) and ov_end is not None
+    ov_start, given_end = overlap
+    timed = all(t.start is not None for t in merged[-1:] + nxt[:1]) and given_end is not None
+    ov_end = given_end if given_end is not None else ov_start
     if timed:
         first = next(
             (i for i, t in enumerate(merged) if t.end is not None and t.end > ov_start - _MARGIN),

@@ -212,7 +212,7 @@ class MarkdownStream:
             m = _FENCE.match(line)
             fence = m.group(1) if m else ""
             closes = fence[:1] == self._in_fence[0] and len(fence) >= len(self._in_fence)
-            if closes and not line[m.end() :].strip():
+            if closes and m is not None and not line[m.end() :].strip():
                 self._in_fence = None
             return None
         if _WAIT_FOR_LINE.match(line) and not final:

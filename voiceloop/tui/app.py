@@ -200,7 +200,7 @@ class VoiceloopApp(App[int]):
     def action_set_mode(self, mode: str) -> None:
         """Switch to converse, dictate or translate."""
         if mode in MODES:
-            self.mode = mode  # type: ignore[assignment]
+            self.mode = mode
 
     def action_next_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]

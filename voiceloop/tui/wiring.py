@@ -93,7 +93,7 @@ def engine_factory(settings: Settings) -> Any:
         return None
 
     def build(mode: Mode, on_event: EventCallback) -> EngineLike:
-        return Engine.from_settings(settings, mode=mode, on_event=on_event)  # type: ignore[no-any-return]
+        return Engine.from_settings(settings, mode=mode, on_event=on_event)
 
     return build
 

@@ -41,7 +41,8 @@ STAGE_NAMES = {
 class MainScreen(Screen[None]):
     """Where the conversation happens. Routes engine events to the widgets."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    # Textual declares this as an instance attribute, so it cannot be a ClassVar.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
     """Wide terminals show the latency panel beside the conversation from the start."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
