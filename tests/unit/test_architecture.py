@@ -93,3 +93,29 @@ def test_audio_loads_no_http_library() -> None:
     modules = [m for m in _modules_under(exclude=()) if m.startswith("voiceloop.audio")]
     loaded = _loaded_after_importing(modules)
     assert not loaded & {"httpx", "httpx_sse", "httpcore"}
+
+
+def _contracts() -> list[dict[str, object]]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def _top_level_modules() -> set[str]:
+    return {f"voiceloop.{info.name}" for info in pkgutil.iter_modules(voiceloop.__path__)}
+
+
+def test_every_module_has_a_layer() -> None:
+    layers = next(c for c in _contracts() if c["type"] == "layers")["layers"]
+    assert isinstance(layers, list)
+    placed = {name.strip().strip("()") for layer in layers for name in layer.split(":")}
+    assert _top_level_modules() - placed == set()
+
+
+def test_every_module_below_the_tui_is_forbidden_textual() -> None:
+    contract = next(c for c in _contracts() if "Textual" in str(c["name"]))
+    sources = set(contract["source_modules"])
+    above = {"voiceloop.__main__", "voiceloop.cli", "voiceloop.tui"}
+    assert _top_level_modules() - above - sources == set()
