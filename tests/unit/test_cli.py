@@ -68,7 +68,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_subcommand_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     parser = cli.build_parser()
-    commands = cli._subcommands(parser)
+    commands = next(
+        set(action.choices)
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
     assert "config" in commands
     for command in sorted(commands):
         assert cli.main([command, "--help"]) == 0

@@ -63,14 +63,6 @@ class DeviceInfo:
     """A PulseAudio source/sink reached through this (``pulse``) device, when chosen by
     its PulseAudio name; streams on it are routed there (see :func:`pulse_route`)."""
 
-    @property
-    def is_input(self) -> bool:
-        return self.max_input_channels > 0
-
-    @property
-    def is_output(self) -> bool:
-        return self.max_output_channels > 0
-
     def channels(self, kind: Kind) -> int:
         return self.max_input_channels if kind == "input" else self.max_output_channels
 

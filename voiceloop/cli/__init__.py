@@ -200,13 +200,6 @@ def _logging_ready() -> bool:
     return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
 
 
-def _subcommands(parser: VoiceloopArgumentParser) -> set[str]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
-
-
 def _console_is_free(args: argparse.Namespace) -> bool:
     """False when the TUI will own the terminal, so logging must not write to it."""
     if args.command is None:

@@ -140,10 +140,6 @@ class _FallbackPolicy:
         if self.on_fallback is not None:
             self.on_fallback(self.kind, reason, self.fallback_name)
 
-    def reset(self) -> None:
-        """Try the primary again on the next call."""
-        self._skip_until = 0.0
-
     async def warm(self) -> None:
         """Warm both: the fallback must be ready the moment the cloud fails."""
         await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))

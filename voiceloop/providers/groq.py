@@ -1,7 +1,7 @@
 """Groq's API, and any OpenAI-compatible server: speech to text, chat, speech, models.
 
 :class:`GroqClient` is one server (base URL + key) on a shared :class:`ClientPool`. Its
-operations return plain results; the stage adapters (:mod:`voiceloop.providers.stages`)
+operations return plain results; the stage adapters (:mod:`voiceloop.providers.groq_stages`)
 turn them into voiceloop's frames. The long-input helpers (splitting long text for
 speech, chunking long audio for transcription) live in :mod:`voiceloop.providers.longform`.
 """
@@ -133,13 +133,6 @@ class GroqClient:
     def rate_limits(self) -> RateLimits | None:
         """Rate limits from this server's most recent response."""
         return self.pool.rate_limits.get(self.base_url)
-
-    async def _post_json(self, path: str, body: dict[str, Any], model: str | None) -> Any:
-        response = await self.pool.request(
-            "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, json=body,
-        )  # fmt: skip
-        return self._json(response)
 
     def _json(self, response: httpx.Response) -> Any:
         try:
@@ -358,6 +351,3 @@ class GroqClient:
             )
         return out
 
-
-OpenAICompatible = GroqClient
-"""The same client under the name that says what it speaks to."""

@@ -176,9 +176,6 @@ class JobsMixin:
                 return job
         return None
 
-    def forget_job(self, job_id: int) -> None:
-        self._write(lambda db: db.execute("DELETE FROM jobs WHERE id=?", (job_id,)), "")
-
     def _jobs(self, clause: str, params: tuple[Any, ...]) -> list[JobRow]:
         jobs = self._read(f"SELECT * FROM jobs {clause} ORDER BY id", params)
         result = []
