@@ -350,4 +350,3 @@ class GroqClient:
                 )
             )
         return out
-
