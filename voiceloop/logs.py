@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,18 @@ MAX_BYTES = 1_000_000
 BACKUP_COUNT = 3
 REDACTED = "**********"
 
+# Well-known key shapes (Groq, OpenAI-style and similar prefixed tokens), bearer tokens
+# and labelled values (Authorization: …, api_key=…, "x-api-key": "…").
 _KEY_PATTERNS = re.compile(
-    r"gsk_[A-Za-z0-9]{8,}"
-    r"|\bsk-[A-Za-z0-9_\-]{8,}"
+    r"\b(?:gsk|sk|xai|pk|rk)[-_][A-Za-z0-9_\-]{8,}"
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]+"
-    r"|(?i:(?:api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{8,}"
+    r"|(?i:(?:(?:x-)?api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)"
+    r"(?:(?i:bearer)\s+)?[^\s\"',}]{8,}"
 )
+_LABEL = re.compile(
+    r"(?i:(?:(?:x-)?api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?|bearer\s+)"
+)
+_PREFIX = re.compile(r"(?:gsk|sk|xai|pk|rk)[-_]")
 _secrets: set[str] = set()
 _log_file: Path | None = None
 
@@ -69,22 +76,20 @@ def add_settings_secrets(settings: Any) -> None:
         add_secret(getattr(getattr(settings, name, None), "api_key", None))
 
 
-def redact(text: str) -> str:
-    """``text`` with API keys and registered secrets replaced by ``**********``."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+def redact(text: str, *, secrets: Iterable[str] = (), mask: str = REDACTED) -> str:
+    """``text`` with API keys replaced by ``mask``: every registered secret, every one of
+    ``secrets`` (exact strings) and anything shaped like a key."""
+    for secret in sorted({*_secrets, *(s for s in secrets if s)}, key=len, reverse=True):
         if secret in text:
-            text = text.replace(secret, REDACTED)
-    return _KEY_PATTERNS.sub(_redact_match, text)
+            text = text.replace(secret, mask)
+    return _KEY_PATTERNS.sub(lambda match: _redact_match(match, mask), text)
 
 
-def _redact_match(match: re.Match[str]) -> str:
+def _redact_match(match: re.Match[str], mask: str) -> str:
     found = match.group(0)
-    for prefix in ("gsk_", "sk-"):
-        if found.startswith(prefix):
-            return prefix + REDACTED
-    # Keep the label ("Bearer ", "api_key=") so the line still says what was there.
-    label = re.match(r"(?i:bearer\s+|(?:api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)", found)
-    return (label.group(0) if label else "") + REDACTED
+    # Keep the prefix or label ("gsk_", "Bearer ", "api_key=") to say what was there.
+    label = _PREFIX.match(found) or _LABEL.match(found)
+    return (label.group(0) if label else "") + mask
 
 
 class RedactingFilter(logging.Filter):

@@ -153,3 +153,23 @@ def test_unusable_log_dir_does_not_stop_the_program(tmp_path: Path, monkeypatch,
     assert logs.setup_logging(True, console=False) is None
     logging.getLogger("voiceloop.test").error("goes nowhere")
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("key gsk_abcdefghijklmnop1234 refused", "abcdefghijklmnop1234"),
+        ("key xai-abcdefghijklmnop1234 refused", "abcdefghijklmnop1234"),
+        ("Authorization: Bearer abc.def.ghi-jkl", "abc.def.ghi-jkl"),
+        ('{"x-api-key": "zzzzzzzzzzzzzz"}', "zzzzzzzzzzzzzz"),
+        ("api_key=plainsecretvalue", "plainsecretvalue"),
+    ],
+)
+def test_logs_and_history_mask_the_same_key_shapes(text: str, secret: str) -> None:
+    from voiceloop.logs import redact
+    from voiceloop.store.redact import one_line_error
+
+    assert secret in text
+    assert secret not in redact(text)
+    stored = one_line_error(text)
+    assert stored is not None and secret not in stored

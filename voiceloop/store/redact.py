@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-MAX_ERROR_CHARS = 500
+from voiceloop.logs import redact
 
-_SECRETS = [
-    # Authorization headers and bearer tokens, whatever the token looks like.
-    re.compile(r"(?i)\b(authorization\s*[:=]\s*)(?:bearer\s+)?\S+"),
-    re.compile(r"(?i)\b(bearer\s+)\S+"),
-    # api_key=..., "api-key": "...", x-api-key: ...
-    re.compile(r"""(?i)\b((?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)[^\s"',}]+"""),
-    # Well-known key shapes (Groq, OpenAI-style, and similar prefixed tokens).
-    re.compile(r"\b()(?:gsk|sk|xai|pk|rk)[-_][A-Za-z0-9_\-]{12,}"),
-]
+MAX_ERROR_CHARS = 500
 
 
 def one_line_error(text: object, secrets: Iterable[str] = ()) -> str | None:
@@ -27,11 +18,7 @@ def one_line_error(text: object, secrets: Iterable[str] = ()) -> str | None:
     if text is None:
         return None
     line = str(text).strip().splitlines()[0].strip() if str(text).strip() else ""
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, "***")
-    for pattern in _SECRETS:
-        line = pattern.sub(lambda m: m.group(1) + "***", line)
+    line = redact(line, secrets=secrets, mask="***")
     if len(line) > MAX_ERROR_CHARS:
         line = line[: MAX_ERROR_CHARS - 1] + "…"
     return line or None
