@@ -160,6 +160,16 @@ def update_config_file(path: Path, updates: Mapping[str, Any]) -> None:
     and :class:`ConfigError` names the file, the key and what is allowed.
     """
     path = Path(path).expanduser()
+    write_config_file(path, tomlkit.dumps(_updated_document(path, updates)))
+
+
+def check_config_update(path: Path, updates: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` if the file with ``updates`` applied would not load."""
+    _updated_document(Path(path).expanduser(), updates)
+
+
+def _updated_document(path: Path, updates: Mapping[str, Any]) -> tomlkit.TOMLDocument:
+    """The file's document with ``updates`` merged in, validated as the file would load."""
     doc = _read_document(path)
     for key, value in updates.items():
         if isinstance(value, Mapping):
@@ -183,9 +193,8 @@ def update_config_file(path: Path, updates: Mapping[str, Any]) -> None:
                 if other != key and other.lower() == key.lower():
                     doc.remove(other)
             _set(doc, key, value)
-    data = tomllib.loads(tomlkit.dumps(doc))
-    validate_file_data(data, path)
-    write_config_file(path, tomlkit.dumps(doc))
+    validate_file_data(tomllib.loads(tomlkit.dumps(doc)), path)
+    return doc
 
 
 def _fill_placeholder(

@@ -6,26 +6,13 @@ leave it readable by its owner only (0600).
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
-from voiceloop.config import validate_file_data
-from voiceloop.config_file import update_config_file
+from voiceloop.config_file import check_config_update, update_config_file
 from voiceloop.errors import ConfigError
-
-
-def _plain(value: Any) -> Any:
-    """A value as the file holds it (secrets in the clear: the file is 0600)."""
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 class TomlConfigFile:
@@ -47,20 +34,7 @@ class TomlConfigFile:
 
     def validate(self, updates: Mapping[str, Any]) -> None:
         """Raise ``ConfigError`` if the file with ``updates`` applied would not load."""
-        data = copy.deepcopy(self.load())
-        for key, value in updates.items():
-            if isinstance(value, Mapping):
-                section = data.setdefault(key, {})
-                for field, field_value in value.items():
-                    if field_value is None:
-                        section.pop(field, None)
-                    else:
-                        section[field] = _plain(field_value)
-            elif value is None:
-                data.pop(key, None)
-            else:
-                data[key] = _plain(value)
-        validate_file_data(data, self.path)
+        check_config_update(self.path, updates)
 
     def save(self, updates: Mapping[str, Any]) -> None:
         """Merge ``updates`` into the file (validated, atomic, mode 0600)."""
