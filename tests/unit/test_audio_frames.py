@@ -187,3 +187,16 @@ async def test_realtime_source_leaves_the_loop_free(tmp_path):
     [f async for f in FileSource(path, realtime=True).frames()]
     task.cancel()
     assert ticks > 10
+
+
+def test_microphone_frames_round_like_the_file_path() -> None:
+    """A live frame and a decoded file hold the same int16 samples for the same audio."""
+    from voiceloop.audio.formats import to_int16
+    from voiceloop.audio.framing import FrameAssembler
+    from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE
+
+    rng = np.random.default_rng(7)
+    block = rng.uniform(-0.9, 0.9, FRAME_SAMPLES * 4).astype(np.float32)
+    frames = FrameAssembler(SAMPLE_RATE).push(block)
+    live = np.concatenate([f.pcm for f in frames])
+    assert np.array_equal(live, to_int16(block[: len(live)]))

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import soxr
 
+from voiceloop.audio.formats import to_int16
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 SILENCE_DB = -100.0
@@ -41,11 +42,6 @@ def to_mono_float(block: np.ndarray) -> np.ndarray:
     if block.ndim == 2:
         block = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
     return np.ascontiguousarray(block, dtype=np.float32)
-
-
-def float_to_int16(x: np.ndarray) -> np.ndarray:
-    pcm: np.ndarray = (np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
-    return pcm
 
 
 class FrameAssembler:
@@ -129,7 +125,7 @@ class FrameAssembler:
                 self._pending[:FRAME_SAMPLES],
                 self._pending[FRAME_SAMPLES:],
             )
-            pcm = float_to_int16(chunk)
+            pcm = to_int16(chunk)
             time = self._time_of_out(self._out_count)
             if self._last_time is not None:
                 # A device clock that stepped back never makes frames overlap in time.
