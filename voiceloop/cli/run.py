@@ -129,15 +129,8 @@ def run_default(args: argparse.Namespace) -> int:
 
 
 def open_tui(mode: str, settings: Any) -> int:
-    from voiceloop.errors import UsageError
+    from voiceloop.tui import run_app
 
-    try:
-        from voiceloop.tui import run_app
-    except ImportError as exc:
-        raise UsageError(
-            "the terminal interface is not available in this installation",
-            hint=f"run with --headless ({exc})",
-        ) from exc
     return int(run_app(mode=mode, settings=settings) or 0)  # type: ignore[arg-type]
 
 

@@ -11,18 +11,12 @@ from typing import Any
 
 from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.services import Splitter
-from voiceloop.errors import ConfigError
 
 
 def default_endpointer(settings: Any) -> Any:
     """The audio layer's ``Endpointer`` configured from ``[vad]`` (model loaded here)."""
-    try:
-        from voiceloop.audio import vad
-    except ImportError as exc:
-        raise ConfigError(
-            "the voice-activity detector is not available",
-            hint=f"voiceloop.audio.vad could not be imported ({exc})",
-        ) from exc
+    from voiceloop.audio import vad
+
     return vad.Endpointer.from_settings(settings.vad)
 
 

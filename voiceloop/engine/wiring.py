@@ -135,10 +135,8 @@ def local_instead_notice(settings: Any, providers: dict[str, str]) -> Notice | N
 
 
 def _local_engine(kind: StageKind) -> bool:
-    try:
-        from voiceloop.providers.local import local_available
-    except ImportError:
-        return False
+    from voiceloop.providers.local import local_available
+
     return kind in ("transcriber", "synthesizer") and local_available(kind)
 
 
@@ -217,19 +215,12 @@ def _maybe_fallback(
 
 def default_fallback_wrappers() -> dict[str, FallbackWrapper]:
     """The fallback wrappers the providers package offers, reporting to the current turn."""
-    try:
-        from voiceloop.providers import fallback as fb
-    except ImportError:
-        return {}
-    wrappers: dict[str, FallbackWrapper] = {}
-    for kind, name in (
-        ("transcriber", "FallbackTranscriber"),
-        ("synthesizer", "FallbackSynthesizer"),
-    ):
-        cls = getattr(fb, name, None)
-        if cls is not None:
-            wrappers[kind] = functools.partial(cls, on_fallback=report_fallback)
-    return wrappers
+    from voiceloop.providers import fallback as fb
+
+    return {
+        "transcriber": functools.partial(fb.FallbackTranscriber, on_fallback=report_fallback),
+        "synthesizer": functools.partial(fb.FallbackSynthesizer, on_fallback=report_fallback),
+    }
 
 
 def report_fallback(stage: str, reason: str, provider: str) -> None:

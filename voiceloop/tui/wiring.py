@@ -85,12 +85,7 @@ def deps_from_settings(
 
 def engine_factory(settings: Settings) -> Any:
     """``(mode, on_event) -> Engine`` built from ``settings`` as they are at each call."""
-    try:
-        from voiceloop.engine import Engine
-    except ImportError:
-        return None
-    if not hasattr(Engine, "from_settings"):
-        return None
+    from voiceloop.engine import Engine
 
     def build(mode: Mode, on_event: EventCallback) -> EngineLike:
         return Engine.from_settings(settings, mode=mode, on_event=on_event)
