@@ -8,12 +8,12 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from voiceloop.audio.base import PlaybackHandle, SpeechPaused, SpeechStart, UtteranceReady
+from voiceloop.config import SECTIONS, Settings
 from voiceloop.frames import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
@@ -27,8 +27,8 @@ from voiceloop.frames import (
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 
-def make_settings(**sections: dict[str, Any]) -> SimpleNamespace:
-    """Settings-shaped namespaces with the documented defaults; override per section."""
+def make_settings(**sections: dict[str, Any]) -> Settings:
+    """Real settings (no file, no environment) with fake providers; override per section."""
     defaults: dict[str, dict[str, Any]] = {
         "stt": dict(provider="fake", base_url=None, api_key=None, model="m", fallback=False),
         "translate": dict(provider="fake", model="m", show_original=False, speak=False),
@@ -50,7 +50,9 @@ def make_settings(**sections: dict[str, Any]) -> SimpleNamespace:
     }
     for name, overrides in sections.items():
         defaults.setdefault(name, {}).update(overrides)
-    return SimpleNamespace(**{k: SimpleNamespace(**v) for k, v in defaults.items()})
+    return Settings.model_construct(
+        **{name: model(**defaults.get(name, {})) for name, model in SECTIONS.items()}
+    )
 
 
 # -- text ---------------------------------------------------------------------------

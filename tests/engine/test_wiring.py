@@ -95,7 +95,7 @@ def test_fallback_wraps_cloud_stages_with_the_local_provider():
 
     settings = make_settings(
         stt={"provider": "cloud", "fallback": True},
-        translate={"provider": "cloud", "fallback": False},
+        translate={"provider": "cloud"},  # [translate] has no fallback
         llm={"provider": "cloud"},
         tts={"provider": "local", "fallback": True},
     )

@@ -4,55 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are a helpful voice assistant. Your replies are spoken aloud: answer briefly, "
-    "in plain sentences, without lists, tables or markdown."
-)
+from voiceloop.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
     """What the loop needs to know from the configuration, nothing more."""
 
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    context_budget_chars: int = 12_000
-    prefetch: int = 2
-    max_chars: int = 200
-    first_chunk_min_chars: int = 15
-    barge_in: bool = False
-    cues: bool = False
-    translate_show_original: bool = False
-    translate_speak: bool = False
-    dictate_output_file: Path | None = None
-    dictate_clipboard: bool = False
-    dictate_cleanup: bool = False
+    system_prompt: str
+    context_budget_chars: int
+    prefetch: int
+    max_chars: int
+    first_chunk_min_chars: int
+    barge_in: bool
+    cues: bool
+    translate_show_original: bool
+    translate_speak: bool
+    dictate_output_file: Path | None
+    dictate_clipboard: bool
+    dictate_cleanup: bool
 
     @classmethod
-    def from_settings(cls, settings: Any) -> EngineOptions:
-        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]`` and ``[dictate]`` fields.
-
-        Missing sections or fields keep their defaults, so partial settings objects
-        (e.g. in tests) work.
-        """
-
-        def get(section: str, name: str, default: Any) -> Any:
-            value = getattr(getattr(settings, section, None), name, None)
-            return default if value is None else value
-
-        output_file = get("dictate", "output_file", None)
+    def from_settings(cls, settings: Settings) -> EngineOptions:
+        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]`` and ``[dictate]`` fields."""
+        output_file = settings.dictate.output_file
         return cls(
-            system_prompt=get("llm", "system_prompt", DEFAULT_SYSTEM_PROMPT),
-            context_budget_chars=int(get("llm", "context_budget_chars", 12_000)),
-            prefetch=max(0, int(get("tts", "prefetch", 2))),
-            max_chars=int(get("tts", "max_chars", 200)),
-            first_chunk_min_chars=int(get("tts", "first_chunk_min_chars", 15)),
-            barge_in=bool(get("audio", "barge_in", False)),
-            cues=bool(get("audio", "cues", False)),
-            translate_show_original=bool(get("translate", "show_original", False)),
-            translate_speak=bool(get("translate", "speak", False)),
+            system_prompt=settings.llm.system_prompt,
+            context_budget_chars=settings.llm.context_budget_chars,
+            prefetch=max(0, settings.tts.prefetch),
+            max_chars=settings.tts.max_chars,
+            first_chunk_min_chars=settings.tts.first_chunk_min_chars,
+            barge_in=settings.audio.barge_in,
+            cues=settings.audio.cues,
+            translate_show_original=settings.translate.show_original,
+            translate_speak=settings.translate.speak,
             dictate_output_file=Path(output_file).expanduser() if output_file else None,
-            dictate_clipboard=bool(get("dictate", "clipboard", False)),
-            dictate_cleanup=bool(get("dictate", "cleanup", False)),
+            dictate_clipboard=settings.dictate.clipboard,
+            dictate_cleanup=settings.dictate.cleanup,
         )
