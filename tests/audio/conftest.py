@@ -126,10 +126,3 @@ def routed(*, source: str | None = None, sink: str | None = None) -> Iterator[No
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def espeak(text: str, path: Path) -> Path:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng not installed (system package espeak-ng)")
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
-    return path

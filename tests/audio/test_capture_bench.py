@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.audio.conftest import espeak
+from tests.fakegroq.sounds import espeak
 from voiceloop.audio.base import SpeechStart, UtteranceReady
 from voiceloop.audio.capture import Microphone
 from voiceloop.audio.vad import Endpointer, SileroDetector
@@ -31,8 +31,8 @@ WINDOW = 160  # 10 ms at 16 kHz
 
 def build_stimulus(tmp: Path) -> tuple[Path, float]:
     """0.8 s silence, phrase, 1.2 s silence, a click, 1 s silence, phrase, 0.3 s silence."""
-    a, rate = soundfile.read(espeak("Hello there, testing one two.", tmp / "a.wav"))
-    b, rate_b = soundfile.read(espeak("Goodbye for now.", tmp / "b.wav"))
+    a, rate = soundfile.read(espeak(tmp / "a.wav", "Hello there, testing one two."))
+    b, rate_b = soundfile.read(espeak(tmp / "b.wav", "Goodbye for now."))
     assert rate == rate_b
 
     def silence(s: float) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audio.conftest import espeak
+from tests.fakegroq.sounds import espeak
 from tests.local.wer import corpus_wer
 from voiceloop import events as ev
 from voiceloop.config import load_settings
@@ -37,7 +37,7 @@ def test_dictation_from_the_microphone_with_no_key_and_no_server(
         monkeypatch.setenv("GROQ_BASE_URL", f"http://127.0.0.1:{s.getsockname()[1]}")
     monkeypatch.delenv("GROQ_API_KEY", raising=False)
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
-    speech = espeak(SENTENCE, tmp_path / "speech.wav")
+    speech = espeak(tmp_path / "speech.wav", SENTENCE)
     played: list[subprocess.CompletedProcess[bytes]] = []
 
     def play() -> None:

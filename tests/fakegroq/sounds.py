@@ -51,10 +51,16 @@ def write(path: Path, pcm: np.ndarray, rate: int = 16_000, fmt: str | None = Non
     return path
 
 
-def espeak(path: Path, text: str) -> Path | None:
-    """Speech by espeak-ng as a WAV, or None when espeak-ng is not installed."""
+ESPEAK_MISSING = "espeak-ng is not installed (system package espeak-ng)"
+
+
+def espeak(path: Path, text: str) -> Path:
+    """Speech by espeak-ng as a WAV at ``path`` (its own rate, 22.05 kHz); the calling test
+    is skipped, naming the missing package, when espeak-ng is not installed."""
+    import pytest
+
     exe = shutil.which("espeak-ng")
     if exe is None:
-        return None
+        pytest.skip(ESPEAK_MISSING)
     subprocess.run([exe, "-w", str(path), text], check=True, capture_output=True)
     return path

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.local.speech import ESPEAK, ESPEAK_MISSING, SENTENCES, espeak_audio, utterance_from
+from tests.local.speech import SENTENCES, espeak_audio, utterance_from
 from voiceloop.frames import Utterance
 from voiceloop.providers.local import LocalSynthesizer, LocalTranscriber
 
@@ -29,8 +29,6 @@ def synthesizer() -> LocalSynthesizer:
 
 @pytest.fixture(scope="session")
 def espeak_utterances(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Utterance]]:
-    if ESPEAK is None:
-        pytest.skip(ESPEAK_MISSING)
     folder = tmp_path_factory.mktemp("espeak")
     result = []
     for i, text in enumerate(SENTENCES):

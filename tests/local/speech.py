@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import soundfile
 import soxr
 
+from tests.fakegroq.sounds import espeak
 from voiceloop.frames import SAMPLE_RATE, Utterance
 from voiceloop.providers.local import LocalSynthesizer
-
-ESPEAK = shutil.which("espeak-ng")
-ESPEAK_MISSING = "espeak-ng (system package) is not installed"
 
 SENTENCES = [
     "The weather is nice today and the sun is shining.",
@@ -40,9 +36,7 @@ def utterance_from(audio: np.ndarray, rate: int) -> Utterance:
 
 def espeak_audio(text: str, path: Path) -> tuple[np.ndarray, int]:
     """Speak ``text`` with espeak-ng into ``path``; return (float audio, rate)."""
-    assert ESPEAK is not None
-    subprocess.run([ESPEAK, "-w", str(path), text], check=True, capture_output=True)
-    audio, rate = soundfile.read(path, dtype="float32")
+    audio, rate = soundfile.read(espeak(path, text), dtype="float32")
     return audio, rate
 
 

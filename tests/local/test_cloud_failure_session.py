@@ -20,7 +20,7 @@ import pytest
 import soundfile
 
 from tests.fakegroq import FakeGroq, Fault
-from tests.local.speech import ESPEAK, ESPEAK_MISSING, espeak_audio, utterance_from
+from tests.local.speech import espeak_audio, utterance_from
 from tests.local.wer import corpus_wer
 from voiceloop import events as ev
 from voiceloop.config import load_settings
@@ -46,8 +46,6 @@ def stt_tts_server() -> Iterator[FakeGroq]:
 
 def session_audio(path: Path) -> Path:
     """Half a second of silence, FIRST, six seconds of silence, SECOND, 1.5 s of silence."""
-    if ESPEAK is None:
-        pytest.skip(ESPEAK_MISSING)
     first, rate = espeak_audio(FIRST, path.with_name("first.wav"))
     second, _ = espeak_audio(SECOND, path.with_name("second.wav"))
 

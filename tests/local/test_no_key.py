@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.local.speech import ESPEAK, ESPEAK_MISSING, SENTENCES, espeak_audio
+from tests.local.speech import SENTENCES, espeak_audio
 from tests.local.wer import corpus_wer
 from voiceloop.cli import main
 from voiceloop.config import Settings
@@ -115,8 +115,6 @@ def test_local_flag_forces_speech_stages_and_leaves_llm_alone():
 
 def speech_file(path: Path, texts: list[str]) -> Path:
     """The sentences spoken by espeak-ng, one second of silence around each."""
-    if ESPEAK is None:
-        pytest.skip(ESPEAK_MISSING)
     parts, rate = [], 22050
     for i, text in enumerate(texts):
         audio, rate = espeak_audio(text, path.with_name(f"part{i}.wav"))

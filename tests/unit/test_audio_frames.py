@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
 
 import numpy as np
 import pytest
 import soundfile
 
+from tests.fakegroq.sounds import espeak
 from voiceloop.audio.base import FrameSource, UtteranceReady
 from voiceloop.audio.capture import FileSource
 from voiceloop.audio.detectors import EnergyDetector, SileroDetector, make_detector
@@ -118,10 +117,7 @@ async def test_file_source_bad_file_is_a_decode_error(tmp_path):
 
 
 def espeak_file(tmp_path, text):
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng not installed (system package espeak-ng)")
-    path = tmp_path / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
+    path = espeak(tmp_path / "speech.wav", text)
     speech, rate = soundfile.read(path, dtype="float32")
     gap = np.zeros(rate, np.float32)
     # Speech in the middle of 1 s silences, plus a low steady hum throughout.
