@@ -76,7 +76,6 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
     turn.services.emit(
         ReplyDone(turn_id=turn.id, text=reply.text, heard=heard, interrupted=interrupted)
     )
-    turn.status = "interrupted" if interrupted else "answered"
     # Who answered and who spoke (``local`` after a fallback), for the history.
     served = {
         column: turn.report.providers[kind]
@@ -84,7 +83,9 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
         if turn.report.providers.get(kind)
     }
     extra = {"providers": served} if served else {}
-    turn.update(status=turn.status, reply=reply.text, reply_heard=heard, **extra)
+    turn.settle(
+        "interrupted" if interrupted else "answered", reply=reply.text, reply_heard=heard, **extra
+    )
 
 
 class ReplyStream:
@@ -229,7 +230,7 @@ async def dictate(turn: Turn) -> None:
     except Exception as exc:
         _notice(turn, exc, "Dictation output")
     services.emit(DictationAppended(turn_id=turn.id, text=text, buffer=buffer))
-    turn.status = "transcribed"
+    turn.settle("transcribed")
 
 
 async def _cleanup(turn: Turn, text: str) -> str:
@@ -287,7 +288,7 @@ async def translate(turn: Turn) -> None:
         **_served_by(english),
     )
     if not english_text:
-        turn.status = "dropped"
+        turn.settle("dropped")
         return
     await turn.wait_for_predecessor()
     services.emit(
@@ -299,7 +300,7 @@ async def translate(turn: Turn) -> None:
             local=english.local,
         )
     )
-    turn.status = "transcribed"
+    turn.settle("transcribed")
     if options.translate_speak and services.stages.synthesizer is not None:
         await ReplyStream(turn, show=False, speak=True).run(_one(english_text), from_llm=False)
 
@@ -321,7 +322,7 @@ async def _transcript(turn: Turn) -> Transcript | None:
         **_served_by(transcript),
     )
     if not text:
-        turn.status = "dropped"
+        turn.settle("dropped")
         return None
     turn.services.emit(
         TranscriptReady(

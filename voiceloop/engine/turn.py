@@ -203,6 +203,13 @@ class Turn:
     def update(self, **fields: Any) -> None:
         self.services.recorder.update_turn(self._store_id, **fields)
 
+    def settle(self, status: Status, **fields: Any) -> None:
+        """How the turn ended (unless it fails or is cancelled later); ``fields`` are stored
+        with the status."""
+        self.status = status
+        if fields:
+            self.update(status=status, **fields)
+
     async def wait_for_predecessor(self) -> None:
         """Results are delivered in utterance order: wait for the previous turn to end."""
         if self.predecessor is not None and not self.predecessor.done():
