@@ -85,6 +85,19 @@ class StageReport:
     request_ids: dict[str, str] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
     """Provider name that actually served each stage kind (differs on fallback)."""
+    fallbacks: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(stage kind, one-line reason, provider used)`` of each fallback, in order."""
+    on_fallback: Callable[[str, str, str], None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Told of each fallback as it is recorded (the engine announces it from here)."""
+
+    def fallback_used(self, stage: str, reason: str, provider: str) -> None:
+        """``stage`` was served by ``provider`` instead, because of ``reason``."""
+        self.providers[stage] = provider
+        self.fallbacks.append((stage, reason, provider))
+        if self.on_fallback is not None:
+            self.on_fallback(stage, reason, provider)
 
     def merge(self, other: StageReport) -> None:
         """Add what ``other`` recorded (requests made for this turn in another context)."""
@@ -92,6 +105,8 @@ class StageReport:
         self.usage.update(other.usage)
         self.request_ids.update(other.request_ids)
         self.providers.update(other.providers)
+        for fallback in other.fallbacks:
+            self.fallback_used(*fallback)
 
 
 _current_report: ContextVar[StageReport | None] = ContextVar("voiceloop_report", default=None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.engine.conftest import build
 from tests.engine.fakes import FakeEndpointer, FakeTranscriber, Say, Silence
-from voiceloop.engine.wiring import report_fallback
 from voiceloop.errors import ServerError
 from voiceloop.events import (
     FallbackUsed,
@@ -82,7 +81,7 @@ class RetryingTranscriber(FakeTranscriber):
         report = current_report()
         assert report is not None
         report.retries += 1
-        report_fallback("transcriber", "server error", "local")
+        report.fallback_used("transcriber", "server error", "local")
         return await super().transcribe(utterance, task=task)
 
 

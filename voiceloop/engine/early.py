@@ -20,7 +20,6 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
-from voiceloop.engine.turn import set_current_turn
 from voiceloop.frames import Task, Transcript, Utterance
 from voiceloop.stages import StageReport, Transcriber, set_current_report
 
@@ -43,11 +42,6 @@ class EarlyTranscript:
     utterance: Utterance
     task: asyncio.Task[Transcript] | None = None
     report: StageReport = dataclasses.field(default_factory=StageReport)
-    fallbacks: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
-
-    def fallback_used(self, stage: str, reason: str, provider: str) -> None:
-        """Kept for the turn (fallback wrappers report to the turn in progress)."""
-        self.fallbacks.append((stage, reason, provider))
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -56,7 +50,6 @@ class EarlyTranscript:
     async def _run(self, transcriber: Transcriber) -> Transcript:
         # In this task's own context: providers report here as they would to a turn.
         set_current_report(self.report)
-        set_current_turn(self)  # type: ignore[arg-type]
         return await transcriber.transcribe(self.utterance, task=self.key[0])
 
 

@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import itertools
 import logging
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.engine import metrics as m
@@ -40,17 +39,6 @@ log = logging.getLogger(__name__)
 Status = Literal["transcribed", "answered", "interrupted", "failed", "dropped"]
 
 _local_turn_ids = itertools.count(1)
-_current_turn: ContextVar[Turn | None] = ContextVar("voiceloop_turn", default=None)
-
-
-def current_turn() -> Turn | None:
-    """The turn whose task (or child task) is running, if any."""
-    return _current_turn.get()
-
-
-def set_current_turn(turn: Turn | None) -> None:
-    """Make ``turn`` the current one for the rest of this task (its context is its own)."""
-    _current_turn.set(turn)
 
 
 class Turn:
@@ -73,7 +61,7 @@ class Turn:
         self.timer = TurnTimer(speech_end)
         self.timer.mark(m.UTTERANCE_CLOSED, closed_at)
         self.predecessor = predecessor
-        self.report = StageReport()
+        self.report = StageReport(on_fallback=self.fallback_used)
         self.id: int = 0
         self._store_id: int | None = None
         self.status: Status = "failed"
@@ -85,7 +73,6 @@ class Turn:
 
     async def run(self) -> None:
         token = set_current_report(self.report)
-        turn_token = _current_turn.set(self)
         try:
             await self._run()
         except asyncio.CancelledError:
@@ -97,7 +84,6 @@ class Turn:
         finally:
             self._finish()
             reset_current_report(token)
-            _current_turn.reset(turn_token)
 
     async def _run(self) -> None:
         self._begin()
@@ -258,8 +244,6 @@ class Turn:
         finally:
             task.cancel()  # a no-op when done; else this turn is being cancelled
         self.report.merge(early.report)
-        for stage, reason, provider in early.fallbacks:
-            self.fallback_used(stage, reason, provider)
         if task.cancelled():
             return None
         if (exc := task.exception()) is not None:

@@ -12,13 +12,11 @@ to text and speech then run locally where a local engine can serve
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from voiceloop.engine.services import Stages
-from voiceloop.engine.turn import current_turn
 from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.events import Notice
 from voiceloop.stages import StageContext, StageKind, StageRegistry, registry
@@ -214,22 +212,14 @@ def _maybe_fallback(
 
 
 def default_fallback_wrappers() -> dict[str, FallbackWrapper]:
-    """The fallback wrappers the providers package offers, reporting to the current turn."""
+    """The fallback wrappers the providers package offers; they record each fallback in
+    the current turn's report, which announces it."""
     from voiceloop.providers import fallback as fb
 
     return {
-        "transcriber": functools.partial(fb.FallbackTranscriber, on_fallback=report_fallback),
-        "synthesizer": functools.partial(fb.FallbackSynthesizer, on_fallback=report_fallback),
+        "transcriber": fb.FallbackTranscriber,
+        "synthesizer": fb.FallbackSynthesizer,
     }
-
-
-def report_fallback(stage: str, reason: str, provider: str) -> None:
-    """``on_fallback`` hook: tell the turn in progress, which emits ``FallbackUsed``."""
-    turn = current_turn()
-    if turn is not None:
-        turn.fallback_used(stage, reason, provider)
-    else:
-        log.info("%s fell back to %s outside a turn: %s", stage, provider, reason)
 
 
 async def aclose_stages(stages: Stages) -> None:

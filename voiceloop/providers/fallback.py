@@ -136,7 +136,7 @@ class _FallbackPolicy:
     def _report(self, reason: str) -> None:
         report = current_report()
         if report is not None:
-            report.providers[self.kind] = self.fallback_name
+            report.fallback_used(self.kind, reason, self.fallback_name)
         if self.on_fallback is not None:
             self.on_fallback(self.kind, reason, self.fallback_name)
 
