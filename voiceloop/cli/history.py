@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(writing=False)
     try:
+        store.drop_empty_sessions()  # failed starts leave nothing to list
         if args.session is not None:
             store.session(args.session)  # unknown id: one clear line, exit 2
         turns = store.turns(
