@@ -124,7 +124,7 @@ def _turn_block(turn: TurnRow, width: int, full: bool) -> str:
     clock = datetime.fromtimestamp(turn.created_at).strftime("%H:%M:%S")
     length = f"{turn.duration:5.1f}s" if turn.duration is not None else "     "
     status = "UNFINISHED" if turn.unfinished else turn.status
-    if turn.status == "captured" and not turn.unfinished:
+    if turn.in_progress:
         status = "in progress"
     head = f"  #{turn.id:<5} {clock} {length}  {status:<12} "
     lines = _body(turn)

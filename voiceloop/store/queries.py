@@ -71,7 +71,9 @@ class QueriesMixin:
             pattern += "%"
             where.append("(" + " OR ".join(f"t.{c} LIKE ? ESCAPE '\\'" for c in _SEARCHED) + ")")
             params.extend([pattern] * len(_SEARCHED))
-        statuses = (["failed"] if failed else []) + (["captured"] if unfinished else [])
+        statuses = (["failed"] if failed else []) + (
+            ["captured", "transcribed"] if unfinished else []
+        )
         if statuses:
             where.append(f"t.status IN ({','.join('?' * len(statuses))})")
             params.extend(statuses)

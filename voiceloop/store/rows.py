@@ -15,6 +15,12 @@ FINAL_STATUSES = frozenset({"transcribed", "answered", "interrupted", "dropped"}
 STAGES = ("stt", "llm", "tts")
 
 
+def awaiting(mode: str, status: str) -> bool:
+    """Whether a turn in this state still has work to do: not yet transcribed, or a
+    converse turn transcribed but not answered."""
+    return status == "captured" or (mode == "converse" and status == "transcribed")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     id: int
@@ -54,7 +60,8 @@ class TurnRow:
     local: bool
     duration: float | None
     unfinished: bool = False
-    """Left ``captured`` by a process that is gone: it crashed mid-turn."""
+    """Left half done (``captured``, or a converse turn with no answer) by a process that
+    is gone: it crashed mid-turn."""
 
     @property
     def text(self) -> str:
@@ -62,6 +69,11 @@ class TurnRow:
         if self.mode == "translate":
             return self.translation or self.transcript or ""
         return self.transcript or ""
+
+    @property
+    def in_progress(self) -> bool:
+        """Still being worked on by a running voiceloop."""
+        return awaiting(self.mode, self.status) and not self.unfinished
 
     @property
     def needs_retry(self) -> bool:
@@ -135,7 +147,7 @@ def turn_from_row(row: sqlite3.Row, data_dir: Path, owner_alive: bool) -> TurnRo
         audio_path=data_dir / audio if audio else None,
         local=bool(row["local"]),
         duration=row["duration"],
-        unfinished=row["status"] == "captured" and not owner_alive,
+        unfinished=awaiting(row["mode"], row["status"]) and not owner_alive,
     )
 
 
