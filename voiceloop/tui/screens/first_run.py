@@ -51,7 +51,7 @@ class FirstRunScreen(Screen[None]):
                 now = "Without a key nothing can be transcribed yet: no local engine is installed."
             yield Static(now, id="works-now", markup=False)
             yield Static(
-                "To add a key: set GROQ_API_KEY in your environment, put api_key in the "
+                "To add a key: set GROQ_API_KEY in your environment, put groq_api_key in the "
                 "config file, or paste it here (saved to the config file, readable only by you).",
                 markup=False,
             )
