@@ -74,6 +74,8 @@ def deps_from_settings(
         changes["list_models"] = model_lister(settings)
     if base.list_voices is None:
         changes["list_voices"] = lambda: voices_for(settings)
+    if base.use_key is None:
+        changes["use_key"] = key_user(settings)
     if base.dictation_file is None and settings.dictate.output_file:
         changes["dictation_file"] = str(settings.dictate.output_file)
     if base.list_input_devices is None or base.list_output_devices is None:
@@ -126,6 +128,31 @@ def voices_for(settings: Settings) -> list[str]:
     if settings.tts.voice and settings.tts.voice not in voices:
         voices.insert(0, settings.tts.voice)
     return voices
+
+
+def key_user(settings: Settings) -> Any:
+    """An async callable that checks a key (``GET /models``) and puts it in ``settings``."""
+
+    async def use(key: str) -> None:
+        from pydantic import SecretStr
+
+        from voiceloop.logs import add_secret
+        from voiceloop.providers.groq import GroqClient
+        from voiceloop.providers.http import ClientPool
+
+        secret = SecretStr(key)
+        add_secret(secret)  # masked in logs from the first request that carries it
+        # The shared key goes to the Groq root (stages with a base_url of their own keep
+        # their own key).
+        root = settings.groq_base_url.rstrip("/") + "/openai/v1"
+        pool = ClientPool.from_settings(settings)
+        try:
+            await GroqClient(root, secret, pool=pool, provider="groq").models()
+        finally:
+            await pool.aclose()
+        settings.groq_api_key = secret
+
+    return use
 
 
 def model_lister(settings: Settings) -> Any:
