@@ -28,10 +28,20 @@ def profile_from_settings(settings: Settings) -> Profile:
     def device(value: Any) -> str:
         return "default" if value is None else str(value)
 
+    from voiceloop.engine.wiring import FALLBACK_PROVIDER, effective_provider
+
+    # The engines that will actually serve, e.g. the local ones when there is no key.
+    stt = settings.stt.model
+    if effective_provider(settings, "stt") == FALLBACK_PROVIDER:
+        stt = f"local {settings.local.stt_model or 'tiny.en'}"
+    voice = settings.tts.voice
+    if effective_provider(settings, "tts") == FALLBACK_PROVIDER:
+        piper = settings.local.tts_voice
+        voice = f"local {Path(piper).stem if piper else 'joe'}"
     return Profile(
-        stt_model=settings.stt.model,
-        chat_model=settings.llm.model,
-        voice=settings.tts.voice,
+        stt_model=stt,
+        chat_model=settings.llm.model if settings.has_chat_backend() else "none (no key)",
+        voice=voice,
         input_device=device(settings.audio.input),
         output_device=device(settings.audio.output),
     )
@@ -131,9 +141,10 @@ def voices_for(settings: Settings) -> list[str]:
 
 
 def key_user(settings: Settings) -> Any:
-    """An async callable that checks a key (``GET /models``) and puts it in ``settings``."""
+    """An async callable that checks a key (``GET /models``), puts it in ``settings`` and
+    returns the set-up it gives."""
 
-    async def use(key: str) -> None:
+    async def use(key: str) -> Profile:
         from pydantic import SecretStr
 
         from voiceloop.logs import add_secret
@@ -151,6 +162,7 @@ def key_user(settings: Settings) -> Any:
         finally:
             await pool.aclose()
         settings.groq_api_key = secret
+        return profile_from_settings(settings)
 
     return use
 

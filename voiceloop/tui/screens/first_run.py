@@ -110,10 +110,11 @@ class FirstRunScreen(Screen[None]):
             self.notify("No config file; set GROQ_API_KEY instead.", title="Not saved")
             return
         use_key = self.vapp.deps.use_key
+        profile = None
         try:
             if use_key is not None:
                 self._status("Checking the key with the service…")
-                await use_key(key)
+                profile = await use_key(key)
             # The Groq key every stage uses unless it has its own.
             config.save({"groq_api_key": SecretStr(key)})
         except VoiceloopError as error:
@@ -125,5 +126,7 @@ class FirstRunScreen(Screen[None]):
         self._status("")
         self.notify("Key checked and saved. Starting…", title="Ready")
         self.vapp.deps.has_key = True
+        if profile is not None:
+            self.vapp.set_profile(profile)
         self.dismiss()
         self.vapp.start_engine()
