@@ -236,6 +236,12 @@ def _read_document(path: Path) -> tomlkit.TOMLDocument:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     try:
+        tomllib.loads(text)  # the reader's words, so `config show` and `config set` agree
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc})", hint="fix or remove the file"
+        ) from None
+    try:
         return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
         raise ConfigError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are voiceloop, a helpful voice assistant. Your replies are spoken aloud, so answer "
@@ -37,6 +37,18 @@ class StageSection(_Section):
     """Key for this stage only; unset means GROQ_API_KEY."""
     model: str = ""
     """Model id on that server."""
+
+    @field_validator("provider", "model")
+    @classmethod
+    def _required(cls, value: str) -> str:
+        return _not_empty(value)
+
+
+def _not_empty(value: str) -> str:
+    # An empty variable (VOICELOOP_LLM__MODEL=) is a mistake, not a request for no model.
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
 
 
 class SttSettings(StageSection):
@@ -89,6 +101,12 @@ class TtsSettings(StageSection):
     """Speech model id on that server."""
     voice: str = "autumn"
     """Orpheus English voices: autumn, diana, hannah, austin, daniel, troy."""
+
+    @field_validator("voice")
+    @classmethod
+    def _voice_required(cls, value: str) -> str:
+        return _not_empty(value)
+
     sample_rate: int = Field(default=48_000, ge=8_000, le=48_000)
     """Rate requested from the server; the real rate is read from the WAV header."""
     max_chars: int = Field(default=200, ge=20)

@@ -80,6 +80,18 @@ class DeviceError(AudioError):
     title = "Audio device"
     exit_code = 2
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        title: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, title=title)
+        self.kind = kind
+        """``input`` or ``output`` when the problem is on that side, else ``None``."""
+
 
 class AudioDecodeError(AudioError):
     title = "Cannot read audio"

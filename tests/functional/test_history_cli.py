@@ -15,7 +15,7 @@ import pytest
 
 from tests.unit.store_helpers import tone_flac
 from voiceloop.cli import main
-from voiceloop.errors import ConnectError
+from voiceloop.errors import ConnectError, ServerError
 from voiceloop.frames import Transcript, Utterance
 from voiceloop.stages import registry
 from voiceloop.store import DATA_DIR_ENV, Store
@@ -184,15 +184,17 @@ def test_retry_after_a_network_failure(data_dir: Path, fake, capsys) -> None:
         assert turn.audio_path is not None and turn.audio_path.exists()
 
     fake["transcriber"] = transcriber = FakeTranscriber()
-    assert main(["retry", str(ids["bad"]), "--provider", "fake"]) == 0
+    argv = ["retry", str(ids["bad"]), "--provider", "fake", "--llm-provider", "fake"]
+    assert main(argv) == 0
     utterance, task = transcriber.calls[0]
     with Store(data_dir) as store:
         turn = store.turn(ids["bad"])
         assert utterance.flac == turn.audio_path.read_bytes()  # the kept bytes, not re-encoded
         assert task == "transcribe" and len(utterance.pcm) == 8000
         assert utterance.pcm.dtype == np.int16 and utterance.sample_rate == 16_000
-        assert turn.status == "transcribed" and turn.error is None
+        assert turn.status == "answered" and turn.error is None
         assert turn.transcript == "transcribed 8000 samples"
+        assert turn.reply == "You said: transcribed 8000 samples"
         assert turn.providers["stt"] == "fake" and turn.models["stt"] == "fake-whisper"
     assert transcriber.closed
 
@@ -201,14 +203,15 @@ def test_retry_all_failed_covers_translate_and_reask(
     data_dir: Path, fake, capsys, monkeypatch
 ) -> None:
     ids = _seed(data_dir)
-    assert main(["retry", "--all-failed", "--provider", "fake"]) == 0
+    argv = ["retry", "--all-failed", "--provider", "fake", "--llm-provider", "fake"]
+    assert main(argv) == 0
     with Store(data_dir) as store:
         assert store.turns(failed=True, unfinished=True) == []
         translated = store.turn(ids["tr"])
         assert translated.translation == "translated 12000 samples"
         assert translated.status == "transcribed"
         assert store.turn(ids["ok"]).transcript == "remind me to buy oranges"  # untouched
-    assert main(["retry", "--all-failed", "--provider", "fake"]) == 0
+    assert main(argv) == 0
     assert "Nothing to retry" in capsys.readouterr().out
 
     monkeypatch.setenv("VOICELOOP_LLM__PROVIDER", "not-installed")
@@ -216,6 +219,7 @@ def test_retry_all_failed_covers_translate_and_reask(
     assert "unknown responder provider 'not-installed'" in capsys.readouterr().err
     with Store(data_dir) as store:  # the new transcript is kept although the re-ask failed
         assert store.turn(ids["bad"]).transcript == "transcribed 8000 samples"
+        assert store.turn(ids["bad"]).status == "failed"
 
     argv = ["retry", str(ids["bad"]), "--provider", "fake", "--reask", "--llm-provider", "fake"]
     assert main(argv) == 0
@@ -225,13 +229,74 @@ def test_retry_all_failed_covers_translate_and_reask(
         assert turn.reply == "You said: transcribed 8000 samples"
 
 
+class FailingResponder:
+    async def respond(self, messages):
+        yield "Half an ans"
+        raise ServerError("Server error (HTTP 500) after 3 tries")
+
+
+def test_retry_of_a_converse_turn_whose_reply_failed_asks_again(
+    data_dir: Path, fake, capsys, monkeypatch
+) -> None:
+    with Store(data_dir) as store:
+        talk = store.open_session("converse")
+        turn_id, _ = store.begin_turn(talk, "converse", tone_flac(0.5), duration=0.5)
+        store.update_turn(turn_id, transcript="what time is it", status="transcribed")
+        store.update_turn(turn_id, status="failed", error="Server error: the reply failed")
+    argv = ["retry", "--all-failed", "--provider", "fake", "--llm-provider", "fake"]
+
+    monkeypatch.setitem(fake, "transcriber", FakeTranscriber())
+    real = registry._factories["fake"]
+
+    def failing(kind, section, context):
+        return FailingResponder() if kind == "responder" else real(kind, section, context)
+
+    registry.register("fake", failing)
+    assert main(argv) == 1  # the words came back but the question was not answered
+    assert "HTTP 500" in capsys.readouterr().err
+    with Store(data_dir) as store:
+        turn = store.turn(turn_id)
+        assert turn.status == "failed" and turn.transcript == "transcribed 8000 samples"
+        assert [t.id for t in store.turns(failed=True)] == [turn_id]
+    assert main(["history", "--failed"]) == 0
+    assert f"#{turn_id}" in capsys.readouterr().out
+
+    registry.register("fake", real)
+    assert main(argv) == 0
+    with Store(data_dir) as store:
+        turn = store.turn(turn_id)
+        assert turn.status == "answered" and turn.error is None
+        assert turn.reply == "You said: transcribed 8000 samples"
+        assert store.turns(failed=True, unfinished=True) == []
+
+
+def test_a_converse_turn_cut_before_its_answer_is_unfinished(data_dir: Path, fake, capsys) -> None:
+    with Store(data_dir) as store:  # transcribed, then the process went before the reply
+        talk = store.open_session("converse")
+        turn_id, _ = store.begin_turn(talk, "converse", None, duration=0.5)
+        store.update_turn(turn_id, transcript="what time is it", status="transcribed")
+        assert store.turn(turn_id).in_progress  # its owner still runs
+    with Store(data_dir) as store:
+        assert store.turn(turn_id).unfinished
+        assert [t.id for t in store.turns(unfinished=True)] == [turn_id]
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "UNFINISHED" in out and "transcribed" not in out.split(f"#{turn_id}")[1][:30]
+    # No audio was kept, but the words were: the question is asked again.
+    assert main(["retry", "--all-failed", "--llm-provider", "fake"]) == 0
+    with Store(data_dir) as store:
+        turn = store.turn(turn_id)
+        assert turn.status == "answered" and turn.reply == "You said: what time is it"
+
+
 def test_retry_follows_the_configured_retention(data_dir: Path, fake, monkeypatch) -> None:
     ids = _seed(data_dir)
     monkeypatch.setenv("VOICELOOP_STORE__KEEP_AUDIO", "none")
-    assert main(["retry", str(ids["bad"]), "--provider", "fake"]) == 0
+    argv = ["retry", str(ids["bad"]), "--provider", "fake", "--llm-provider", "fake"]
+    assert main(argv) == 0
     with Store(data_dir) as store:
         turn = store.turn(ids["bad"])
-        assert turn.status == "transcribed" and turn.audio_path is None
+        assert turn.status == "answered" and turn.audio_path is None
         assert not (data_dir / "recordings" / str(ids["talk"]) / f"{ids['bad']}.flac").exists()
         assert store.turn(ids["tr"]).audio_path is not None  # still failed: kept
 

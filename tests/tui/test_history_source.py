@@ -35,3 +35,16 @@ def test_store_history_lists_newest_first_and_reads_turns(tmp_path: Path) -> Non
     ]
     translated = history.turns(second)
     assert [(t.user, t.reply) for t in translated] == [("Hola", "Hello")]
+
+
+def test_a_converse_turn_left_without_its_answer_is_not_shown_as_done(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:  # transcribed, then the process went before the reply
+        session = store.open_session("converse")
+        turn, _ = store.begin_turn(session, "converse", None, duration=1.0)
+        store.update_turn(turn, transcript="What time is it?", status="transcribed")
+        live = StoreHistory(lambda: Store(tmp_path, probe=False))
+        assert [t.status for t in live.turns(session)] == ["in progress"]
+    history = StoreHistory(lambda: Store(tmp_path, probe=False))
+    [record] = history.turns(session)
+    assert record.status == "unfinished"
+    assert f"voiceloop retry {turn}" in record.reply

@@ -41,7 +41,7 @@ def test_deps_from_settings(tmp_path: Path, no_env_key: None) -> None:
     settings = load_settings(path=config)
     deps = deps_from_settings(settings, config_file=config)
     assert deps.has_key is False  # no key anywhere: first run
-    assert deps.profile.chat_model == "qwen/qwen3-32b"
+    assert deps.profile.chat_model == "none (no key)"  # what is in use, not what is set
     assert deps.profile.input_device == "USB"
     assert deps.profile.output_device == "default"
     assert deps.restart_on_change and deps.apply_setting is not None
@@ -51,6 +51,7 @@ def test_deps_from_settings(tmp_path: Path, no_env_key: None) -> None:
         apply_to_settings(settings, "vad", "engine", "psychic")
     keyed = load_settings({"groq_api_key": "gsk_x"}, path=config)
     assert deps_from_settings(keyed, config_file=config).has_key
+    assert deps_from_settings(keyed, config_file=config).profile.chat_model == "qwen/qwen3-32b"
 
 
 def test_voices_offer_the_configured_one(tmp_path: Path, no_env_key: None) -> None:

@@ -120,9 +120,11 @@ def test_no_input_device_at_all_says_so_and_lists_devices():
         resolve_device(None, "input", devices=outputs_only)
     assert "No input device" in err.value.message
     assert "HDMI 0" in err.value.message
+    assert err.value.kind == "input"  # the TUI says "no microphone" from this
     with pytest.raises(DeviceError) as err:
         resolve_device(None, "output", devices=[])
     assert "No output device" in err.value.message and "none" in err.value.message
+    assert err.value.kind == "output"
 
 
 PULSE_DEVICES = [

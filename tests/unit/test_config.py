@@ -150,6 +150,31 @@ def test_bad_value_in_environment_names_the_variable(monkeypatch: pytest.MonkeyP
     assert "forever" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("variable", "dotted"),
+    [
+        ("VOICELOOP_LLM__MODEL", "llm.model"),
+        ("VOICELOOP_STT__MODEL", "stt.model"),
+        ("VOICELOOP_TRANSLATE__PROVIDER", "translate.provider"),
+        ("VOICELOOP_TTS__VOICE", "tts.voice"),
+    ],
+)
+def test_an_empty_required_string_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, dotted: str
+) -> None:
+    monkeypatch.setenv(variable, "")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path=tmp_path / "missing.toml")
+    assert f"environment variable {variable}: {dotted}: must not be empty" in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_an_empty_model_in_the_file_names_the_file(tmp_path: Path) -> None:
+    file = write(tmp_path / "c.toml", '[llm]\nmodel = "  "\n')
+    with pytest.raises(ConfigError, match=r"c\.toml: llm\.model: must not be empty"):
+        load_settings(path=file)
+
+
 def test_bad_value_from_flags_names_the_command_line() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings({"tts": {"max_chars": 3}}, path=Path("/nonexistent.toml"))

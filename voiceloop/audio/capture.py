@@ -115,6 +115,7 @@ class Microphone:
             raise DeviceError(
                 f"Cannot open input device {self.device.name!r}: {exc}",
                 hint="choose another with --input-device (see `voiceloop devices`)",
+                kind="input",
             ) from exc
 
     async def frames(self) -> AsyncIterator[AudioFrame]:

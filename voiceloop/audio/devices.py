@@ -189,6 +189,7 @@ def resolve_device(
             hint="plug in or enable a "
             + ("microphone" if kind == "input" else "speaker")
             + ", or start a sound server (PulseAudio/PipeWire)",
+            kind=kind,
         )
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         for d in usable:
@@ -203,6 +204,7 @@ def resolve_device(
         raise DeviceError(
             f"No {kind} device with index {index}.",
             hint=f"available {kind}s: {describe(devices, kind)} (see `voiceloop devices`)",
+            kind=kind,
         )
     wanted = spec.strip().casefold()
     name = _match([d.name for d in usable], wanted)
@@ -217,6 +219,7 @@ def resolve_device(
     raise DeviceError(
         f"No {kind} device matches {spec!r}.",
         hint=f"available {kind}s: {describe(devices, kind)}{extra} (see `voiceloop devices`)",
+        kind=kind,
     )
 
 

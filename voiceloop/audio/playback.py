@@ -115,6 +115,7 @@ class Speaker:
             raise DeviceError(
                 f"Cannot open output device {self.device.name!r}: {exc}",
                 hint="choose another with --output-device (see `voiceloop devices`)",
+                kind="output",
             ) from exc
 
     def play(self, chunk: AudioChunk) -> PlaybackHandle:

@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(writing=False)
     try:
+        store.drop_empty_sessions()  # failed starts leave nothing to list
         if args.session is not None:
             store.session(args.session)  # unknown id: one clear line, exit 2
         turns = store.turns(
@@ -123,7 +124,7 @@ def _turn_block(turn: TurnRow, width: int, full: bool) -> str:
     clock = datetime.fromtimestamp(turn.created_at).strftime("%H:%M:%S")
     length = f"{turn.duration:5.1f}s" if turn.duration is not None else "     "
     status = "UNFINISHED" if turn.unfinished else turn.status
-    if turn.status == "captured" and not turn.unfinished:
+    if turn.in_progress:
         status = "in progress"
     head = f"  #{turn.id:<5} {clock} {length}  {status:<12} "
     lines = _body(turn)

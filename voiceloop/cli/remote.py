@@ -87,5 +87,5 @@ def require_service(settings: Settings, section: Any, what: str) -> None:
     if settings.stage_key(section) is None and section.base_url is None:
         raise ConfigError(
             "no API key: GROQ_API_KEY is not set",
-            hint="export GROQ_API_KEY=... or run `voiceloop config init` and add api_key",
+            hint="export GROQ_API_KEY=... or run `voiceloop config set groq_api_key gsk_...`",
         )

@@ -17,7 +17,7 @@ EXAMPLES = [
     ("voiceloop retry 12", "transcribe turn 12's recording again"),
     ("voiceloop retry --all-failed", "every failed or crash-interrupted turn and job"),
     ("voiceloop retry 12 --provider local", "transcribe on this machine (no network)"),
-    ("voiceloop retry 12 --reask", "converse turns: also ask the assistant again"),
+    ("voiceloop retry 12 --llm-provider local", "converse turns: ask the assistant locally"),
     ("voiceloop retry --job 3 -o talk.srt", "finish a long transcription, write subtitles"),
 ]
 
@@ -41,9 +41,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--provider", help="speech-to-text provider to use (default: config)")
     parser.add_argument("--model", help="speech-to-text model to use (default: config)")
     parser.add_argument(
-        "--reask", action="store_true", help="for converse turns, also get a new reply"
+        "--reask",
+        action="store_true",
+        help="kept for scripts: converse turns always get a new reply",
     )
-    parser.add_argument("--llm-provider", help="chat provider for --reask (default: config)")
+    parser.add_argument(
+        "--llm-provider", help="chat provider for converse turns' replies (default: config)"
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -70,23 +74,28 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _has_audio(turn: TurnRow) -> bool:
+    return turn.audio_path is not None and turn.audio_path.exists()
+
+
+def _retryable(turn: TurnRow) -> bool:
+    """Its recording is kept, or (converse) its words are, to ask the question again."""
+    return _has_audio(turn) or (turn.mode == "converse" and bool((turn.transcript or "").strip()))
+
+
 def _chosen(store: Store, args: argparse.Namespace) -> tuple[list[TurnRow], list[JobRow]]:
     from voiceloop.errors import UsageError
 
     if args.all_failed:
-        turns = [
-            t
-            for t in store.turns(failed=True, unfinished=True)
-            if t.audio_path is not None and t.audio_path.exists()
-        ]
+        turns = [t for t in store.turns(failed=True, unfinished=True) if _retryable(t)]
         # A job still "running" may belong to a live `transcribe`: only --job takes those.
         return turns, [j for j in store.jobs(unfinished=True) if j.status == "failed"]
     if args.job is not None:
         return [], [store.job(args.job)]  # a finished one is just written out again
     turn = store.turn(args.turn)
-    if turn.status == "captured" and not turn.unfinished:
+    if turn.in_progress:
         raise UsageError(f"turn {turn.id} is still in progress in a running voiceloop")
-    if turn.audio_path is None or not turn.audio_path.exists():
+    if not _retryable(turn):
         raise UsageError(
             f"turn {turn.id} has no kept recording to transcribe",
             hint="recordings are deleted by `forget` and by the [store] keep_audio setting",
@@ -133,6 +142,8 @@ async def _retry_turn(
 ) -> str:
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
+    if turn.mode == "converse" and not _has_audio(turn):  # the words were kept, not the audio
+        return await _answer(store, turn, turn.transcript or "", settings, context, stages, args)
     task = "translate" if turn.mode == "translate" else "transcribe"
     section = section_for(
         settings, "translate" if task == "translate" else "stt", args.provider, args.model
@@ -148,8 +159,10 @@ async def _retry_turn(
     finally:
         reset_current_report(token)
     provider = transcript.provider or report.providers.get("transcriber") or section.provider
+    converse = turn.mode == "converse"
     fields: dict[str, Any] = {
-        "status": "transcribed",
+        # A converse turn is done only once answered: until then it stays failed.
+        "status": "failed" if converse else "transcribed",
         "error": None,
         "providers": {"stt": provider},
         "models": {"stt": transcript.model or getattr(section, "model", None)},
@@ -159,11 +172,39 @@ async def _retry_turn(
     fields["translation" if task == "translate" else "transcript"] = transcript.text
     if report.usage:
         fields["usage"] = report.usage
+    if converse:
+        fields["error"] = "not answered yet — `voiceloop retry` asks again"
     store.update_turn(turn.id, **fields)  # the words are safe before anything else is tried
-    if args.reask and turn.mode == "converse" and transcript.text.strip():
-        reply = await _reask(transcript.text, settings, context, stages, args.llm_provider)
-        store.update_turn(turn.id, reply=reply, status="answered")
+    if converse:
+        return await _answer(store, turn, transcript.text, settings, context, stages, args)
     return str(transcript.text)
+
+
+async def _answer(
+    store: Store,
+    turn: TurnRow,
+    text: str,
+    settings: Any,
+    context: Any,
+    stages: dict[str, Any],
+    args: argparse.Namespace,
+) -> str:
+    """Ask the assistant the turn's question again; the turn is answered only if it replies."""
+    if not text.strip():
+        store.update_turn(turn.id, status="dropped", error=None)  # nothing was said to answer
+        return text
+    reply = await _reask(text, settings, context, stages, args.llm_provider)
+    section = section_for(settings, "llm", args.llm_provider)
+    store.update_turn(
+        turn.id,
+        reply=reply,
+        reply_heard=None,
+        status="answered",
+        error=None,
+        providers={"llm": section.provider},
+        models={"llm": getattr(section, "model", None)},
+    )
+    return f"{text}\n  → {reply}"
 
 
 async def _reask(

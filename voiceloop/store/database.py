@@ -42,6 +42,7 @@ from voiceloop.store.rows import (
     loads,
 )
 from voiceloop.store.schema import SCHEMA_VERSION, migrate, transaction
+from voiceloop.store.sessions import SessionsMixin
 
 _T = TypeVar("_T")
 
@@ -59,7 +60,7 @@ _STAGE_ALIASES = {
 }
 
 
-class Store(QueriesMixin, CleanupMixin, JobsMixin):
+class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
     """Conversation history on disk. Every method raises :class:`StoreError` on failure."""
 
     def __init__(
@@ -90,6 +91,7 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         self._lock = threading.RLock()
         self._pending: dict[int, dict[str, Any]] = {}
         self._own_sessions: list[int] = []
+        self._session_locks: dict[int, int | None] = {}
         self.recordings = prepare_data_dir(self.data_dir, probe=probe)
         self.db_path = self.data_dir / DB_NAME
         self.read_only = False
@@ -183,7 +185,7 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         return one_line_error(text, self._secrets) or ""
 
     def close(self) -> None:
-        """Mark this process's sessions ended, write back anything pending, and close.
+        """End this process's sessions (dropping empty ones), write back pending updates, close.
 
         Raises :class:`StoreError` (after closing) if pending updates could not be saved.
         """
@@ -192,17 +194,8 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
                 return
             try:
                 self._flush_pending()
-                # Both are housekeeping: failing them loses nothing, so they stay quiet.
-                with contextlib.suppress(sqlite3.Error, StoreError):
-                    if self._own_sessions:
-                        marks = ",".join("?" * len(self._own_sessions))
-                        self._write(
-                            lambda db: db.execute(
-                                f"UPDATE sessions SET ended_at=? WHERE id IN ({marks})",
-                                (self._clock(), *self._own_sessions),
-                            ),
-                            "",
-                        )
+                # Housekeeping: failing it loses nothing, so it stays quiet.
+                self._end_own_sessions()
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
@@ -226,24 +219,6 @@ class Store(QueriesMixin, CleanupMixin, JobsMixin):
         self._pragma("wal_checkpoint(PASSIVE)")
 
     # -- recording -------------------------------------------------------------------------
-
-    def open_session(self, mode: str) -> int:
-        """Start a session; returns its id."""
-
-        def insert(db: sqlite3.Connection) -> int:
-            cur = db.execute(
-                "INSERT INTO sessions(started_at, mode, pid) VALUES (?, ?, ?)",
-                (self._clock(), mode, os.getpid()),
-            )
-            return int(cur.lastrowid or 0)
-
-        session_id = self._write(insert, "cannot start a session")
-        self._own_sessions.append(session_id)
-        try:  # made here so that begin_turn, on the hot path, only writes a file
-            (self.recordings / str(session_id)).mkdir(mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise os_error(exc, "cannot create the recordings folder") from exc
-        return session_id
 
     def begin_turn(
         self, session_id: int, mode: str, flac: bytes | None, *, duration: float

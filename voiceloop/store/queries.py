@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from voiceloop.store.liveness import session_alive
 from voiceloop.store.paths import not_found
 from voiceloop.store.rows import (
     SessionRow,
     TurnRow,
-    pid_alive,
     session_from_row,
     turn_from_row,
 )
@@ -71,7 +71,9 @@ class QueriesMixin:
             pattern += "%"
             where.append("(" + " OR ".join(f"t.{c} LIKE ? ESCAPE '\\'" for c in _SEARCHED) + ")")
             params.extend([pattern] * len(_SEARCHED))
-        statuses = (["failed"] if failed else []) + (["captured"] if unfinished else [])
+        statuses = (["failed"] if failed else []) + (
+            ["captured", "transcribed"] if unfinished else []
+        )
         if statuses:
             where.append(f"t.status IN ({','.join('?' * len(statuses))})")
             params.extend(statuses)
@@ -89,11 +91,11 @@ class QueriesMixin:
             f" {clause} ORDER BY t.id",
             params,
         )
-        alive: dict[int | None, bool] = {}
+        alive: dict[int, bool] = {}
         result = []
         for row in rows:
-            pid = row["owner_pid"]
-            if pid not in alive:
-                alive[pid] = pid_alive(pid)
-            result.append(turn_from_row(row, self.data_dir, alive[pid]))
+            session = row["session_id"]
+            if session not in alive:
+                alive[session] = session_alive(self.data_dir, session, row["owner_pid"])
+            result.append(turn_from_row(row, self.data_dir, alive[session]))
         return result

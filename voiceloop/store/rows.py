@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +13,12 @@ TURN_STATUSES: frozenset[str] = frozenset(TurnStatus.__args__)  # type: ignore[a
 FINAL_STATUSES = frozenset({"transcribed", "answered", "interrupted", "dropped"})
 """A turn in one of these is done: its audio is no longer needed to recover words."""
 STAGES = ("stt", "llm", "tts")
+
+
+def awaiting(mode: str, status: str) -> bool:
+    """Whether a turn in this state still has work to do: not yet transcribed, or a
+    converse turn transcribed but not answered."""
+    return status == "captured" or (mode == "converse" and status == "transcribed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,8 @@ class TurnRow:
     local: bool
     duration: float | None
     unfinished: bool = False
-    """Left ``captured`` by a process that is gone: it crashed mid-turn."""
+    """Left half done (``captured``, or a converse turn with no answer) by a process that
+    is gone: it crashed mid-turn."""
 
     @property
     def text(self) -> str:
@@ -64,6 +69,11 @@ class TurnRow:
         if self.mode == "translate":
             return self.translation or self.transcript or ""
         return self.transcript or ""
+
+    @property
+    def in_progress(self) -> bool:
+        """Still being worked on by a running voiceloop."""
+        return awaiting(self.mode, self.status) and not self.unfinished
 
     @property
     def needs_retry(self) -> bool:
@@ -112,41 +122,6 @@ def dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id is running (same machine)."""
-    if not pid or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process there
-        return _windows_pid_alive(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _windows_pid_alive(pid: int) -> bool:
-    import ctypes
-
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return False
-    try:
-        code = ctypes.c_ulong()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return False
-        return code.value == 259  # STILL_ACTIVE
-    finally:
-        kernel32.CloseHandle(handle)
-
-
 def turn_from_row(row: sqlite3.Row, data_dir: Path, owner_alive: bool) -> TurnRow:
     providers = {s: row[f"{s}_provider"] for s in STAGES if row[f"{s}_provider"]}
     models = {s: row[f"{s}_model"] for s in STAGES if row[f"{s}_model"]}
@@ -172,7 +147,7 @@ def turn_from_row(row: sqlite3.Row, data_dir: Path, owner_alive: bool) -> TurnRo
         audio_path=data_dir / audio if audio else None,
         local=bool(row["local"]),
         duration=row["duration"],
-        unfinished=row["status"] == "captured" and not owner_alive,
+        unfinished=awaiting(row["mode"], row["status"]) and not owner_alive,
     )
 
 

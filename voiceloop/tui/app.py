@@ -22,6 +22,7 @@ from voiceloop.tui.commands import VoiceloopCommands
 from voiceloop.tui.messages import EngineEvent, LevelChanged
 from voiceloop.tui.protocols import EngineFactory, EngineLike, Profile, TuiDeps
 from voiceloop.tui.screens.main import MainScreen
+from voiceloop.tui.widgets.conversation import ConversationLog
 from voiceloop.tui.widgets.dictation import DictationView
 from voiceloop.tui.widgets.latency import LatencyPanel
 from voiceloop.tui.widgets.meter import LevelMeter
@@ -55,6 +56,8 @@ class VoiceloopApp(App[int]):
         self._engine_worker: Worker[None] | None = None
         self._main = MainScreen()
         self._meter: LevelMeter | None = None
+        self.missing_device: str | None = None
+        """``microphone``, ``speaker`` or ``sound`` while the engine stopped for want of it."""
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -79,6 +82,7 @@ class VoiceloopApp(App[int]):
                 severity="warning",
             )
             return
+        self._set_missing(None)  # the device may be back: the new engine will tell
         with contextlib.suppress(NoMatches):
             self._main.query_one(StateIndicator).show("starting")
         self._engine_worker = self._run_engine(factory)
@@ -132,8 +136,15 @@ class VoiceloopApp(App[int]):
 
         if isinstance(self.screen, ErrorScreen):
             return
-        with contextlib.suppress(NoMatches):
-            self._main.query_one(StateIndicator).show("error")
+        from voiceloop.tui.unavailable import missing_device, stopped_reason
+
+        missing = missing_device(error)
+        self._set_missing(missing)
+        label, reason = stopped_reason(error, missing)
+        with contextlib.suppress(NoMatches):  # both stay on screen once the modal is closed
+            self._main.query_one(StateIndicator).show("error", label=label, reason=reason)
+            log = self._main.query_one(ConversationLog)
+            self.call_later(log.add_note, reason, classes="failed")
         self.push_screen(ErrorScreen.from_error(error, what=what), self._after_fatal)
 
     def _after_fatal(self, choice: str | None) -> None:
@@ -141,6 +152,25 @@ class VoiceloopApp(App[int]):
             self.restart_engine()
         elif choice == "quit":
             self.exit(1)
+
+    def _set_missing(self, missing: str | None) -> None:
+        self.missing_device = missing
+        with contextlib.suppress(NoMatches):
+            self._badge().missing = missing or ""
+        if missing in ("microphone", "sound") and self.talking:
+            self.talking = False
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Talking needs a microphone: without one, Ctrl+T and hands-free are not offered."""
+        no_mic = self.missing_device in ("microphone", "sound")
+        return not (no_mic and action in ("talk", "hands_free"))
+
+    def set_profile(self, profile: Profile) -> None:
+        """Show a new set-up (models, voice, devices) in the header."""
+        self.profile = profile
+        with contextlib.suppress(NoMatches):
+            self._main.query_one(ProfileLine).profile = profile
 
     def action_restart_engine(self) -> None:
         """Rebuild the engine from the current settings and start listening again."""

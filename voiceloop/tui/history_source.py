@@ -49,13 +49,19 @@ class StoreHistory:
                 user, reply = row.transcript or "", row.reply_heard or row.reply or ""
             if row.status == "failed" and row.error:
                 reply = reply or f"(failed: {row.error})"
+            status = row.status
+            if row.unfinished:  # a crash cut it short: never shown as done
+                status = "unfinished"
+                reply = reply or f"(unfinished: `voiceloop retry {row.id}` completes it)"
+            elif row.in_progress:
+                status = "in progress"
             records.append(
                 TurnRecord(
                     id=row.id,
                     at=datetime.fromtimestamp(row.created_at),
                     user=user,
                     reply=reply,
-                    status=row.status,
+                    status=status,
                 )
             )
         return records

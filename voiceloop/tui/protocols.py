@@ -160,3 +160,7 @@ class TuiDeps:
     """Default path for saving dictation."""
     restart_on_change: bool = False
     """Restart the engine after a setting changes, so it is built with the new value."""
+    use_key: Callable[[str], Awaitable[Profile | None]] | None = None
+    """Check a pasted API key with the service (``GET /models``) and, if it is accepted,
+    use it from now on (returning the set-up it gives, for the header); raises
+    :class:`~voiceloop.errors.VoiceloopError` if refused."""

@@ -28,10 +28,20 @@ def profile_from_settings(settings: Settings) -> Profile:
     def device(value: Any) -> str:
         return "default" if value is None else str(value)
 
+    from voiceloop.engine.wiring import FALLBACK_PROVIDER, effective_provider
+
+    # The engines that will actually serve, e.g. the local ones when there is no key.
+    stt = settings.stt.model
+    if effective_provider(settings, "stt") == FALLBACK_PROVIDER:
+        stt = f"local {settings.local.stt_model or 'tiny.en'}"
+    voice = settings.tts.voice
+    if effective_provider(settings, "tts") == FALLBACK_PROVIDER:
+        piper = settings.local.tts_voice
+        voice = f"local {Path(piper).stem if piper else 'joe'}"
     return Profile(
-        stt_model=settings.stt.model,
-        chat_model=settings.llm.model,
-        voice=settings.tts.voice,
+        stt_model=stt,
+        chat_model=settings.llm.model if settings.has_chat_backend() else "none (no key)",
+        voice=voice,
         input_device=device(settings.audio.input),
         output_device=device(settings.audio.output),
     )
@@ -74,6 +84,8 @@ def deps_from_settings(
         changes["list_models"] = model_lister(settings)
     if base.list_voices is None:
         changes["list_voices"] = lambda: voices_for(settings)
+    if base.use_key is None:
+        changes["use_key"] = key_user(settings)
     if base.dictation_file is None and settings.dictate.output_file:
         changes["dictation_file"] = str(settings.dictate.output_file)
     if base.list_input_devices is None or base.list_output_devices is None:
@@ -121,6 +133,33 @@ def voices_for(settings: Settings) -> list[str]:
     if settings.tts.voice and settings.tts.voice not in voices:
         voices.insert(0, settings.tts.voice)
     return voices
+
+
+def key_user(settings: Settings) -> Any:
+    """An async callable that checks a key (``GET /models``), puts it in ``settings`` and
+    returns the set-up it gives."""
+
+    async def use(key: str) -> Profile:
+        from pydantic import SecretStr
+
+        from voiceloop.logs import add_secret
+        from voiceloop.providers.groq import GroqClient
+        from voiceloop.providers.http import ClientPool
+
+        secret = SecretStr(key)
+        add_secret(secret)  # masked in logs from the first request that carries it
+        # The shared key goes to the Groq root (stages with a base_url of their own keep
+        # their own key).
+        root = settings.groq_base_url.rstrip("/") + "/openai/v1"
+        pool = ClientPool.from_settings(settings)
+        try:
+            await GroqClient(root, secret, pool=pool, provider="groq").models()
+        finally:
+            await pool.aclose()
+        settings.groq_api_key = secret
+        return profile_from_settings(settings)
+
+    return use
 
 
 def model_lister(settings: Settings) -> Any:

@@ -22,6 +22,8 @@ class FirstRunScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("f1", "app.help", "Help"),
+        Binding("f2", "converse", "Converse", show=False),
         Binding("f3", "local", "Local dictation", show=False),
     ]
 
@@ -51,11 +53,12 @@ class FirstRunScreen(Screen[None]):
                 now = "Without a key nothing can be transcribed yet: no local engine is installed."
             yield Static(now, id="works-now", markup=False)
             yield Static(
-                "To add a key: set GROQ_API_KEY in your environment, put api_key in the "
+                "To add a key: set GROQ_API_KEY in your environment, put groq_api_key in the "
                 "config file, or paste it here (saved to the config file, readable only by you).",
                 markup=False,
             )
             yield Input(placeholder="paste your API key", password=True, id="api-key")
+            yield Static("", id="key-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save key", id="save-key", variant="primary")
                 if self.local_dictation:
@@ -67,15 +70,21 @@ class FirstRunScreen(Screen[None]):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.save_key(event.value)
+        self._check_and_save(event.value)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save-key":
-            self.save_key(self.query_one(Input).value)
+            self._check_and_save(self.query_one(Input).value)
         elif event.button.id == "local":
             self.action_local()
         elif event.button.id == "quit":
             self.app.exit(0)
+
+    def action_converse(self) -> None:
+        """Conversation needs a key: say so where the key goes."""
+        text = "Conversation needs an API key: paste it above and press Enter"
+        self._status(text + (" (or F3 for local dictation now)." if self.local_dictation else "."))
+        self.query_one(Input).focus()
 
     def action_local(self) -> None:
         if not self.local_dictation:
@@ -84,7 +93,14 @@ class FirstRunScreen(Screen[None]):
         self.dismiss()
         self.vapp.start_engine()
 
-    def save_key(self, key: str) -> None:
+    def _status(self, text: str) -> None:
+        self.query_one("#key-status", Static).update(text)
+
+    def _check_and_save(self, key: str) -> None:
+        self.run_worker(self.save_key(key), group="key", exclusive=True, exit_on_error=False)
+
+    async def save_key(self, key: str) -> None:
+        """Check the key with the service, save it, and start with it at once."""
         key = key.strip()
         if not key:
             self.notify("Paste a key first.", title="No key", severity="warning")
@@ -93,13 +109,24 @@ class FirstRunScreen(Screen[None]):
         if config is None:
             self.notify("No config file; set GROQ_API_KEY instead.", title="Not saved")
             return
+        use_key = self.vapp.deps.use_key
+        profile = None
         try:
+            if use_key is not None:
+                self._status("Checking the key with the service…")
+                profile = await use_key(key)
             # The Groq key every stage uses unless it has its own.
             config.save({"groq_api_key": SecretStr(key)})
         except VoiceloopError as error:
-            self.notify(error.one_line(), title=error.title, severity="error", markup=False)
+            line = error.one_line()
+            self._status(f"Key not saved — {error.title}: {line}")
+            self.notify(line, title=f"Key not saved: {error.title}", severity="error", markup=False)
             return
         self.query_one(Input).value = ""
-        self.notify("Key saved. Starting…", title="Ready")
+        self._status("")
+        self.notify("Key checked and saved. Starting…", title="Ready")
+        self.vapp.deps.has_key = True
+        if profile is not None:
+            self.vapp.set_profile(profile)
         self.dismiss()
         self.vapp.start_engine()

@@ -34,19 +34,25 @@ class StateIndicator(Static):
     """Shows the engine state; the CSS class ``state-<name>`` sets its colour."""
 
     state: reactive[str] = reactive("idle")
+    label: reactive[str] = reactive("")
+    """Shown instead of the state's usual word, e.g. "No microphone"."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.add_class("state-idle")
 
     def render(self) -> str:
-        return f"● {STATE_LABELS.get(self.state, self.state)}"
+        return f"● {self.label or STATE_LABELS.get(self.state, self.state)}"
 
     def watch_state(self, old: str, new: str) -> None:
         self.remove_class(f"state-{old}")
         self.add_class(f"state-{new}")
         self.tooltip = STATE_MEANINGS.get(new, "")
 
-    def show(self, state: EngineState | str) -> None:
-        """Switch to ``state``."""
+    def show(self, state: EngineState | str, *, label: str = "", reason: str = "") -> None:
+        """Switch to ``state``; ``label`` replaces its word and ``reason`` its tooltip
+        (both until the next switch)."""
         self.state = state
+        self.label = label
+        if reason:
+            self.tooltip = reason

@@ -29,8 +29,12 @@ class TalkBadge(Static):
 
     hands_free: reactive[bool] = reactive(True)
     talking: reactive[bool] = reactive(False)
+    missing: reactive[str] = reactive("")
+    """The device that is missing (``microphone``...): then there is nothing to talk to."""
 
     def render(self) -> str:
+        if self.missing in ("microphone", "sound"):
+            return "no microphone"
         if self.talking:
             return "● talk (^t to stop)"
         return "hands-free" if self.hands_free else "push-to-talk ^t"
