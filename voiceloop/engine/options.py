@@ -28,6 +28,8 @@ class EngineOptions:
     dictate_output_file: Path | None = None
     dictate_clipboard: bool = False
     dictate_cleanup: bool = False
+    language: str | None = None
+    """``[stt] language``: the language spoken, hence of the replies (None: detected)."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineOptions:
@@ -55,4 +57,5 @@ class EngineOptions:
             dictate_output_file=Path(output_file).expanduser() if output_file else None,
             dictate_clipboard=bool(get("dictate", "clipboard", False)),
             dictate_cleanup=bool(get("dictate", "cleanup", False)),
+            language=get("stt", "language", None) or None,
         )
