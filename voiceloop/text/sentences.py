@@ -96,6 +96,7 @@ class SentenceSplitter:
         clause_min_chars: int = 60,
         *,
         language: str | None = None,
+        markdown: bool = True,
     ) -> None:
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
@@ -107,10 +108,11 @@ class SentenceSplitter:
         self.max_chars = max_chars
         self.first_chunk_min_chars = first_chunk_min_chars
         self.clause_min_chars = clause_min_chars
+        self.markdown = markdown
         self._reset()
 
     def _reset(self) -> None:
-        self._md = MarkdownStream()
+        self._md: MarkdownStream | _Plain = MarkdownStream() if self.markdown else _Plain()
         self._buf = ""  # speakable text; chunks not yet emitted start at _start
         self._start = 0
         self._scan = 0  # every position before this one has been classified
@@ -295,13 +297,27 @@ class SentenceSplitter:
         self._start, self._cands = limit, []
 
 
-def split_text(text: str, max_chars: int, language: str | None = None) -> list[str]:
+class _Plain:
+    """Text that is not markdown, passed through as it is."""
+
+    def feed(self, text: str) -> str:
+        return text
+
+    def finish(self) -> str:
+        return ""
+
+
+def split_text(
+    text: str, max_chars: int, language: str | None = None, *, markdown: bool = True
+) -> list[str]:
     """Split a whole text into speakable chunks of at most ``max_chars``: at sentence ends,
-    then clause boundaries, then word boundaries (no early first chunk)."""
+    then clause boundaries, then word boundaries (no early first chunk). ``markdown=False``
+    keeps the text as it is (a transcript), only its whitespace normalised."""
     splitter = SentenceSplitter(
         max_chars=max_chars,
         first_chunk_min_chars=max_chars + 1,
         clause_min_chars=min(60, max(1, max_chars // 3)),
         language=language,
+        markdown=markdown,
     )
     return splitter.push(text) + splitter.flush()
