@@ -61,7 +61,8 @@ def make_settings(**sections: dict[str, Any]) -> Settings:
 class SimpleSplitter:
     """Splits on . ! ? followed by a space; enough for engine tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, language: str | None = None) -> None:
+        self.language = language
         self._buf = ""
 
     def push(self, delta: str) -> list[str]:

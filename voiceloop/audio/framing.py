@@ -144,3 +144,65 @@ def to_rate(pcm: np.ndarray, rate: int, target: int) -> np.ndarray:
     if rate != target and len(x):
         x = soxr.resample(x, rate, target, quality="HQ").astype(np.float32)
     return np.clip(x, -1.0, 1.0)
+
+
+class StreamResampler:
+    """Resamples consecutive chunks as one continuous signal (``soxr.ResampleStream``).
+
+    Resampling each chunk on its own treats the audio beyond its ends as silence, so every
+    join carries a small step, heard as a click. The stream sees the real neighbours
+    instead; the price is that it holds back the last few milliseconds of what it was fed
+    until more arrives or :meth:`finish` releases them. A change of input rate finishes
+    the old stream first.
+    """
+
+    def __init__(self, target: int, *, quality: str = "HQ") -> None:
+        self.target = target
+        self.quality = quality
+        self._rate: int | None = None
+        self._stream: soxr.ResampleStream | None = None
+        self._fed = 0  # input samples since the continuous signal began
+
+    def expected(self, n: int, rate: int) -> int:
+        """How many output samples ``n`` more input samples at ``rate`` amount to."""
+        fed = self._fed if rate == self._rate else 0
+        return round((fed + n) * self.target / rate) - round(fed * self.target / rate)
+
+    @property
+    def holding(self) -> bool:
+        """Whether audio fed in may still be held back (release it with :meth:`finish`)."""
+        return self._stream is not None
+
+    def feed(self, pcm: np.ndarray, rate: int) -> np.ndarray:
+        """float32 mono at the target rate, in [-1, 1]: what can be released of ``pcm``
+        (and of any earlier audio held back)."""
+        x = np.asarray(pcm, dtype=np.float32)
+        if x.ndim == 2:
+            x = x.mean(axis=1, dtype=np.float32)
+        head = self.finish() if rate != self._rate else np.zeros(0, np.float32)
+        self._fed += len(x)
+        if rate == self.target:
+            self._rate = rate
+            out = np.concatenate([head, x]) if len(head) else x
+            return np.clip(out, -1.0, 1.0)
+        if self._stream is None:
+            self._stream = soxr.ResampleStream(
+                rate, self.target, 1, dtype="float32", quality=self.quality
+            )
+            self._rate = rate
+        out = self._stream.resample_chunk(x, last=False)
+        if len(head):
+            out = np.concatenate([head, out])
+        return np.clip(out.astype(np.float32, copy=False), -1.0, 1.0)
+
+    def finish(self) -> np.ndarray:
+        """End the continuous signal: release what is held back."""
+        stream, self._stream, self._rate, self._fed = self._stream, None, None, 0
+        if stream is None:
+            return np.zeros(0, np.float32)
+        tail = stream.resample_chunk(np.zeros(0, np.float32), last=True)
+        return np.clip(tail.astype(np.float32, copy=False), -1.0, 1.0)
+
+    def reset(self) -> None:
+        """Drop what is held back (playback was stopped)."""
+        self._stream, self._rate, self._fed = None, None, 0

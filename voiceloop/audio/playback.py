@@ -1,7 +1,10 @@
 """The speaker: gapless chunk playback with an instant flush and "first sample played" times.
 
-Chunks are converted to the device rate (soxr) in :meth:`Speaker.play`, before they
-enter the queue, so the PortAudio callback only copies samples. The callback reports
+Chunks are converted to the device rate in :meth:`Speaker.play`, before they enter the
+queue, so the PortAudio callback only copies samples. Consecutive chunks go through one
+streaming resampler (:class:`~voiceloop.audio.framing.StreamResampler`), so their joins do
+not click; the few milliseconds it holds back are released when the next chunk comes, or
+shortly before the queued audio runs out. The callback reports
 each chunk's first and last played sample (from the stream's DAC time) to the event
 loop through ``call_soon_threadsafe``; nothing else crosses threads except the queue
 itself (a deque, whose append/popleft are atomic) and a flush generation number.
@@ -25,13 +28,16 @@ from voiceloop.audio.devices import (
     resolve_device,
 )
 from voiceloop.audio.filesink import FileSink
-from voiceloop.audio.framing import to_rate
+from voiceloop.audio.framing import StreamResampler, to_rate
 from voiceloop.errors import DeviceError
 from voiceloop.frames import AudioChunk
 
 __all__ = ["FileSink", "Speaker", "to_rate"]
 
 DEFAULT_BLOCKSIZE = 512
+_TAIL_MARGIN_S = 0.1
+"""Release the resampler's held-back audio this long before the queue would run dry: more
+than the device buffer takes ahead, so the tail is queued before it is needed."""
 
 
 @dataclass(eq=False, slots=True)
@@ -40,6 +46,8 @@ class _Queued:
     samples: np.ndarray
     gen: int
     pos: int = 0
+    last: bool = True
+    """The handle's last samples: their end is its ``finished`` time."""
 
 
 class Speaker:
@@ -79,6 +87,11 @@ class Speaker:
         self._outstanding: set[PlaybackHandle] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._resampler: StreamResampler | None = None
+        self._tail_timer: asyncio.TimerHandle | None = None
+        self._queued_end = 0.0  # loop time at which the queued audio will have played
+        # Output samples each handle is still owed by the resampler, oldest first
+        self._owed: collections.deque[list[Any]] = collections.deque()
 
     # -- AudioSink ----------------------------------------------------------------------
 
@@ -97,6 +110,7 @@ class Speaker:
         except Exception:
             channels = min(2, self.device.max_output_channels)
         self.samplerate, self.channels = rate, channels
+        self._resampler = StreamResampler(rate)
         try:
             with pulse_route(self.device, "output"):
                 self._stream = sd.OutputStream(
@@ -125,16 +139,68 @@ class Speaker:
         if self._stream is None or self.samplerate is None:
             raise DeviceError("The speaker is not started.", hint="await speaker.start() first")
         handle = PlaybackHandle(chunk)
-        samples = to_rate(chunk.pcm, chunk.sample_rate, self.samplerate)
-        if len(samples) == 0:
+        if len(chunk.pcm) == 0:
             now = self.time()
             handle.started.set_result(now)
             handle.finished.set_result(now)
             return handle
+        if self._resampler is None:
+            self._resampler = StreamResampler(self.samplerate)
         self._outstanding.add(handle)
         self._idle.clear()
-        self._queue.append(_Queued(handle, samples, self._gen))
+        owed = self._resampler.expected(len(chunk.pcm), chunk.sample_rate)
+        out = self._resampler.feed(chunk.pcm, chunk.sample_rate)
+        self._owed.append([handle, owed])
+        self._distribute(out, final=not self._resampler.holding)
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+        if self._resampler.holding and self._loop is not None:
+            at = self._queued_end - _TAIL_MARGIN_S
+            self._tail_timer = self._loop.call_at(at, self._release_tail)
         return handle
+
+    def _distribute(self, out: np.ndarray, *, final: bool) -> None:
+        """Queue resampled audio, each sample under the handle of the chunk it came from;
+        ``final``: nothing more comes for the handles still owed samples."""
+        pos = 0
+        while self._owed:
+            entry = self._owed[0]
+            handle, owed = entry
+            avail = len(out) - pos
+            if final and len(self._owed) == 1:
+                take, last = avail, True  # rounding: the last handle gets what is left
+            elif avail >= owed or final:
+                take, last = min(owed, avail), True
+            elif avail == 0:
+                break
+            else:
+                take, last = avail, False
+            self._enqueue(handle, out[pos : pos + take], last=last)
+            pos += take
+            entry[1] -= take
+            if not last:
+                break
+            self._owed.popleft()
+        if pos < len(out):  # a sample or two past the rounding, no handle left to owe
+            self._enqueue(PlaybackHandle(AudioChunk(out[pos:], self.samplerate or 1)), out[pos:])
+
+    def _enqueue(self, handle: PlaybackHandle, samples: np.ndarray, *, last: bool = True) -> None:
+        self._outstanding.add(handle)
+        self._idle.clear()
+        self._queue.append(_Queued(handle, samples, self._gen, last=last))
+        if self._loop is not None and self.samplerate:
+            start = max(self._queued_end, self._loop.time())
+            self._queued_end = start + len(samples) / self.samplerate
+
+    def _release_tail(self) -> None:
+        """Queue the audio the resampler still holds (the end of the last chunk)."""
+        self._tail_timer = None
+        if self._resampler is None or not self._resampler.holding:
+            return
+        tail = self._resampler.finish()
+        if self._stream is not None:
+            self._distribute(tail, final=True)
 
     def flush(self) -> None:
         """Stop the sound now and drop everything queued (their handles are cancelled).
@@ -146,6 +212,13 @@ class Speaker:
         playing = bool(self._outstanding) or self._current is not None
         self._gen += 1
         self._queue.clear()
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+        if self._resampler is not None:
+            self._resampler.reset()
+        self._owed.clear()
+        self._queued_end = 0.0
         for handle in list(self._outstanding):
             for fut in (handle.started, handle.finished):
                 if not fut.done():
@@ -173,6 +246,7 @@ class Speaker:
 
     async def drain(self) -> None:
         """Wait until everything queued has been played (or flushed)."""
+        self._release_tail()
         await self._idle.wait()
 
     def time(self) -> float:
@@ -233,7 +307,8 @@ class Speaker:
             cur.pos += n
             pos += n
             if cur.pos >= len(cur.samples):
-                self._post(self._mark_finished, cur, dac + pos / rate)
+                if cur.last:
+                    self._post(self._mark_finished, cur, dac + pos / rate)
                 self._current = None
         if pos < frames:
             outdata[pos:] = 0.0

@@ -52,12 +52,18 @@ def write_result(job: JobRow, output: str | None) -> None:
 
     from voiceloop.errors import UsageError
     from voiceloop.store.jobs import merged_transcript
-    from voiceloop.text.subtitles import cues_from_segments, to_srt, to_vtt
+    from voiceloop.text.subtitles import cues_or_whole_text, to_srt, to_vtt
 
     merged = merged_transcript(job)
     suffix = Path(output).suffix.lower() if output and output != "-" else ""
     if suffix in (".srt", ".vtt"):
-        cues = cues_from_segments(merged.segments)
+        cues, whole = cues_or_whole_text(merged.segments, merged.text)
+        if whole:
+            print(
+                "voiceloop: the transcript has no timed segments; the subtitles hold the "
+                "whole text with estimated times",
+                file=sys.stderr,
+            )
         text = to_srt(cues) if suffix == ".srt" else to_vtt(cues)
     elif suffix == ".json":
         segments = [{"start": s.start, "end": s.end, "text": s.text} for s in merged.segments]

@@ -207,9 +207,16 @@ def render(result: Any, fmt: str) -> str:
         raw = result.raw if isinstance(result.raw, dict) else {"text": result.text}
         return json.dumps(raw, ensure_ascii=False, indent=2) + "\n"
     from voiceloop.providers.longform import to_segments
-    from voiceloop.text.subtitles import cues_from_segments, to_srt, to_vtt
+    from voiceloop.text.subtitles import cues_or_whole_text, to_srt, to_vtt
 
-    cues = cues_from_segments(to_segments(result.segments))
+    duration = getattr(result, "duration", None)
+    cues, whole = cues_or_whole_text(to_segments(result.segments), result.text, duration)
+    if whole:
+        print(
+            "voiceloop: the server returned no timed segments; the subtitles hold the whole "
+            "text with estimated times",
+            file=sys.stderr,
+        )
     return to_srt(cues) if fmt == "srt" else to_vtt(cues)
 
 

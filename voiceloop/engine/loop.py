@@ -40,7 +40,13 @@ from voiceloop.engine.parts import (
     default_flac_encoder,
     default_splitter_factory,
 )
-from voiceloop.engine.services import Recorder, RecorderGuard, Splitter, Stages, TurnServices
+from voiceloop.engine.services import (
+    Recorder,
+    RecorderGuard,
+    SplitterFactory,
+    Stages,
+    TurnServices,
+)
 from voiceloop.engine.startup import start_sink, warm_up
 from voiceloop.engine.turn import Turn
 from voiceloop.events import (
@@ -79,7 +85,7 @@ class Engine:
         on_event: Callable[[Event], None],
         recorder: Recorder | None = None,
         endpointer: Any = None,
-        splitter_factory: Callable[[], Splitter] | None = None,
+        splitter_factory: SplitterFactory | None = None,
         encode_flac: Callable[[Any, int], bytes] | None = None,
         metrics_path: Path | None = None,
         clipboard: Callable[[str], object] | None = None,

@@ -50,7 +50,8 @@ async def converse(turn: Turn) -> None:
             ),
         )
     turn.state("thinking")
-    reply = ReplyStream(turn, show=True, speak=True)
+    language = services.options.language or transcript.language
+    reply = ReplyStream(turn, show=True, speak=True, language=language)
     try:
         deltas = responder.respond(services.conversation.messages(user_text))
     except Exception as exc:
@@ -91,7 +92,8 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
 class ReplyStream:
     """Streams text deltas to the display and, piece by piece, to the speaker."""
 
-    def __init__(self, turn: Turn, *, show: bool, speak: bool) -> None:
+    def __init__(self, turn: Turn, *, show: bool, speak: bool, language: str | None = None) -> None:
+        self.language = language  # of the reply, for cutting it into sentences
         self.turn = turn
         self.show = show
         services = turn.services
@@ -121,7 +123,8 @@ class ReplyStream:
 
     async def run(self, deltas: AsyncIterator[str], *, from_llm: bool) -> None:
         timer = self.turn.timer
-        splitter = self.turn.services.splitter_factory() if self.speech else None
+        factory = self.turn.services.splitter_factory
+        splitter = factory(language=self.language) if self.speech else None
         if self.speech is not None:
             self.speech.start()
         try:
@@ -302,7 +305,8 @@ async def translate(turn: Turn) -> None:
     )
     turn.settle("transcribed")
     if options.translate_speak and services.stages.synthesizer is not None:
-        await ReplyStream(turn, show=False, speak=True).run(_one(english_text), from_llm=False)
+        speech = ReplyStream(turn, show=False, speak=True, language="en")
+        await speech.run(_one(english_text), from_llm=False)
 
 
 # -- shared ------------------------------------------------------------------------

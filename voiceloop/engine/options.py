@@ -24,6 +24,8 @@ class EngineOptions:
     dictate_output_file: Path | None
     dictate_clipboard: bool
     dictate_cleanup: bool
+    language: str | None
+    """``[stt] language``: the language spoken, hence of the replies (None: detected)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineOptions:
@@ -42,4 +44,5 @@ class EngineOptions:
             dictate_output_file=Path(output_file).expanduser() if output_file else None,
             dictate_clipboard=settings.dictate.clipboard,
             dictate_cleanup=settings.dictate.cleanup,
+            language=settings.stt.language or None,
         )

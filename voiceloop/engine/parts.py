@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voiceloop.engine.options import EngineOptions
-from voiceloop.engine.services import Splitter
+from voiceloop.engine.services import Splitter, SplitterFactory
 
 
 def default_endpointer(settings: Any) -> Any:
@@ -20,15 +20,17 @@ def default_endpointer(settings: Any) -> Any:
     return vad.Endpointer.from_settings(settings.vad)
 
 
-def default_splitter_factory(options: EngineOptions) -> Callable[[], Splitter]:
+def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
     """A factory of the text layer's ``SentenceSplitter`` honouring ``[tts] max_chars`` and
-    ``first_chunk_min_chars``."""
+    ``first_chunk_min_chars``, with the abbreviations of the reply's language."""
 
-    def make() -> Splitter:
+    def make(*, language: str | None = None) -> Splitter:
         from voiceloop.text.sentences import SentenceSplitter
 
         return SentenceSplitter(
-            max_chars=options.max_chars, first_chunk_min_chars=options.first_chunk_min_chars
+            max_chars=options.max_chars,
+            first_chunk_min_chars=options.first_chunk_min_chars,
+            language=language,
         )
 
     return make

@@ -30,6 +30,13 @@ class Splitter(Protocol):
     def flush(self) -> list[str]: ...
 
 
+class SplitterFactory(Protocol):
+    """Makes a splitter for one reply in ``language`` (a code or Whisper's name; None:
+    unknown)."""
+
+    def __call__(self, *, language: str | None = None) -> Splitter: ...
+
+
 class Recorder(Protocol):
     """The history store as the engine uses it."""
 
@@ -129,7 +136,7 @@ class TurnServices:
     conversation: Conversation
     dictation: DictationBuffer
     outputs: DictationOutputs
-    splitter_factory: Callable[[], Splitter]
+    splitter_factory: SplitterFactory
     encode_flac: Callable[[Any, int], bytes]
     set_speaking: Callable[[bool], None]
     set_state: Callable[[EngineState, int], None]

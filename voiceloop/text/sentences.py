@@ -41,57 +41,78 @@ from __future__ import annotations
 
 import re
 
+from voiceloop.text.languages import LanguageRules, rules_for
 from voiceloop.text.speakable import MarkdownStream, normalize_space
 
 __all__ = ["SentenceSplitter", "split_text"]
 
 _TERMINATORS = ".!?…"
-_CLOSERS = "\"')]}’”»"
+_WIDE_TERMINATORS = "。！？｡"  # scripts without spaces: an end whatever follows
+_CLOSERS = "\"')]}’”»」』）】》〉〕"
 _CLAUSE_MARKS = ",;:"
+_WIDE_CLAUSE_MARKS = "，、；："
+_OPENERS = "\"'([{‘“«「『（【《〈〔"
 _DASHES = "—–"
 _HSPACE = " \t"
-CLAUSE_OPENERS = frozenset({"because", "but", "although", "whereas", "unless"})
-"""Words that open a clause: a sentence may be cut just before them."""
-_OPENER_PREFIXES = frozenset(w[:k] for w in CLAUSE_OPENERS for k in range(len(w) + 1))
+CLAUSE_OPENERS = rules_for("en").clause_openers
+"""Words that open an English clause: a sentence may be cut just before them."""
 _KEEP_BEHIND = 32  # characters kept before a chunk start, for abbreviation look-behind
+_LOOK_BEHIND = 24  # characters an abbreviation (``i. d. R.``) may span
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-NEVER_END = _words(
-    """dr. mr. mrs. ms. mx. prof. sr. st. mt. ft. vs. v. e.g. i.e. cf. approx. ca. esp.
-    incl. dept. gen. gov. sen. rep. rev. capt. lt. col. sgt. jan. feb. mar. apr. jun.
-    jul. aug. sep. sept. oct. nov. dec. viz. al. resp."""
-)
-"""Abbreviations after which a sentence never ends."""
-BEFORE_NUMBER = _words("no. nos. fig. figs. vol. p. pp. ch. sec. art. eq. ex. op. ver.")
-"""Abbreviations that do not end a sentence when a number follows (``No. 5``)."""
-MAY_END = _words("etc. u.s. u.k. u.s.a. e.u. a.m. p.m. inc. ltd. co. corp. jr. ph.d. b.c. a.d.")
-"""Abbreviations that end a sentence only before a capitalised word."""
+NEVER_END = rules_for("en").never_end
+"""English abbreviations after which a sentence never ends."""
+BEFORE_NUMBER = rules_for("en").before_number
+"""English abbreviations that do not end a sentence when a number follows (``No. 5``)."""
+MAY_END = rules_for("en").may_end
+"""English abbreviations that end a sentence only before a capitalised word."""
 _INITIALISM = re.compile(r"(?:[a-z]\.){2,}")
-_ABBREV_TAIL = re.compile(r"[A-Za-z.]*$")
+_ABBREV_TAIL = re.compile(r"(?:[^\W\d_]|\.)*$")
+_ORDINAL = re.compile(r"(?:^|[^\w.,])\d{1,2}$")
+
+
+def _prefixes(phrases: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """``{"z.": ("b.",), ...}``: the first words of each abbreviation of several words,
+    with what must follow them."""
+    out: dict[str, list[str]] = {}
+    for phrase in phrases:
+        words = phrase.split()
+        for k in range(1, len(words)):
+            out.setdefault(" ".join(words[:k]), []).append(" ".join(words[k:]))
+    return {head: tuple(rests) for head, rests in out.items()}
 
 
 class SentenceSplitter:
     """Streaming splitter: ``push()`` each delta, ``flush()`` at the end of the stream.
 
     ``flush()`` also resets the splitter, so one instance can serve several replies.
+    ``language`` (a code such as ``"de"`` or Whisper's name such as ``"german"``) picks the
+    abbreviations and clause words of :mod:`voiceloop.text.languages`; None means English.
     """
 
     def __init__(
-        self, max_chars: int = 200, first_chunk_min_chars: int = 15, clause_min_chars: int = 60
+        self,
+        max_chars: int = 200,
+        first_chunk_min_chars: int = 15,
+        clause_min_chars: int = 60,
+        *,
+        language: str | None = None,
+        markdown: bool = True,
     ) -> None:
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+        self.rules: LanguageRules = rules_for(language)
+        self._heads = _prefixes(self.rules.never_end | self.rules.may_end)
+        self._opener_prefixes = frozenset(
+            w[:k] for w in self.rules.clause_openers for k in range(len(w) + 1)
+        )
         self.max_chars = max_chars
         self.first_chunk_min_chars = first_chunk_min_chars
         self.clause_min_chars = clause_min_chars
+        self.markdown = markdown
         self._reset()
 
     def _reset(self) -> None:
-        self._md = MarkdownStream()
+        self._md: MarkdownStream | _Plain = MarkdownStream() if self.markdown else _Plain()
         self._buf = ""  # speakable text; chunks not yet emitted start at _start
         self._start = 0
         self._scan = 0  # every position before this one has been classified
@@ -141,6 +162,20 @@ class SentenceSplitter:
             return "end", i, i + 1
         if c in _HSPACE:
             return self._space(i, final)
+        if c in _WIDE_TERMINATORS:
+            j = i
+            while j < n and (buf[j] in _WIDE_TERMINATORS or buf[j] in _TERMINATORS):
+                j += 1
+            k = j
+            while k < n and buf[k] in _CLOSERS:
+                k += 1
+            if k == n and not final:
+                return None  # a closing quote may follow
+            if k > j and k < n and not buf[k].isspace() and buf[k] not in _OPENERS:
+                return "", 0, k  # 「こんにちは。」と言った: a quotation inside the sentence
+            return "end", k, k
+        if c in _WIDE_CLAUSE_MARKS:
+            return "clause", i + 1, i + 1
         if c in _TERMINATORS:
             j = i
             while j < n and buf[j] in _TERMINATORS:
@@ -156,7 +191,10 @@ class SentenceSplitter:
             if m == n and not final:
                 return None
             following = buf[m] if m < n else "\n"
-            return ("end" if self._ends_sentence(i, j, following) else ""), k, k
+            ends = self._ends_sentence(i, j, following, m, final)
+            if ends is None:
+                return None
+            return ("end" if ends else ""), k, k
         if c in _CLAUSE_MARKS or c in _DASHES or c == "-":
             if i + 1 == n:
                 return None if not final else ("", 0, n)
@@ -173,15 +211,16 @@ class SentenceSplitter:
             j += 1
         word = buf[i + 1 : j]
         if j == n:
-            if not final and word in _OPENER_PREFIXES:
+            if not final and word in self._opener_prefixes:
                 return None  # "... the sky looks blue bec" may yet open a clause
             return "word", i, i + 1
-        opens = word in CLAUSE_OPENERS and buf[j] in _HSPACE
+        opens = word in self.rules.clause_openers and buf[j] in _HSPACE
         return ("clause" if opens else "word"), i, i + 1
 
-    def _ends_sentence(self, i: int, j: int, following: str) -> bool:
+    def _ends_sentence(self, i: int, j: int, following: str, m: int, final: bool) -> bool | None:
         """Whether the terminator run ``buf[i:j]`` ends a sentence, given the next
-        non-blank character (``"\\n"`` for a line break or the end of the text)."""
+        non-blank character (``"\\n"`` for a line break or the end of the text) at ``m``;
+        None when that depends on text not received yet."""
         run = self._buf[i:j]
         if following == "\n":
             return True
@@ -191,15 +230,28 @@ class SentenceSplitter:
             return True
         if following.islower():
             return False
-        tail = _ABBREV_TAIL.search(self._buf, max(0, i - 16), j)
+        rules, buf = self.rules, self._buf
+        start = max(0, i - _LOOK_BEHIND)
+        tail = _ABBREV_TAIL.search(buf, start, j)
         token = tail.group().lower() if tail else ""
-        if token in NEVER_END:
+        if token in self._heads:
+            ahead = buf[m : m + _LOOK_BEHIND].lower()
+            for rest in self._heads[token]:
+                if ahead.startswith(rest):
+                    return False
+                if len(ahead) < len(rest) and rest.startswith(ahead) and not final:
+                    return None
+        words = buf[start:j].lower().split()
+        if token:
+            words[-1:] = [token]
+        phrases = [" ".join(words[-k:]) for k in range(1, min(len(words), 4) + 1)]
+        if any(p in rules.never_end for p in phrases):
             return False
-        if token in BEFORE_NUMBER and following.isdigit():
+        if token in rules.before_number and following.isdigit():
             return False
-        if token in MAY_END or _INITIALISM.fullmatch(token):
+        if any(p in rules.may_end for p in phrases) or _INITIALISM.fullmatch(token):
             return following.isupper()
-        return True
+        return not (rules.ordinal_dot and run == "." and _ORDINAL.search(buf, start, i))
 
     # -- chunking ----------------------------------------------------------------------
 
@@ -245,12 +297,27 @@ class SentenceSplitter:
         self._start, self._cands = limit, []
 
 
-def split_text(text: str, max_chars: int) -> list[str]:
+class _Plain:
+    """Text that is not markdown, passed through as it is."""
+
+    def feed(self, text: str) -> str:
+        return text
+
+    def finish(self) -> str:
+        return ""
+
+
+def split_text(
+    text: str, max_chars: int, language: str | None = None, *, markdown: bool = True
+) -> list[str]:
     """Split a whole text into speakable chunks of at most ``max_chars``: at sentence ends,
-    then clause boundaries, then word boundaries (no early first chunk)."""
+    then clause boundaries, then word boundaries (no early first chunk). ``markdown=False``
+    keeps the text as it is (a transcript), only its whitespace normalised."""
     splitter = SentenceSplitter(
         max_chars=max_chars,
         first_chunk_min_chars=max_chars + 1,
         clause_min_chars=min(60, max(1, max_chars // 3)),
+        language=language,
+        markdown=markdown,
     )
     return splitter.push(text) + splitter.flush()

@@ -30,6 +30,9 @@ import re
 
 __all__ = ["MarkdownStream", "normalize_space", "speakable"]
 
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+"""Chinese and Japanese characters and punctuation: written without spaces, so a word may
+end after any of them (a stream may be cut there, emphasis may open or close there)."""
 _SPAN = 300
 """Longest link text, link target, code span or tag (characters): an opening ``[``, ``(``,
 backtick run or ``<`` not closed within this many characters is plain text. This keeps a
@@ -41,7 +44,7 @@ _INLINE = re.compile(
     |(?P<link>\[(?P<ltext>[^\]]{{0,{_SPAN}}})\]\([^)]{{0,{_SPAN}}}\))
     |(?P<autolink><(?P<url>(?:https?|mailto|ftp):[^>\s]{{1,{_SPAN}}})>)
     |(?P<tag><[A-Za-z/][^>]{{0,{_SPAN}}}>)
-    |(?P<emph>(?:(?<=[\s(\["'“‘])|^)[*_~]+(?=\S)|(?<=\S)[*_~]+(?=\s|$|[.,;:!?)\]"'’”]))
+    |(?P<emph>(?:(?<=[\s(\["'“‘«„{_CJK}])|^)[*_~]+(?=\S)|(?<=\S)[*_~]+(?=\s|$|[.,;:!?)\]"'’”»{_CJK}]))
     """,
     re.X,
 )
@@ -65,7 +68,7 @@ _FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
 _RULE = re.compile(r"[ \t]*([-*_=])(?:[ \t]*\1){2,}[ \t]*")
 _TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
 _WAIT_FOR_LINE = re.compile(r"[ \t]*(?:\||`{3}|~{3}|[-*_=]{3,}[ \t]*$)")
-_ANY_SPACE = re.compile(r"\s")
+_WORD_END = re.compile(rf"[\s{_CJK}]")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+[ \t]*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
@@ -109,11 +112,12 @@ def _closing(text: str, what: str, start: int, final: bool) -> int | None:
 
 def _safe_cut(text: str, final: bool) -> int:
     """Length of the longest prefix of ``text`` (one line, no newline) that can be rewritten
-    now: it ends just after whitespace and leaves no link, code span or tag half-open."""
+    now: it ends just after whitespace (or a Chinese or Japanese character) and leaves no
+    link, code span or tag half-open."""
     if final:
         return len(text)
     if "[" not in text and "`" not in text and "<" not in text:
-        last = _ANY_SPACE.search(text[::-1])  # the last whitespace, found at C speed
+        last = _WORD_END.search(text[::-1])  # the last word end, found at C speed
         return len(text) - last.start() if last else 0
     cut, i, n = 0, 0, len(text)
     while i < n:
@@ -151,7 +155,7 @@ def _safe_cut(text: str, final: bool) -> int:
                     return cut
                 i = i + 1 if end < 0 else end + 1
                 continue
-        if c.isspace():
+        if c.isspace() or _WORD_END.match(c):
             cut = i + 1
         i += 1
     return cut
@@ -239,7 +243,7 @@ class MarkdownStream:
             rest = rest[m.end() :]
         rest = rest.lstrip(" \t")
         # The first word must be complete: "1" may yet become "1. ", "#" may become "# ".
-        if not final and not _ANY_SPACE.search(rest):
+        if not final and not _WORD_END.search(rest):
             return None
         self._started, self._heading = True, heading
         return rest
