@@ -57,6 +57,6 @@ async def test_reply_is_spoken_sentence_by_sentence_in_its_language(
 
 async def test_english_rules_would_cut_the_german_reply_wrongly() -> None:
     """The language matters: with English rules "z. B." and "3. Oktober" end sentences."""
-    splitter = default_splitter_factory(EngineOptions())(language="en")
+    splitter = default_splitter_factory(EngineOptions.from_settings(make_settings()))(language="en")
     chunks = splitter.push(" ".join(GERMAN)) + splitter.flush()
     assert chunks != GERMAN
