@@ -128,8 +128,17 @@ def read_text_arg(value: str | None, *, what: str = "text", stdin: IO[str] | Non
             raise UsageError(f"stdin is not valid text ({exc.reason})") from None
     else:
         text = value
+    source = "stdin" if value in (None, "-") else "the argument"
+    try:
+        # Undecodable bytes arrive as lone surrogates (argv, or stdin under a C locale);
+        # they would only fail later, deep inside a provider.
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{what} from {source} is not valid UTF-8 text",
+            hint="convert it to UTF-8 (e.g. with iconv) and try again",
+        ) from None
     if not text.strip():
-        source = "stdin" if value in (None, "-") else "the argument"
         raise UsageError(f"empty {what} from {source}", hint=f"give some {what} to work on")
     return text
 
