@@ -214,26 +214,9 @@ def render(result: Any, fmt: str) -> str:
 
 
 def _check_input(path: Path) -> None:
-    from voiceloop.errors import AudioDecodeError, UsageError
+    from voiceloop.cli.common import check_audio_file
 
-    if not path.exists():
-        raise UsageError(f"{path}: no such file", hint="check the path")
-    if not path.is_file():
-        raise UsageError(f"{path}: not a file")
-    if path.suffix.lower() in _UNCHECKED:
-        return
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except Exception as exc:  # libsndfile reports every kind of unreadable file this way
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AudioDecodeError(
-            f"{path}: cannot decode audio ({reason})",
-            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
-        ) from None
-    if info.frames == 0:
-        raise AudioDecodeError(f"{path}: contains no audio")
+    check_audio_file(path, unchecked=_UNCHECKED)
 
 
 def _outputs(output: str | None, count: int) -> tuple[Path | None, Path | None]:
