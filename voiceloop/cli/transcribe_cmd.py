@@ -173,26 +173,70 @@ def _emit(
 
 
 async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool) -> Any:
-    """One file through a local transcriber, as the cloud's result (segments as dicts)."""
+    """One file through a local transcriber, as the cloud's result (segments as dicts).
+
+    A long file is read in blocks and gated by loudness: only stretches that may hold
+    speech reach the model, one at a time, so silence costs neither time nor memory.
+    """
+    import soundfile as sf
+
     from voiceloop.audio.formats import load_speech
+    from voiceloop.audio.gating import Stretch, speech_fraction, speech_stretches
+    from voiceloop.frames import SAMPLE_RATE
+    from voiceloop.providers.longform import SHORT_UTTERANCE_S
+
+    length = float(sf.info(str(path)).duration)
+    if length <= SHORT_UTTERANCE_S:
+        pcm = load_speech(path, SAMPLE_RATE)
+        stretches: Any = [Stretch(0.0, pcm, speech_fraction(pcm, SAMPLE_RATE))]
+    else:
+        stretches = speech_stretches(path, rate=SAMPLE_RATE)
+    texts: list[str] = []
+    segments: list[dict[str, Any]] = []
+    language, model = None, None
+    for stretch in stretches:
+        part = await _local_part(stage, stretch, task, filter_on)
+        language, model = language or part.language, model or part.raw.get("model")
+        if part.text:
+            texts.append(part.text)
+        segments += [
+            {**s, "id": len(segments) + i, "start": s["start"] + stretch.offset,
+             "end": s["end"] + stretch.offset}
+            for i, s in enumerate(part.segments)
+        ]  # fmt: skip
+    return _local_result(" ".join(texts), language, length, segments, model)
+
+
+async def _local_part(stage: Any, stretch: Any, task: str, filter_on: bool) -> Any:
     from voiceloop.frames import SAMPLE_RATE, Utterance
-    from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.providers.longform import apply_hallucination_filter, segment_dicts
 
-    pcm = load_speech(path, SAMPLE_RATE)
-    length = len(pcm) / SAMPLE_RATE
-    utterance = Utterance(pcm=pcm, start=0.0, end=length, speech_fraction=1.0)
+    seconds = len(stretch.pcm) / SAMPLE_RATE
+    utterance = Utterance(
+        pcm=stretch.pcm, start=stretch.offset, end=stretch.offset + seconds,
+        speech_fraction=stretch.speech_fraction,
+    )  # fmt: skip
     transcript = await stage.transcribe(utterance, task=task)
     segments = segment_dicts([replace(s, text=" " + s.text.strip()) for s in transcript.segments])
-    raw = {"text": transcript.text, "language": transcript.language, "duration": length,
-           "segments": segments, "model": transcript.model, "provider": "local"}  # fmt: skip
-    result = TranscriptionResult(
-        text=transcript.text, language=transcript.language, duration=length,
-        segments=segments, raw=raw,
-    )  # fmt: skip
+    language, model = transcript.language, transcript.model
+    result = _local_result(transcript.text, language, seconds, segments, model)
     if filter_on:
-        result = apply_hallucination_filter(result, duration=length, only_short=True)
+        result = apply_hallucination_filter(
+            result, duration=seconds, speech_fraction=stretch.speech_fraction
+        )
     return result
+
+
+def _local_result(
+    text: str, language: str | None, length: float, segments: list[Any], model: str | None
+) -> Any:
+    from voiceloop.providers.groq import TranscriptionResult
+
+    raw = {"text": text, "language": language, "duration": length,
+           "segments": segments, "model": model, "provider": "local"}  # fmt: skip
+    return TranscriptionResult(
+        text=text, language=language, duration=length, segments=segments, raw=raw
+    )
 
 
 def render(result: Any, fmt: str) -> str:

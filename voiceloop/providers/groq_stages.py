@@ -64,7 +64,9 @@ class GroqTranscriber:
                 response_format=fmt, filename="audio.flac",
             )  # fmt: skip
         if self.hallucination_filter:
-            result = apply_hallucination_filter(result, duration=utterance.duration)
+            result = apply_hallucination_filter(
+                result, duration=utterance.duration, speech_fraction=utterance.speech_fraction
+            )
         note_request("transcriber", client.provider, result.request_id)
         return Transcript(
             text=result.text,
