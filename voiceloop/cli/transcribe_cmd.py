@@ -106,17 +106,17 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import run_with_client, run_with_local, serving_provider
+    from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
     from voiceloop.providers.longform import transcribe_path
 
+    filter_on = settings.stt.hallucination_filter
+
+    async def local_work(stage):
+        if prompt is not None:
+            stage.prompt = prompt
+        return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
+
     if serving_provider(settings, section_name, args.task) == "local":
-        filter_on = settings.stt.hallucination_filter
-
-        async def local_work(stage):
-            if prompt is not None:
-                stage.prompt = prompt
-            return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
-
         results = run_with_local(settings, section, "transcriber", local_work)
         return _emit(args, files, results, out_dir, out_file)
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                 )  # fmt: skip
         return results
 
-    results = run_with_client(settings, section, work)
+    results = run_with_fallback(settings, section, "transcriber", work, local_work)
     return _emit(args, files, results, out_dir, out_file)
 
 
