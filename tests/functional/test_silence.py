@@ -33,7 +33,7 @@ def test_near_silence_split_in_chunks_gives_no_phantom_per_chunk(
     # A faint noise floor keeps the FLAC large, so a low limit forces many chunks.
     path = _write_long(tmp_path / "quiet.wav", 420, noise=0.003)
     monkeypatch.setenv("VOICELOOP_HTTP__UPLOAD_LIMIT_MB", str(1.2))
-    assert main(["transcribe", str(path)]) == 0
+    assert main(["transcribe", str(path)]) == 3
     out = capsys.readouterr().out
     assert len(groq_env.requests_to("transcriptions")) >= 10
     assert "Thank you" not in out
@@ -42,7 +42,7 @@ def test_near_silence_split_in_chunks_gives_no_phantom_per_chunk(
 
 def test_digital_silence_sent_whole_gives_no_phantom(capsys, groq_env, tmp_path) -> None:
     path = _write_long(tmp_path / "zeros.wav", 120, noise=0.0)
-    assert main(["transcribe", str(path), "--format", "srt"]) == 0
+    assert main(["transcribe", str(path), "--format", "srt"]) == 3
     out = capsys.readouterr().out
     assert len(groq_env.requests_to("transcriptions")) == 1
     assert "Thank you" not in out and out.strip() == ""
@@ -71,7 +71,8 @@ def test_an_hour_of_silence_on_the_local_engine_is_nothing_in_bounded_memory(
         text=True,
         timeout=240,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 3, proc.stderr
+    assert "no speech found" in proc.stderr
     assert proc.stdout.strip() == ""
     peak_mb = int(proc.stderr.rsplit("PEAK_KB=", 1)[1].split()[0]) / 1024
     # The file alone is 110 MB as int16 (230 MB as float): streamed, far less is ever held.
@@ -81,3 +82,10 @@ def test_an_hour_of_silence_on_the_local_engine_is_nothing_in_bounded_memory(
 @pytest.fixture(autouse=True)
 def _no_local_fallback(monkeypatch) -> None:
     monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")
+
+
+def test_dictate_on_silence_says_no_speech_with_its_own_exit_code(tmp_path, capsys) -> None:
+    path = _write_long(tmp_path / "quiet.wav", 5, noise=0.0)
+    assert main(["dictate", "--headless", "--local", "--input", str(path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and "no speech found" in err

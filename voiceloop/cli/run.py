@@ -171,8 +171,10 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
     )
     asyncio.run(_run_engine(engine))
     if printer.finished == 0 and source and Path(source).expanduser().is_file():
+        from voiceloop.cli.common import EXIT_NO_SPEECH
+
         print(f"voiceloop: no speech found in {source}", file=sys.stderr)
-        return 1
+        return EXIT_NO_SPEECH
     return 1 if printer.failed else 0
 
 

@@ -152,9 +152,14 @@ def _emit(
     out_dir: Path | None,
     out_file: Path | None,
 ) -> int:
+    from voiceloop.cli.common import EXIT_NO_SPEECH
     from voiceloop.errors import UsageError
 
+    silent = 0
     for f, result in zip(files, results, strict=True):
+        if not result.text.strip():
+            silent += 1
+            print(f"voiceloop: no speech found in {f}", file=sys.stderr)
         text = render(result, args.format)
         if out_dir is not None:
             _write(out_dir / f"{f.stem}.{EXTENSIONS[args.format]}", text)
@@ -165,11 +170,9 @@ def _emit(
                 sys.stdout.write(f"==> {f} <==\n")
             sys.stdout.write(text)
             sys.stdout.flush()
-    if out_file is None and out_dir is None:
-        return 0
-    if not results:
+    if (out_file is not None or out_dir is not None) and not results:
         raise UsageError("nothing to transcribe")
-    return 0
+    return EXIT_NO_SPEECH if results and silent == len(results) else 0
 
 
 async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool) -> Any:
