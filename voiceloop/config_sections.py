@@ -197,6 +197,9 @@ class HttpSettings(_Section):
     """Seconds to wait for a connection."""
     read_timeout: float = Field(default=60.0, gt=0)
     """Seconds to wait for data once connected."""
+    stall_timeout: float = Field(default=8.0, ge=0)
+    """Live turns: seconds a speech-to-text reply may take to start (plus a little per
+    second of speech) before it is retried or falls back; 0 waits up to read_timeout."""
     max_retries: int = Field(default=2, ge=0, le=10)
     """Retries after a connection error, a timeout, 429 or a 5xx."""
     upload_limit_mb: float = Field(default=24.0, gt=0)

@@ -136,6 +136,24 @@ class FallbackUsed(Event):
     provider: str
 
 
+STAGE_WORDS = {
+    "transcriber": "speech-to-text",
+    "translator": "translation",
+    "responder": "chat",
+    "synthesizer": "speech",
+}
+"""What to call a stage in a message."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageWaiting(Event):
+    """A stage has not answered for ``seconds``: the turn is still waiting on it."""
+
+    turn_id: int
+    stage: str
+    seconds: float
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnMetrics(Event):
     """Per-turn timings in milliseconds (keys in ``voiceloop.engine.metrics``)."""

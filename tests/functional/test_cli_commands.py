@@ -96,8 +96,9 @@ def test_transcribe_espeak_speech(capsys, groq_env, tmp_path):
 
 def test_transcribe_silence_gives_empty_text_not_a_phantom(capsys, groq_env, tmp_path):
     path = write(tmp_path / "quiet.wav", silence(2.0))
-    code, out, _ = run(capsys, "transcribe", str(path))
-    assert (code, out) == (0, "\n")
+    code, out, err = run(capsys, "transcribe", str(path))
+    assert (code, out) == (3, "\n")  # no speech found: its own exit code
+    assert "no speech found" in err
 
 
 def test_missing_file_is_bad_usage(capsys, groq_env, tmp_path):
@@ -116,6 +117,7 @@ def test_undecodable_file_is_bad_usage(capsys, groq_env, tmp_path):
 
 
 def test_wrong_key_is_one_line_exit_1(capsys, groq_env, tones, monkeypatch):
+    monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")  # the failure itself
     monkeypatch.setenv("GROQ_API_KEY", "gsk_wrong_key_value")
     code, out, err = run(capsys, "transcribe", str(tones))
     assert code == 1 and out == ""
@@ -135,6 +137,7 @@ def test_no_key_translation_of_a_file_says_what_it_needs(capsys, groq_env, tones
 
 
 def test_unreachable_server_is_one_line_exit_1(capsys, groq_env, tones, monkeypatch):
+    monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")  # the failure itself
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
@@ -154,6 +157,7 @@ def test_key_refused_over_plain_http_to_a_remote_host(capsys, groq_env, tones, m
 
 
 def test_service_failure_after_retries(capsys, groq_env, tones, monkeypatch):
+    monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")  # the failure itself
     monkeypatch.setenv("VOICELOOP_HTTP__MAX_RETRIES", "1")
     groq_env.set_fault("transcriptions", Fault.http(500), Fault.http(500))
     code, _, err = run(capsys, "transcribe", str(tones))

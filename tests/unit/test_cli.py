@@ -340,3 +340,38 @@ def test_read_text_arg_refuses_to_wait_on_a_terminal() -> None:
     with pytest.raises(UsageError, match="no text given"):
         read_text_arg(None, stdin=Tty("x"))
     assert read_text_arg("-", stdin=Tty("typed")) == "typed"  # `-` asks for it explicitly
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [
+        (["say", "-", "-o", "out.wav"], b"caf\xe9 au lait\n"),
+        (["ask", "-"], b"caf\xe9?\n"),
+        (["say", b"caf\xe9".decode("utf-8", "surrogateescape"), "-o", "out.wav"], b""),
+    ],
+)
+def test_undecodable_text_is_bad_input_not_an_internal_error(
+    tmp_path: Path, argv: list[str], stdin: bytes
+) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "HOME": str(tmp_path)}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env["GROQ_API_KEY"] = SENTINEL
+    proc = subprocess.run(
+        [sys.executable, "-m", "voiceloop", *argv],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 2, err
+    assert "not valid UTF-8" in err and err.count("\n") == 1
+    assert "internal error" not in err and "surrogates" not in err
+    assert proc.stdout == b""
+    assert not (tmp_path / "out.wav").exists()

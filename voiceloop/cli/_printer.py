@@ -73,6 +73,10 @@ class EventPrinter:
             case ev.FallbackUsed():
                 self._line(event, f"turn {event.turn_id}: {event.stage} fell back to "
                            f"{event.provider}: {event.reason}")  # fmt: skip
+            case ev.StageWaiting():
+                what = ev.STAGE_WORDS.get(event.stage, event.stage)
+                self._line(event, f"turn {event.turn_id}: still waiting for {what} "
+                           f"({event.seconds:.0f} s)")  # fmt: skip
             case ev.Notice():
                 self._line(event, f"{event.level}: {event.title}: {event.message}")
             case ev.CaptureOverflow():

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ CONFIG_ENV = "VOICELOOP_CONFIG"
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_NO_SPEECH = 3
+"""The audio was read but held no speech: nothing failed, nothing to output."""
 EXIT_INTERRUPTED = 130
 
 
@@ -129,10 +132,53 @@ def read_text_arg(value: str | None, *, what: str = "text", stdin: IO[str] | Non
             raise UsageError(f"stdin is not valid text ({exc.reason})") from None
     else:
         text = value
+    source = "stdin" if value in (None, "-") else "the argument"
+    try:
+        # Undecodable bytes arrive as lone surrogates (argv, or stdin under a C locale);
+        # they would only fail later, deep inside a provider.
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{what} from {source} is not valid UTF-8 text",
+            hint="convert it to UTF-8 (e.g. with iconv) and try again",
+        ) from None
     if not text.strip():
-        source = "stdin" if value in (None, "-") else "the argument"
         raise UsageError(f"empty {what} from {source}", hint=f"give some {what} to work on")
     return text
+
+
+def check_audio_file(path: Path, *, unchecked: Collection[str] = ()) -> None:
+    """Refuse a file that is missing, empty or not audio, before any model is loaded.
+
+    Only the header is probed (fast on any length). Suffixes in ``unchecked`` are formats a
+    server may read that libsndfile cannot: they pass untouched.
+    """
+    from voiceloop.errors import AudioDecodeError, UsageError
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such file", hint="check the path")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if size == 0:
+        raise AudioDecodeError(f"{path}: empty file (0 bytes)", hint="record or copy it again")
+    if path.suffix.lower() in unchecked:
+        return
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # libsndfile reports every kind of unreadable file this way
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AudioDecodeError(
+            f"{path}: cannot decode audio ({reason})",
+            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
+        ) from None
+    if info.frames == 0:
+        raise AudioDecodeError(f"{path}: contains no audio")
 
 
 def _is_tty(stream: IO[str]) -> bool:

@@ -89,3 +89,26 @@ def require_service(settings: Settings, section: Any, what: str) -> None:
             "no API key: GROQ_API_KEY is not set",
             hint="export GROQ_API_KEY=... or run `voiceloop config set groq_api_key gsk_...`",
         )
+
+
+def run_with_fallback(
+    settings: Settings,
+    section: Any,
+    kind: str,
+    work: Callable[[GroqClient, ClientPool], Awaitable[T]],
+    local_work: Callable[[Any], Awaitable[T]],
+) -> T:
+    """:func:`run_with_client`, and when the cloud fails the way the live modes fall back
+    on (after its retries) and ``section.fallback`` is on, ``local_work`` on the local
+    engine instead, with one line on stderr saying why."""
+    import sys
+
+    from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON, describe
+
+    try:
+        return run_with_client(settings, section, work)
+    except DEFAULT_FALLBACK_ON as exc:
+        if not getattr(section, "fallback", False):
+            raise
+        print(f"voiceloop: {describe(exc)}; using the local engine", file=sys.stderr)
+    return run_with_local(settings, section, kind, local_work)

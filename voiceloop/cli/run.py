@@ -146,6 +146,11 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
     source = args.input
     if source and not Path(source).expanduser().exists() and _looks_like_path(source):
         raise UsageError(f"no such file: {source}", hint="give an audio file or a device")
+    if source and Path(source).expanduser().is_file():
+        from voiceloop.cli.common import check_audio_file
+
+        # Before any model loads: a bad file fails at once, with nothing to shut down.
+        check_audio_file(Path(source).expanduser())
     printer = EventPrinter(verbose=bool(getattr(args, "verbose", False)))
     engine = Engine.from_settings(
         settings,
@@ -159,8 +164,10 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
     )
     asyncio.run(_run_engine(engine))
     if printer.finished == 0 and source and Path(source).expanduser().is_file():
+        from voiceloop.cli.common import EXIT_NO_SPEECH
+
         print(f"voiceloop: no speech found in {source}", file=sys.stderr)
-        return 1
+        return EXIT_NO_SPEECH
     return 1 if printer.failed else 0
 
 

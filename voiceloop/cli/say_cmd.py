@@ -51,13 +51,12 @@ def run(args: argparse.Namespace) -> int:
     play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
-    from voiceloop.cli.remote import run_with_client, run_with_local, serving_provider
+    from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
+
+    async def speak_locally(synth):
+        return [chunk async for chunk in synth.synthesize(text)]
 
     if serving_provider(settings, "tts", "say") == "local":
-
-        async def speak_locally(synth):
-            return [chunk async for chunk in synth.synthesize(text)]
-
         chunks = run_with_local(settings, section, "synthesizer", speak_locally)
     else:
         from voiceloop.providers.groq_stages import GroqSynthesizer
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             )  # fmt: skip
             return [chunk async for chunk in synth.synthesize(text)]
 
-        chunks = run_with_client(settings, section, work)
+        chunks = run_with_fallback(settings, section, "synthesizer", work, speak_locally)
     pcm, rate = _join(chunks)
     if output is not None:
         from voiceloop.audio.formats import encode_wav

@@ -106,17 +106,17 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import run_with_client, run_with_local, serving_provider
+    from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
     from voiceloop.providers.longform import transcribe_path
 
+    filter_on = settings.stt.hallucination_filter
+
+    async def local_work(stage):
+        if prompt is not None:
+            stage.prompt = prompt
+        return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
+
     if serving_provider(settings, section_name, args.task) == "local":
-        filter_on = settings.stt.hallucination_filter
-
-        async def local_work(stage):
-            if prompt is not None:
-                stage.prompt = prompt
-            return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
-
         results = run_with_local(settings, section, "transcriber", local_work)
         return _emit(args, files, results, out_dir, out_file)
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                 )  # fmt: skip
         return results
 
-    results = run_with_client(settings, section, work)
+    results = run_with_fallback(settings, section, "transcriber", work, local_work)
     return _emit(args, files, results, out_dir, out_file)
 
 
@@ -152,9 +152,14 @@ def _emit(
     out_dir: Path | None,
     out_file: Path | None,
 ) -> int:
+    from voiceloop.cli.common import EXIT_NO_SPEECH
     from voiceloop.errors import UsageError
 
+    silent = 0
     for f, result in zip(files, results, strict=True):
+        if not result.text.strip():
+            silent += 1
+            print(f"voiceloop: no speech found in {f}", file=sys.stderr)
         text = render(result, args.format)
         if out_dir is not None:
             _write(out_dir / f"{f.stem}.{EXTENSIONS[args.format]}", text)
@@ -165,34 +170,76 @@ def _emit(
                 sys.stdout.write(f"==> {f} <==\n")
             sys.stdout.write(text)
             sys.stdout.flush()
-    if out_file is None and out_dir is None:
-        return 0
-    if not results:
+    if (out_file is not None or out_dir is not None) and not results:
         raise UsageError("nothing to transcribe")
-    return 0
+    return EXIT_NO_SPEECH if results and silent == len(results) else 0
 
 
 async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool) -> Any:
-    """One file through a local transcriber, as the cloud's result (segments as dicts)."""
+    """One file through a local transcriber, as the cloud's result (segments as dicts).
+
+    A long file is read in blocks and gated by loudness: only stretches that may hold
+    speech reach the model, one at a time, so silence costs neither time nor memory.
+    """
+    import soundfile as sf
+
     from voiceloop.audio.formats import load_speech
+    from voiceloop.audio.gating import Stretch, speech_fraction, speech_stretches
+    from voiceloop.frames import SAMPLE_RATE
+    from voiceloop.providers.longform import SHORT_UTTERANCE_S
+
+    length = float(sf.info(str(path)).duration)
+    if length <= SHORT_UTTERANCE_S:
+        pcm = load_speech(path, SAMPLE_RATE)
+        stretches: Any = [Stretch(0.0, pcm, speech_fraction(pcm, SAMPLE_RATE))]
+    else:
+        stretches = speech_stretches(path, rate=SAMPLE_RATE)
+    texts: list[str] = []
+    segments: list[dict[str, Any]] = []
+    language, model = None, None
+    for stretch in stretches:
+        part = await _local_part(stage, stretch, task, filter_on)
+        language, model = language or part.language, model or part.raw.get("model")
+        if part.text:
+            texts.append(part.text)
+        segments += [
+            {**s, "id": len(segments) + i, "start": s["start"] + stretch.offset,
+             "end": s["end"] + stretch.offset}
+            for i, s in enumerate(part.segments)
+        ]  # fmt: skip
+    return _local_result(" ".join(texts), language, length, segments, model)
+
+
+async def _local_part(stage: Any, stretch: Any, task: str, filter_on: bool) -> Any:
     from voiceloop.frames import SAMPLE_RATE, Utterance
-    from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.providers.longform import apply_hallucination_filter, segment_dicts
 
-    pcm = load_speech(path, SAMPLE_RATE)
-    length = len(pcm) / SAMPLE_RATE
-    utterance = Utterance(pcm=pcm, start=0.0, end=length, speech_fraction=1.0)
+    seconds = len(stretch.pcm) / SAMPLE_RATE
+    utterance = Utterance(
+        pcm=stretch.pcm, start=stretch.offset, end=stretch.offset + seconds,
+        speech_fraction=stretch.speech_fraction,
+    )  # fmt: skip
     transcript = await stage.transcribe(utterance, task=task)
     segments = segment_dicts([replace(s, text=" " + s.text.strip()) for s in transcript.segments])
-    raw = {"text": transcript.text, "language": transcript.language, "duration": length,
-           "segments": segments, "model": transcript.model, "provider": "local"}  # fmt: skip
-    result = TranscriptionResult(
-        text=transcript.text, language=transcript.language, duration=length,
-        segments=segments, raw=raw,
-    )  # fmt: skip
+    language, model = transcript.language, transcript.model
+    result = _local_result(transcript.text, language, seconds, segments, model)
     if filter_on:
-        result = apply_hallucination_filter(result, duration=length, only_short=True)
+        result = apply_hallucination_filter(
+            result, duration=seconds, speech_fraction=stretch.speech_fraction
+        )
     return result
+
+
+def _local_result(
+    text: str, language: str | None, length: float, segments: list[Any], model: str | None
+) -> Any:
+    from voiceloop.providers.groq import TranscriptionResult
+
+    raw = {"text": text, "language": language, "duration": length,
+           "segments": segments, "model": model, "provider": "local"}  # fmt: skip
+    return TranscriptionResult(
+        text=text, language=language, duration=length, segments=segments, raw=raw
+    )
 
 
 def render(result: Any, fmt: str) -> str:
@@ -221,26 +268,9 @@ def render(result: Any, fmt: str) -> str:
 
 
 def _check_input(path: Path) -> None:
-    from voiceloop.errors import AudioDecodeError, UsageError
+    from voiceloop.cli.common import check_audio_file
 
-    if not path.exists():
-        raise UsageError(f"{path}: no such file", hint="check the path")
-    if not path.is_file():
-        raise UsageError(f"{path}: not a file")
-    if path.suffix.lower() in _UNCHECKED:
-        return
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except Exception as exc:  # libsndfile reports every kind of unreadable file this way
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AudioDecodeError(
-            f"{path}: cannot decode audio ({reason})",
-            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
-        ) from None
-    if info.frames == 0:
-        raise AudioDecodeError(f"{path}: contains no audio")
+    check_audio_file(path, unchecked=_UNCHECKED)
 
 
 def _outputs(output: str | None, count: int) -> tuple[Path | None, Path | None]:

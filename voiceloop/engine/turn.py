@@ -23,6 +23,7 @@ from voiceloop.events import (
     EngineState,
     FallbackUsed,
     Mode,
+    StageWaiting,
     TurnFailed,
     TurnFinished,
     TurnMetrics,
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from voiceloop.engine.early import EarlyTranscript
 
 log = logging.getLogger(__name__)
+
+WAITING_AFTER_S = 2.0
+"""A stage silent this long gets a "still waiting" event (then every WAITING_EVERY_S)."""
+WAITING_EVERY_S = 5.0
 
 Status = Literal["transcribed", "answered", "interrupted", "failed", "dropped"]
 
@@ -220,13 +225,22 @@ class Turn:
                     hint='set GROQ_API_KEY or choose [stt] provider = "local"',
                 ),
             )
+        request = asyncio.ensure_future(transcriber.transcribe(self.utterance, task=task))
         try:
-            transcript = await transcriber.transcribe(self.utterance, task=task)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+            await self.wait_for_stage(request, stage)
+        finally:
+            request.cancel()  # a no-op when done; else this turn is being cancelled
+        if (exc := request.exception()) is not None:
             raise StageFailed(stage, exc) from exc
-        return transcript
+        return request.result()
+
+    async def wait_for_stage(self, request: asyncio.Future[Any], stage: str) -> None:
+        """Wait until ``request`` is done, saying now and then that the turn still waits."""
+        waited, step = 0.0, WAITING_AFTER_S
+        while not (await asyncio.wait({request}, timeout=step))[0]:
+            waited += step
+            self.services.emit(StageWaiting(turn_id=self.id, stage=stage, seconds=waited))
+            step = WAITING_EVERY_S
 
     def fallback_used(self, stage: str, reason: str, provider: str) -> None:
         """A stage fell back to another provider (called by fallback wrappers)."""
@@ -240,7 +254,7 @@ class Turn:
         task = early.task
         assert task is not None
         try:
-            await asyncio.wait({task})
+            await self.wait_for_stage(task, early.key[1])
         finally:
             task.cancel()  # a no-op when done; else this turn is being cancelled
         self.report.merge(early.report)

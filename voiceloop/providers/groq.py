@@ -159,12 +159,18 @@ class GroqClient:
         temperature: float | None = None,
         timestamp_granularities: Sequence[str] = (),
         filename: str | None = None,
+        deadline: float | None = None,
     ) -> TranscriptionResult:
-        """``POST /audio/transcriptions`` with one file (no splitting; see longform)."""
+        """``POST /audio/transcriptions`` with one file (no splitting; see longform).
+
+        ``deadline``: seconds to wait for the reply to start before the attempt counts as
+        timed out (retried, then :class:`ProviderTimeoutError`); ``None``: the read timeout.
+        """
         return await self._speech_to_text(
             "audio/transcriptions", file, model=model, language=language, prompt=prompt,
             response_format=response_format, temperature=temperature,
             timestamp_granularities=timestamp_granularities, filename=filename,
+            deadline=deadline,
         )  # fmt: skip
 
     async def translate(
@@ -176,12 +182,13 @@ class GroqClient:
         response_format: ResponseFormat = "json",
         temperature: float | None = None,
         filename: str | None = None,
+        deadline: float | None = None,
     ) -> TranscriptionResult:
         """``POST /audio/translations``: English text of speech in any language."""
         return await self._speech_to_text(
             "audio/translations", file, model=model, language=None, prompt=prompt,
             response_format=response_format, temperature=temperature,
-            timestamp_granularities=(), filename=filename,
+            timestamp_granularities=(), filename=filename, deadline=deadline,
         )  # fmt: skip
 
     async def _speech_to_text(
@@ -196,6 +203,7 @@ class GroqClient:
         temperature: float | None,
         timestamp_granularities: Sequence[str],
         filename: str | None,
+        deadline: float | None = None,
     ) -> TranscriptionResult:
         name, data, mime = read_upload(file, filename)
         form: list[tuple[str, str]] = [("model", model), ("response_format", response_format)]
@@ -212,7 +220,7 @@ class GroqClient:
         files.append(("file", (name, data, mime)))
         response = await self.pool.request(
             "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, files=files,
+            model=model, files=files, deadline=deadline,
         )  # fmt: skip
         rid = request_id_of(response.headers)
         if response_format == "text":

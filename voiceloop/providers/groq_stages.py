@@ -29,8 +29,10 @@ class GroqTranscriber:
         language: str | None = None,
         prompt: str | None = None,
         hallucination_filter: bool = True,
+        stall_timeout: float = 0.0,
     ) -> None:
         self.client = client
+        self.stall_timeout = stall_timeout
         self.model = model
         self.translate_client = translate_client or client
         self.translate_model = translate_model
@@ -43,6 +45,13 @@ class GroqTranscriber:
 
     async def aclose(self) -> None:
         await self.client.pool.aclose()
+
+    def _deadline(self, utterance: Utterance, flac: bytes) -> float | None:
+        """How long the reply may take to start: the stall timeout, plus time to upload
+        the audio at a slow 2 Mbit/s and to decode it at a slow 10× real time."""
+        if self.stall_timeout <= 0:
+            return None
+        return self.stall_timeout + len(flac) / 250_000 + utterance.duration / 10
 
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         flac = utterance.flac
@@ -57,16 +66,20 @@ class GroqTranscriber:
             client, model = self.translate_client, self.translate_model
             # The stt prompt is in the speaker's language; translation prompts must be English.
             result = await client.translate(
-                flac, model=model, response_format=fmt, filename="audio.flac"
-            )
+                flac, model=model, response_format=fmt, filename="audio.flac",
+                deadline=self._deadline(utterance, flac),
+            )  # fmt: skip
         else:
             client, model = self.client, self.model
             result = await client.transcribe(
                 flac, model=model, language=self.language, prompt=self.prompt,
                 response_format=fmt, filename="audio.flac",
+                deadline=self._deadline(utterance, flac),
             )  # fmt: skip
         if self.hallucination_filter:
-            result = apply_hallucination_filter(result, duration=utterance.duration)
+            result = apply_hallucination_filter(
+                result, duration=utterance.duration, speech_fraction=utterance.speech_fraction
+            )
         note_request("transcriber", client.provider, result.request_id)
         return Transcript(
             text=result.text,
@@ -180,6 +193,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             language=getattr(section, "language", None),
             prompt=getattr(section, "prompt", None),
             hallucination_filter=getattr(section, "hallucination_filter", True),
+            stall_timeout=settings.http.stall_timeout if settings is not None else 0.0,
         )
     if kind == "responder":
         return GroqResponder(

@@ -213,12 +213,16 @@ class ClientPool:
         files: Any = None,
         headers: Mapping[str, str] | None = None,
         budget: RetryBudget | None = None,
+        deadline: float | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Send with retries until a 2xx arrives; yield it with its body still unread.
 
         Error statuses and transport failures before that point are retried, then raised
         as :class:`ProviderError`. The caller reads the body; a failure while it does so is
         *not* retried here (the caller may already have used part of it).
+
+        ``deadline`` bounds each attempt's wait for the response to start (a stalled server
+        sends no first byte): past it the attempt is a timeout, retried like any other.
         """
         url = f"{base_url.rstrip('/')}/{path.lstrip('/')}"
         try:
@@ -236,7 +240,10 @@ class ClientPool:
                     method, path.lstrip("/"), json=json, data=data, files=files,
                     headers=all_headers,
                 )  # fmt: skip
-                response = await client.send(request, stream=True)
+                if deadline is None:
+                    response = await client.send(request, stream=True)
+                else:
+                    response = await _send_within(client, request, deadline)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol):
                 raise _invalid_base_url(base_url) from None
             except httpx.HTTPError as exc:
@@ -276,8 +283,9 @@ class ClientPool:
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
-        """Send with retries and read the whole body.
+        """Send with retries and read the whole body (``deadline``: see :meth:`stream`).
 
         A body that breaks while being read is retried too (nothing of it was used yet),
         within the same retry budget.
@@ -297,6 +305,7 @@ class ClientPool:
                     files=files,
                     headers=headers,
                     budget=budget,
+                    deadline=deadline,
                 ) as response:
                     await response.aread()
                     return response
@@ -305,6 +314,16 @@ class ClientPool:
                     url = f"{base_url.rstrip('/')}/{path.lstrip('/')}"
                     raise error_from_exception(exc, provider=provider, url=url) from None
                 await self.wait_before_retry(budget, None)
+
+
+async def _send_within(
+    client: httpx.AsyncClient, request: httpx.Request, deadline: float
+) -> httpx.Response:
+    try:
+        return await asyncio.wait_for(client.send(request, stream=True), deadline)
+    except TimeoutError:
+        # The same exception a read timeout raises, so it is retried and reported alike.
+        raise httpx.ReadTimeout(f"no reply within {deadline:.1f} s", request=request) from None
 
 
 def _invalid_base_url(base_url: str) -> ConfigError:

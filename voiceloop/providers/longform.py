@@ -31,7 +31,7 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2
 MAX_CHUNK_SECONDS = 600.0
 OVERLAP_SECONDS = 10.0
 SHORT_UTTERANCE_S = 30.0
-"""The filter's target: short utterances, where a phantom "Thank you." is the whole text."""
+"""Local files up to this long go to the model whole; longer ones are gated by loudness."""
 
 
 class ChunkJournal(Protocol):
@@ -99,29 +99,50 @@ def _opt_float(value: Any) -> float | None:
 
 
 def apply_hallucination_filter(
-    result: TranscriptionResult, *, duration: float | None = None, only_short: bool = False
+    result: TranscriptionResult,
+    *,
+    duration: float | None = None,
+    speech_fraction: float | None = None,
 ) -> TranscriptionResult:
-    """Drop phantom segments; the text is rebuilt from what is kept.
+    """Drop phantom text, at any length: segments the model's own scores call silence or
+    a loop, then the whole text when it is a known phantom phrase and the audio was mostly
+    silence (``speech_fraction`` by loudness, or the model's ``no_speech_prob``).
 
-    With ``only_short``, audio longer than 30 s is left alone (the classic phantom is a
-    whole short utterance of silence; long recordings are better served by chunk merging).
+    Long audio is filtered piece by piece before it is merged (see :func:`transcribe_path`),
+    so one phantom per silent chunk cannot add up.
     """
-    if not result.segments:
-        return result
-    length = duration if duration is not None else result.duration
-    if only_short and length is not None and length > SHORT_UTTERANCE_S:
-        return result
-    from voiceloop.text.hallucination import filter_segments
+    from voiceloop.frames import Transcript
+    from voiceloop.text.hallucination import filter_segments, is_phantom
 
     segments = to_segments(result.segments)
-    kept = tuple(filter_segments(segments))
-    if len(kept) == len(segments):
+    kept = tuple(filter_segments(segments)) if segments else segments
+    text = "".join(s.text for s in kept).strip() if len(kept) != len(segments) else result.text
+    whole = Transcript(text=text, language=result.language, duration=duration, segments=kept)
+    if is_phantom(whole, speech_fraction=speech_fraction):
+        text, kept = "", ()
+    if text == result.text and len(kept) == len(segments):
         return result
-    text = "".join(s.text for s in kept).strip()
     raw = result.raw
     if isinstance(raw, dict):
         raw = {**raw, "text": text, "segments": segment_dicts(kept)}
-    return replace(result, text=text, segments=segment_dicts(kept), raw=raw)
+    words = result.words if kept else []
+    return replace(result, text=text, segments=segment_dicts(kept), words=words, raw=raw)
+
+
+def file_speech_fraction(path: Path) -> float | None:
+    """The loud share of a file soundfile reads (streamed), else ``None``."""
+    from voiceloop.audio.gating import speech_stretches
+
+    try:
+        import soundfile as sf
+
+        total = sf.info(str(path)).duration
+        if total <= 0:
+            return None
+        loud = sum(s.speech_fraction * len(s.pcm) / SAMPLE_RATE for s in speech_stretches(path))
+    except Exception:  # a format only the server reads: the model's scores decide alone
+        return None
+    return min(1.0, loud / total)
 
 
 async def transcribe_path(
@@ -153,14 +174,15 @@ async def transcribe_path(
                             timestamp_granularities)  # fmt: skip
         if on_progress:
             on_progress(1, 1)
-    else:
-        result = await _chunked(
-            client, path, task, model, language, prompt, temperature,
-            timestamp_granularities, upload_limit_bytes, on_progress, journal,
-        )  # fmt: skip
-    if hallucination_filter:
-        result = apply_hallucination_filter(result, only_short=True)
-    return result
+        if hallucination_filter:
+            fraction = file_speech_fraction(path)
+            result = apply_hallucination_filter(result, speech_fraction=fraction)
+        return result
+    return await _chunked(
+        client, path, task, model, language, prompt, temperature,
+        timestamp_granularities, upload_limit_bytes, on_progress, journal,
+        hallucination_filter,
+    )  # fmt: skip
 
 
 _SERVER_FORMATS = {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", ".wav", ".webm"}
@@ -185,9 +207,15 @@ async def _one(client, file, task, model, language, prompt, temperature, granula
 
 async def _chunked(
     client, path, task, model, language, prompt, temperature, granularities, limit, on_progress,
-    journal=None,
+    journal=None, hallucination_filter=True,
 ) -> TranscriptionResult:  # fmt: skip
     from voiceloop.audio.formats import encode_flac, load_speech
+    from voiceloop.audio.gating import speech_fraction
+
+    def clean(part: TranscriptionResult, pcm: Any) -> TranscriptionResult:
+        if not hallucination_filter:
+            return part
+        return apply_hallucination_filter(part, speech_fraction=speech_fraction(pcm, SAMPLE_RATE))
 
     pcm = load_speech(path, SAMPLE_RATE)
     whole = encode_flac(pcm, SAMPLE_RATE)
@@ -196,7 +224,7 @@ async def _chunked(
                             granularities)  # fmt: skip
         if on_progress:
             on_progress(1, 1)
-        return result
+        return clean(result, pcm)
     max_seconds = min(MAX_CHUNK_SECONDS, 0.9 * limit / BYTES_PER_SECOND)
     overlap = min(OVERLAP_SECONDS, max_seconds / 10)
     spans = plan_spans(pcm, SAMPLE_RATE, max_seconds=max_seconds, overlap_seconds=overlap)
@@ -215,7 +243,7 @@ async def _chunked(
                 raise
             if journal:
                 journal.done(i, part)
-        parts.append((start / SAMPLE_RATE, part))
+        parts.append((start / SAMPLE_RATE, clean(part, pcm[start:end])))
         if on_progress:
             on_progress(i + 1, len(spans))
     if journal:

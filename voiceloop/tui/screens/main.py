@@ -159,6 +159,15 @@ class MainScreen(Screen[None]):
                     severity="warning",
                     markup=False,
                 )
+            case ev.StageWaiting(stage=stage, seconds=seconds):
+                what = STAGE_NAMES.get(stage, stage)
+                app.notify(
+                    f"No answer from {what} after {seconds:.0f} s; still waiting.",
+                    title="Still waiting",
+                    severity="information",
+                    timeout=min(5.0, seconds),
+                    markup=False,
+                )
             case ev.CaptureOverflow(dropped=dropped):
                 app.notify(
                     f"{dropped} audio frames were lost; the machine may be busy.",
