@@ -23,7 +23,7 @@ def default_endpointer(settings: Any) -> Any:
             "the voice-activity detector is not available",
             hint=f"voiceloop.audio.vad could not be imported ({exc})",
         ) from exc
-    return vad.Endpointer.from_settings(settings.vad)
+    return vad.Endpointer.from_settings(settings.vad, turn=getattr(settings, "turn", None))
 
 
 def default_splitter_factory(options: EngineOptions) -> Callable[[], Splitter]:
