@@ -13,9 +13,9 @@ with the utterance so far, so its transcription can start before the hangover is
 
 With a ``turn_model`` (semantic end of turn), the hangover is replaced: after
 ``turn_min_silence_ms`` of silence the model rates the utterance so far; a complete one
-closes at once (reason ``"turn_complete"``), otherwise the pause is reported and the
-utterance waits, rated again once the hangover is reached, and closes at
-``turn_max_silence_ms`` at the latest. ``hold()`` (the transcript so far looks unfinished)
+closes at once (reason ``"turn_complete"``), otherwise the utterance waits, rated again once the hangover is reached, and closes at
+``turn_max_silence_ms`` at the latest. The pause is reported two frames before the first
+rating (or at ``early_ms`` if sooner). ``hold()`` (the transcript so far looks unfinished)
 makes the current pause wait for the cap.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
@@ -92,7 +92,9 @@ class Endpointer:
             self.turn_min_frames + 1, round(turn_max_silence_ms / 1000 / FRAME_S)
         )
         if turn_model is not None:
-            self.early_frames = min(early or self.turn_min_frames, self.turn_min_frames)
+            # Transcription starts a little before the model's first decision, so that
+            # a turn that ends there already has its request under way.
+            self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
         self.turn_decisions: list[float] = []  # probabilities, for metrics and tests
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
@@ -160,9 +162,11 @@ class Endpointer:
         """An utterance is being collected."""
         return self._open is not None
 
-    def hold(self) -> None:
-        """The words so far look unfinished: the current pause waits up to the cap."""
-        if self._open is not None and self._silence > 0:
+    def hold(self, speech_end: float | None = None) -> None:
+        """The words so far look unfinished: the current pause waits up to the cap. With
+        ``speech_end``, only if no speech came since (the pause is the one transcribed)."""
+        current = speech_end is None or speech_end == self._speech_end
+        if self._open is not None and self._silence > 0 and current:
             self._held = True
 
     def set_push_to_talk(self, enabled: bool) -> None:

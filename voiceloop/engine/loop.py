@@ -54,7 +54,8 @@ from voiceloop.events import (
     SpeechStarted,
     StateChanged,
 )
-from voiceloop.frames import Utterance
+from voiceloop.frames import Transcript, Utterance
+from voiceloop.text.unfinished import looks_unfinished
 
 log = logging.getLogger(__name__)
 
@@ -262,9 +263,15 @@ class Engine:
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
             if not self._turn_limit_reached():
-                self._early.start(event.utterance, self._mode)
+                self._early.start(event.utterance, self._mode, on_text=self._pause_hint)
         elif isinstance(event, UtteranceReady):
             self._start_turn(event.utterance)
+
+    def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
+        """Words that look unfinished keep the pause open (the end-of-turn model waits)."""
+        hold = getattr(self._endpointer, "hold", None)
+        if hold is not None and looks_unfinished(transcript.text, transcript.language):
+            hold(utterance.speech_end)
 
     def _start_turn(self, utterance: Utterance) -> None:
         early = self._early.take(utterance)
