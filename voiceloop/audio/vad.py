@@ -14,9 +14,9 @@ with the utterance so far, so its transcription can start before the hangover is
 With a ``turn_model`` (semantic end of turn), the hangover is replaced: after
 ``turn_min_silence_ms`` of silence the model rates the utterance so far; a complete one
 closes at once (reason ``"turn_complete"``), otherwise the utterance waits, rated again
-once the hangover is reached, and closes at ``turn_max_silence_ms`` at the latest. The pause is reported two frames before the first
-rating (or at ``early_ms`` if sooner). ``hold()`` (the transcript so far looks unfinished)
-makes the current pause wait for the cap.
+once the hangover is reached, and closes at ``turn_max_silence_ms`` at the latest. The
+pause is reported two frames before the first rating (or at ``early_ms`` if sooner).
+``hold()`` (the transcript so far looks unfinished) makes the current pause wait for the cap.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
