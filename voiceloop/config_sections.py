@@ -149,6 +149,11 @@ class TurnSettings(_Section):
     """Silence after a finished sentence before the turn ends."""
     max_silence_ms: int = Field(default=2000, ge=100)
     """Longest silence waited after speech that sounds unfinished."""
+    speculate: bool = True
+    """Ask for the reply during the pause, when the words so far look finished; speaking
+    on drops it (a wasted request against your rate limit)."""
+    speculate_min_requests: int = Field(default=5, ge=0)
+    """No speculative request while the server reports fewer requests than this left."""
 
 
 class LocalSettings(_Section):

@@ -158,6 +158,11 @@ class Endpointer:
         self._was_suppressed = self.suppressed
 
     @property
+    def silence_frames(self) -> int:
+        """Frames of silence since the last speech in the open utterance."""
+        return self._silence
+
+    @property
     def is_open(self) -> bool:
         """An utterance is being collected."""
         return self._open is not None

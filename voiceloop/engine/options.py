@@ -28,10 +28,13 @@ class EngineOptions:
     dictate_output_file: Path | None = None
     dictate_clipboard: bool = False
     dictate_cleanup: bool = False
+    speculate: bool = True
+    speculate_min_requests: int = 5
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineOptions:
-        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]`` and ``[dictate]`` fields.
+        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]``, ``[dictate]`` and
+        ``[turn]`` fields.
 
         Missing sections or fields keep their defaults, so partial settings objects
         (e.g. in tests) work.
@@ -55,4 +58,6 @@ class EngineOptions:
             dictate_output_file=Path(output_file).expanduser() if output_file else None,
             dictate_clipboard=bool(get("dictate", "clipboard", False)),
             dictate_cleanup=bool(get("dictate", "cleanup", False)),
+            speculate=bool(get("turn", "speculate", True)),
+            speculate_min_requests=int(get("turn", "speculate_min_requests", 5)),
         )
