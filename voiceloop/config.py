@@ -44,6 +44,7 @@ from voiceloop.config_sections import (
     SttSettings,
     TranslateSettings,
     TtsSettings,
+    TurnSettings,
     VadSettings,
     _Section,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "SttSettings",
     "TranslateSettings",
     "TtsSettings",
+    "TurnSettings",
     "VadSettings",
     "config_path",
     "load_settings",
@@ -121,6 +123,7 @@ class Settings(BaseSettings):
     tts: TtsSettings = TtsSettings()
     audio: AudioSettings = AudioSettings()
     vad: VadSettings = VadSettings()
+    turn: TurnSettings = TurnSettings()
     local: LocalSettings = LocalSettings()
     dictate: DictateSettings = DictateSettings()
     store: StoreSettings = StoreSettings()

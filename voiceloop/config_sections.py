@@ -155,6 +155,25 @@ class VadSettings(_Section):
     """Ignored after listening opens (key clicks)."""
 
 
+class TurnSettings(_Section):
+    """Knowing when you have finished: an end-of-turn model listens to how a pause sounds."""
+
+    enabled: bool = True
+    """Use the end-of-turn model: a finished sentence ends the turn after min_silence_ms,
+    one that trails off waits up to max_silence_ms. Off: [vad] hangover_ms ends every turn."""
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    """Probability of a finished turn above which the short silence is enough."""
+    min_silence_ms: int = Field(default=250, ge=64)
+    """Silence after a finished sentence before the turn ends."""
+    max_silence_ms: int = Field(default=2000, ge=100)
+    """Longest silence waited after speech that sounds unfinished."""
+    speculate: bool = True
+    """Ask for the reply during the pause, when the words so far look finished; speaking
+    on drops it (a wasted request against your rate limit)."""
+    speculate_min_requests: int = Field(default=5, ge=0)
+    """No speculative request while the server reports fewer requests than this left."""
+
+
 class LocalSettings(_Section):
     """Local engines, used with provider = "local" and as fallback."""
 

@@ -93,3 +93,32 @@ async def test_retries_and_fallbacks_of_the_early_request_belong_to_its_turn():
     [fallback] = h.events.of(FallbackUsed)
     assert (fallback.turn_id, fallback.provider) == (turn.turn_id, "local")
     assert h.events.of(TurnMetrics)[0].metrics["retries"] == 1
+
+
+class HoldingEndpointer(FakeEndpointer):
+    """Records the pauses the engine asked to keep open."""
+
+    def __init__(self) -> None:
+        super().__init__(hangover=12, early=2)
+        self.holds: list[float | None] = []
+
+    def hold(self, speech_end: float | None = None) -> None:
+        self.holds.append(speech_end)
+
+
+async def test_an_unfinished_early_transcript_keeps_the_pause_open():
+    transcriber = FakeTranscriber(["book a table for"], latency=0.02, language="en")
+    endpointer = HoldingEndpointer()
+    h = build([Say(6), Silence(14)], mode="dictate", transcriber=transcriber, endpointer=endpointer)
+    await h.run()
+    [call] = transcriber.calls
+    assert endpointer.holds == [call.args[0].speech_end]
+
+
+async def test_a_finished_early_transcript_leaves_the_pause_alone():
+    transcriber = FakeTranscriber(["book a table for two."], latency=0.02, language="en")
+    endpointer = HoldingEndpointer()
+    h = build([Say(6), Silence(14)], mode="dictate", transcriber=transcriber, endpointer=endpointer)
+    await h.run()
+    assert len(transcriber.calls) == 1
+    assert endpointer.holds == []

@@ -11,6 +11,13 @@ is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input
 Hands-free, ``early_ms`` of silence (less than the hangover) sends :class:`SpeechPaused`
 with the utterance so far, so its transcription can start before the hangover is over.
 
+With a ``turn_model`` (semantic end of turn), the hangover is replaced: after
+``turn_min_silence_ms`` of silence the model rates the utterance so far; a complete one
+closes at once (reason ``"turn_complete"``), otherwise the utterance waits, rated again
+once the hangover is reached, and closes at ``turn_max_silence_ms`` at the latest. The
+pause is reported two frames before the first rating (or at ``early_ms`` if sooner).
+``hold()`` (the transcript so far looks unfinished) makes the current pause wait for the cap.
+
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
 cue. While ``suppressed`` (half-duplex: the assistant is speaking or a cue is playing)
@@ -33,6 +40,7 @@ from voiceloop.audio.detectors import (
     SpeechDetector,
     make_detector,
 )
+from voiceloop.audio.smartturn import TurnModel
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 
 __all__ = [
@@ -66,6 +74,10 @@ class Endpointer:
         max_length_s: float = 120.0,
         ignore_start_ms: float = 150,
         early_ms: float = 0,
+        turn_model: TurnModel | None = None,
+        turn_threshold: float = 0.5,
+        turn_min_silence_ms: float = 250,
+        turn_max_silence_ms: float = 2000,
     ) -> None:
         self.detector = detector
         self.threshold = threshold
@@ -73,6 +85,17 @@ class Endpointer:
         self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
         early = max(1, round(early_ms / 1000 / FRAME_S))
         self.early_frames = early if early_ms > 0 and early < self.hangover_frames else 0
+        self.turn_model = turn_model
+        self.turn_threshold = turn_threshold
+        self.turn_min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
+        self.turn_max_frames = max(
+            self.turn_min_frames + 1, round(turn_max_silence_ms / 1000 / FRAME_S)
+        )
+        if turn_model is not None:
+            # Transcription starts a little before the model's first decision, so that
+            # a turn that ends there already has its request under way.
+            self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
+        self.turn_decisions: list[float] = []  # probabilities, for metrics and tests
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
         self.ignore_start_s = ignore_start_ms / 1000
@@ -82,8 +105,27 @@ class Endpointer:
         self.reset()
 
     @classmethod
-    def from_settings(cls, vad: Any, detector: SpeechDetector | None = None) -> Endpointer:
-        """Build from the ``[vad]`` settings section (engine, threshold, *_ms, max_length_s)."""
+    def from_settings(
+        cls,
+        vad: Any,
+        detector: SpeechDetector | None = None,
+        turn: Any = None,
+        turn_model: TurnModel | None = None,
+    ) -> Endpointer:
+        """Build from the ``[vad]`` settings section (engine, threshold, *_ms, max_length_s)
+        and the ``[turn]`` one (the end-of-turn model is loaded here when enabled)."""
+        if turn is not None and turn.enabled and turn_model is None:
+            from voiceloop.audio.smartturn import SmartTurn
+
+            turn_model = SmartTurn()
+        turn_kw: dict[str, Any] = {}
+        if turn is not None and turn.enabled:
+            turn_kw = {
+                "turn_model": turn_model,
+                "turn_threshold": turn.threshold,
+                "turn_min_silence_ms": turn.min_silence_ms,
+                "turn_max_silence_ms": turn.max_silence_ms,
+            }
         return cls(
             detector if detector is not None else make_detector(vad.engine),
             threshold=vad.threshold,
@@ -93,6 +135,7 @@ class Endpointer:
             max_length_s=vad.max_length_s,
             ignore_start_ms=vad.ignore_start_ms,
             early_ms=getattr(vad, "early_transcribe_ms", 0),
+            **turn_kw,
         )
 
     # -- state ----------------------------------------------------------------------
@@ -109,14 +152,27 @@ class Endpointer:
         self._key_down = False
         self._silence = 0  # consecutive non-speech frames in the open utterance
         self._speech_end: float | None = None
+        self._held = False  # this pause waits for the cap (the transcript looks unfinished)
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
 
     @property
+    def silence_frames(self) -> int:
+        """Frames of silence since the last speech in the open utterance."""
+        return self._silence
+
+    @property
     def is_open(self) -> bool:
         """An utterance is being collected."""
         return self._open is not None
+
+    def hold(self, speech_end: float | None = None) -> None:
+        """The words so far look unfinished: the current pause waits up to the cap. With
+        ``speech_end``, only if no speech came since (the pause is the one transcribed)."""
+        current = speech_end is None or speech_end == self._speech_end
+        if self._open is not None and self._silence > 0 and current:
+            self._held = True
 
     def set_push_to_talk(self, enabled: bool) -> None:
         """Switch between hands-free and push-to-talk; drops an open utterance."""
@@ -227,9 +283,12 @@ class Endpointer:
         end = judged.frame.time + FRAME_S
         if judged.speech:
             self._silence = 0
+            self._held = False
             self._speech_end = end
         else:
             self._silence += 1
+        if self.turn_model is not None:
+            return self._feed_turn(end)
         if self._silence >= self.hangover_frames:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
@@ -238,6 +297,33 @@ class Endpointer:
         if paused and self._speech_end is not None:
             return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
         return []
+
+    def _feed_turn(self, end: float) -> list[EndpointEvent]:
+        """Open utterance with the end-of-turn model deciding when the pause is over."""
+        assert self._open is not None and self.turn_model is not None
+        silence = self._silence
+        if silence >= self.turn_max_frames:
+            return self._close("silence", end)
+        if len(self._open) >= self.max_frames:
+            return self._split(end)
+        rate = silence == self.turn_min_frames or (
+            silence == self.hangover_frames and self.hangover_frames > self.turn_min_frames
+        )
+        if rate and not self._held and self._complete():
+            return self._close("turn_complete", end)
+        if silence == self.early_frames and self._speech_end is not None:
+            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
+        return []
+
+    def _complete(self) -> bool:
+        assert self._open is not None and self.turn_model is not None
+        pcm = np.concatenate([j.frame.pcm for j in self._open[-self._window_frames() :]])
+        p = self.turn_model.probability(pcm)
+        self.turn_decisions.append(p)
+        return p >= self.turn_threshold
+
+    def _window_frames(self) -> int:
+        return math.ceil(8.0 / FRAME_S)
 
     def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
         if self._open is None:
@@ -275,6 +361,7 @@ class Endpointer:
         speech_end = self._speech_end
         self._speech_end = None
         self._silence = 0
+        self._held = False
         self._started = keep_open and not self.push_to_talk
         # Hands-free, an utterance only opens after min_speech of speech, so the only
         # piece without enough is the tail after a max-length split: keep it if it holds

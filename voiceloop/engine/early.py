@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voiceloop.frames import Task, Transcript, Utterance
@@ -65,8 +66,14 @@ class EarlyTranscripts:
         self._services = services
         self._pending: EarlyTranscript | None = None
 
-    def start(self, utterance: Utterance, mode: Mode) -> None:
-        """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``."""
+    def start(
+        self,
+        utterance: Utterance,
+        mode: Mode,
+        on_text: Callable[[Utterance, Transcript], None] | None = None,
+    ) -> None:
+        """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``;
+        ``on_text`` gets the transcript as soon as it is back (the turn is still open)."""
         self.cancel()
         key = early_key(mode)
         transcriber = self._services.stages.transcriber_for(key[1])
@@ -80,6 +87,8 @@ class EarlyTranscripts:
         early = EarlyTranscript(key, dataclasses.replace(utterance, flac=flac))
         early.task = asyncio.create_task(early._run(transcriber), name="early-transcript")
         early.task.add_done_callback(_quiet)
+        if on_text is not None:
+            early.task.add_done_callback(lambda t: _deliver(t, early.utterance, on_text))
         self._pending = early
 
     def take(self, utterance: Utterance) -> EarlyTranscript | None:
@@ -106,3 +115,16 @@ def _quiet(task: asyncio.Task[Transcript]) -> None:
     """Retrieve the outcome so an unused failed request is not reported as never retrieved."""
     if not task.cancelled() and (exc := task.exception()) is not None:
         log.debug("early transcription failed: %s", exc)
+
+
+def _deliver(
+    task: asyncio.Task[Transcript],
+    utterance: Utterance,
+    on_text: Callable[[Utterance, Transcript], None],
+) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    try:
+        on_text(utterance, task.result())
+    except Exception:
+        log.debug("early transcript hint failed", exc_info=True)

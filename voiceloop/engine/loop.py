@@ -47,6 +47,7 @@ from voiceloop.engine.services import (
     Stages,
     TurnServices,
 )
+from voiceloop.engine.speculate import Speculator
 from voiceloop.engine.startup import start_sink, warm_up
 from voiceloop.engine.turn import Turn
 from voiceloop.events import (
@@ -60,7 +61,7 @@ from voiceloop.events import (
     SpeechStarted,
     StateChanged,
 )
-from voiceloop.frames import Utterance
+from voiceloop.frames import Transcript, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class Engine:
             metrics_log=MetricsLog(metrics_path) if metrics_path else None,
         )
         self._early = EarlyTranscripts(self._services)
+        self._speculator = Speculator(self._services)
         self._state: EngineState = "idle"
         self._turns: dict[asyncio.Task[None], Turn] = {}
         self._last_task: asyncio.Task[None] | None = None
@@ -255,6 +257,7 @@ class Engine:
             self._check_overflow()
             for event in self._endpointer.feed(frame):
                 self._on_endpoint(event)
+            self._speculator.watch(self._endpointer)
             if self._turn_limit_reached():
                 return
         for event in self._endpointer.flush():
@@ -267,16 +270,25 @@ class Engine:
                 self.interrupt()
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
+            self._speculator.cancel()
             if not self._turn_limit_reached():
-                self._early.start(event.utterance, self._mode)
+                self._early.start(event.utterance, self._mode, on_text=self._pause_hint)
         elif isinstance(event, UtteranceReady):
             self._start_turn(event.utterance)
 
+    def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
+        busy = any(not task.done() for task in self._turns)
+        self._speculator.paused(
+            self._endpointer, utterance, transcript, converse=self._mode == "converse", busy=busy
+        )
+
     def _start_turn(self, utterance: Utterance) -> None:
         early = self._early.take(utterance)
+        speculative = self._speculator.take(utterance)
         if self._turn_limit_reached():
-            if early is not None:
-                early.cancel()
+            for pending in (early, speculative):
+                if pending is not None:
+                    pending.cancel()
             return
         if early is not None:  # the same speech, without the silence after the pause
             utterance = dataclasses.replace(early.utterance, closed_at=utterance.closed_at)
@@ -298,6 +310,7 @@ class Engine:
             predecessor=predecessor,
             early=early,
         )
+        turn.speculative, turn.speculator = speculative, self._speculator
         task = asyncio.create_task(turn.run(), name=f"turn-{utterance.id}")
         self._turns[task] = turn
         self._last_task = task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from voiceloop.engine import metrics as m
@@ -52,10 +52,22 @@ async def converse(turn: Turn) -> None:
     turn.state("thinking")
     language = services.options.language or transcript.language
     reply = ReplyStream(turn, show=True, speak=True, language=language)
+    spec, turn.speculative = turn.speculative, None
+    if spec is not None and turn.speculator is not None:
+        if not turn.speculator.matches(spec, user_text):
+            spec = None
+        turn.metrics_extra.update(turn.speculator.counts())
     try:
-        deltas = responder.respond(services.conversation.messages(user_text))
+        if spec is not None:
+            deltas = spec.stream()
+            turn.metrics_extra["speculative_reply"] = True
+        else:
+            deltas = responder.respond(services.conversation.messages(user_text))
     except Exception as exc:
         raise StageFailed("responder", exc) from exc
+    if spec is not None:
+        report = spec.report
+        deltas = _merging(deltas, lambda: turn.report.merge(report))
     try:
         await reply.run(deltas, from_llm=True)
     except asyncio.CancelledError:
@@ -359,3 +371,14 @@ def _notice(turn: Turn, exc: BaseException, title: str) -> None:
 
 
 __all__ = ["ReplyStream", "converse", "dictate", "translate"]
+
+
+async def _merging(deltas: AsyncIterator[str], done: Callable[[], None]) -> AsyncIterator[str]:
+    """``deltas``, then ``done()`` however the stream ends (the request's usage and
+    retries become the turn's)."""
+    try:
+        async for delta in deltas:
+            yield delta
+    finally:
+        await _aclose(deltas)
+        done()

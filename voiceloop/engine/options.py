@@ -26,10 +26,13 @@ class EngineOptions:
     dictate_cleanup: bool
     language: str | None
     """``[stt] language``: the language spoken, hence of the replies (None: detected)."""
+    speculate: bool
+    speculate_min_requests: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineOptions:
-        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]`` and ``[dictate]`` fields."""
+        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]``, ``[dictate]`` and
+        ``[turn]`` fields."""
         output_file = settings.dictate.output_file
         return cls(
             system_prompt=settings.llm.system_prompt,
@@ -45,4 +48,6 @@ class EngineOptions:
             dictate_clipboard=settings.dictate.clipboard,
             dictate_cleanup=settings.dictate.cleanup,
             language=settings.stt.language or None,
+            speculate=settings.turn.speculate,
+            speculate_min_requests=settings.turn.speculate_min_requests,
         )

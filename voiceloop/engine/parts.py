@@ -17,7 +17,7 @@ def default_endpointer(settings: Any) -> Any:
     """The audio layer's ``Endpointer`` configured from ``[vad]`` (model loaded here)."""
     from voiceloop.audio import vad
 
-    return vad.Endpointer.from_settings(settings.vad)
+    return vad.Endpointer.from_settings(settings.vad, turn=settings.turn)
 
 
 def default_splitter_factory(options: EngineOptions) -> SplitterFactory:

@@ -34,6 +34,7 @@ from voiceloop.stages import StageReport, reset_current_report, set_current_repo
 
 if TYPE_CHECKING:
     from voiceloop.engine.early import EarlyTranscript
+    from voiceloop.engine.speculate import SpeculativeReply, Speculator
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class Turn:
         self.speaking = False
         self.metrics_extra: dict[str, Any] = {}
         self.early = early
+        self.speculative: SpeculativeReply | None = None
+        self.speculator: Speculator | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.groq_chat import with_system_prompt
 from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
 from voiceloop.providers.pool import client_for, shared_pool
+from voiceloop.providers.ratelimits import RateLimits
 from voiceloop.providers.reporting import note_request
 from voiceloop.stages import StageContext, StageKind
 
@@ -115,6 +116,11 @@ class GroqResponder:
     async def aclose(self) -> None:
         """Close the shared pool's connections (it reopens them if used again)."""
         await self.client.pool.aclose()
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """What the chat server's latest response said is left of the rate limits."""
+        return self.client.rate_limits
 
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         msgs = with_system_prompt(messages, self.system_prompt)

@@ -103,6 +103,10 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("vad", "engine", "Voice detection", "choice", ("silero", "energy")),
             FieldSpec("vad", "threshold", "Detection threshold", "float"),
             FieldSpec("vad", "hangover_ms", "Pause that ends a turn (ms)", "int"),
+            FieldSpec("turn", "enabled", "End-of-turn model", "bool"),
+            FieldSpec("turn", "threshold", "End-of-turn threshold", "float"),
+            FieldSpec("turn", "min_silence_ms", "Pause after a finished sentence (ms)", "int"),
+            FieldSpec("turn", "max_silence_ms", "Longest pause mid-sentence (ms)", "int"),
         ),
     ),
     (

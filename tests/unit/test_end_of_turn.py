@@ -1,0 +1,165 @@
+"""Semantic end of turn: the endpointer with a scripted model, and the bundled Smart Turn
+model on speech made with espeak-ng."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.unit.test_endpointer import LoudIsSpeech, frames_from, run, utterances
+from voiceloop.audio.base import SpeechPaused, UtteranceReady
+from voiceloop.audio.vad import FRAME_S, Endpointer, EnergyDetector
+from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+
+
+class Scripted:
+    """A turn model answering from a list, recording what it was asked."""
+
+    def __init__(self, *answers: float) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def probability(self, pcm: np.ndarray) -> float:
+        self.calls += 1
+        return self.answers.pop(0) if self.answers else 0.0
+
+
+def make(model: Scripted, **kw) -> Endpointer:
+    kw.setdefault("ignore_start_ms", 0)
+    kw.setdefault("turn_min_silence_ms", 256)  # 8 frames
+    kw.setdefault("turn_max_silence_ms", 2016)  # 63 frames
+    return Endpointer(LoudIsSpeech(), turn_model=model, early_ms=300, **kw)
+
+
+def closed_after(events: list, frames: int) -> int:
+    """Frames of silence before the utterance closed (speech ends at frame ``frames``)."""
+    (u,) = utterances(events)
+    return round((u.utterance.end - u.utterance.speech_end) / FRAME_S)
+
+
+def test_a_complete_turn_ends_after_the_short_silence() -> None:
+    ep = make(Scripted(0.9))
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 80), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "turn_complete"
+    assert closed_after(events, 35) == 8
+    assert ep.turn_model.calls == 1  # type: ignore[union-attr]
+
+
+def test_an_incomplete_turn_waits_for_the_cap_and_reports_its_pause() -> None:
+    ep = make(Scripted(0.1, 0.2))
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 80), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == 63
+    assert any(isinstance(e, SpeechPaused) for e in events)
+    assert ep.turn_decisions == [0.1, 0.2]  # rated at the short silence and at the hangover
+
+
+def test_speech_after_an_incomplete_pause_stays_one_utterance() -> None:
+    ep = make(Scripted(0.1, 0.1, 0.9))
+    # a 700 ms pause (22 frames) in the middle of the sentence
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 22 + "S" * 20 + "." * 40))
+    (u,) = utterances(events)
+    assert u.reason == "turn_complete"
+    assert u.utterance.pcm.size == (30 + 22 + 20 + 8) * FRAME_SAMPLES + 5 * FRAME_SAMPLES
+
+
+def test_hold_makes_a_complete_sounding_pause_wait() -> None:
+    ep = make(Scripted(0.9, 0.9))
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 3), flush=False)
+    ep.hold()  # the transcript so far ends in "for"
+    events += run(ep, frames_from("." * 80, start_index=38), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == 63
+
+
+def test_without_a_model_the_hangover_decides() -> None:
+    ep = Endpointer(LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600)
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 40), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == round(0.6 / FRAME_S)
+
+
+# -- the real model on synthetic speech ------------------------------------------------
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+
+
+def speak(text: str, tmp: Path) -> np.ndarray:
+    import soundfile as sf
+    import soxr
+
+    wav = tmp / "say.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), text], check=True)
+    audio, rate = sf.read(wav, dtype="float32")
+    return soxr.resample(audio, rate, SAMPLE_RATE)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+
+
+def to_frames(audio: np.ndarray) -> list[AudioFrame]:
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    pcm = np.pad(pcm, (0, -pcm.size % FRAME_SAMPLES))
+    return [
+        AudioFrame(pcm=c, time=i * FRAME_S, level_db=-20.0)
+        for i, c in enumerate(pcm.reshape(-1, FRAME_SAMPLES))
+    ]
+
+
+@pytest.fixture(scope="module")
+def smart_turn():
+    from voiceloop.audio.smartturn import SmartTurn
+
+    return SmartTurn()
+
+
+def endpoint(audio: np.ndarray, model) -> list[UtteranceReady]:
+    ep = Endpointer(
+        EnergyDetector(),
+        ignore_start_ms=0,
+        hangover_ms=600,
+        turn_model=model,
+        turn_min_silence_ms=250,
+        turn_max_silence_ms=2000,
+    )
+    return utterances(run(ep, to_frames(audio)))
+
+
+@needs_espeak
+@pytest.mark.parametrize("text", ["What is the weather like in Paris today?", "Tell me a joke."])
+def test_model_rates_a_finished_question_complete(text: str, tmp_path: Path, smart_turn) -> None:
+    speech = speak(text, tmp_path)
+    assert smart_turn.probability(np.concatenate([speech, silence(0.2)])) >= 0.5
+    (u,) = endpoint(np.concatenate([silence(0.5), speech, silence(1.5)]), smart_turn)
+    assert u.reason == "turn_complete"
+    assert u.utterance.end - u.utterance.speech_end < 0.45  # far under the 600 ms hangover
+
+
+@needs_espeak
+@pytest.mark.parametrize(
+    "text", ["So I was thinking that maybe we could, um,", "The capital of France is"]
+)
+def test_model_rates_a_trailing_off_one_incomplete(text: str, tmp_path: Path, smart_turn) -> None:
+    speech = speak(text, tmp_path)
+    assert smart_turn.probability(np.concatenate([speech, silence(0.2)])) < 0.5
+
+
+@needs_espeak
+@pytest.mark.parametrize("pause_s", [0.5, 0.8])
+def test_a_mid_sentence_pause_does_not_end_the_turn(
+    pause_s: float, tmp_path: Path, smart_turn
+) -> None:
+    first = speak("So I was thinking that maybe we could, um,", tmp_path)
+    rest = speak("go to the cinema tonight?", tmp_path)
+    audio = np.concatenate([silence(0.5), first, silence(pause_s), rest, silence(1.0)])
+    (u,) = endpoint(audio, smart_turn)
+    assert u.utterance.end - u.utterance.start > (first.size + rest.size) / SAMPLE_RATE

@@ -1,0 +1,174 @@
+"""The reply started during the pause, before the turn is confirmed.
+
+When the transcript asked at a pause is back, the words look finished and no turn is
+running, the chat request goes out at once; its text deltas are kept, not shown, spoken
+or stored. When the utterance closes with no speech since that pause and the final
+transcript is the one the request was made for, the turn streams the kept deltas (and
+the rest as they come) as if it had asked itself; the request's failure becomes the
+turn's. When the speaker goes on, the request is closed at once and counted as wasted.
+
+Each request counts against the user's rate limit: none is made while the responder
+reports fewer than ``min_remaining`` requests left (``x-ratelimit-remaining-requests``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from voiceloop.frames import Transcript, Utterance
+from voiceloop.stages import StageReport, set_current_report
+from voiceloop.text.unfinished import looks_unfinished
+
+if TYPE_CHECKING:
+    from voiceloop.engine.services import TurnServices
+
+log = logging.getLogger(__name__)
+
+_END = object()
+
+
+class SpeculativeReply:
+    """One chat request made at a pause; its deltas wait in a queue for the turn."""
+
+    def __init__(self, utterance: Utterance, user_text: str, deltas: AsyncIterator[str]) -> None:
+        self.utterance = utterance
+        self.user_text = user_text
+        self.report = StageReport()
+        self._deltas = deltas
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._error: BaseException | None = None
+        self.task = asyncio.create_task(self._pump(), name="speculative-reply")
+
+    async def _pump(self) -> None:
+        set_current_report(self.report)  # usage lands in this request's own report
+        try:
+            async for delta in self._deltas:
+                self._queue.put_nowait(delta)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._queue.put_nowait(_END)
+            aclose = getattr(self._deltas, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    log.debug("closing a speculative reply failed", exc_info=True)
+
+    async def stream(self) -> AsyncIterator[str]:
+        """The reply's deltas, kept ones first; raises what the request raised."""
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is _END:
+                    if self._error is not None:
+                        raise self._error
+                    return
+                yield item
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Close the request (a no-op once it has finished)."""
+        self.task.cancel()
+
+
+class Speculator:
+    """At most one speculative reply at a time, with per-turn counts of what it cost."""
+
+    def __init__(self, services: TurnServices) -> None:
+        self._services = services
+        self.enabled = services.options.speculate
+        self.min_remaining = services.options.speculate_min_requests
+        self.pending: SpeculativeReply | None = None
+        self.throttled = False  # the last chance was passed up for the rate limit
+        self._requests = 0
+        self._wasted = 0
+
+    def paused(
+        self,
+        endpointer: Any,
+        utterance: Utterance,
+        transcript: Transcript,
+        *,
+        converse: bool,
+        busy: bool,
+    ) -> None:
+        """The transcript of a pause is back: words that look unfinished keep the pause
+        open (the endpointer's ``hold``); finished ones, in conversation, get a reply."""
+        if looks_unfinished(transcript.text, transcript.language):
+            hold = getattr(endpointer, "hold", None)
+            if hold is not None:
+                hold(utterance.speech_end)
+        elif converse:
+            self.start(utterance, transcript, busy=busy)
+
+    def watch(self, endpointer: Any) -> None:
+        """After each frame: speech back inside the open utterance drops the reply at once."""
+        if self.pending is None:
+            return
+        silence = getattr(endpointer, "silence_frames", None)
+        if silence == 0 and getattr(endpointer, "is_open", False):
+            self.cancel()
+
+    def start(self, utterance: Utterance, transcript: Transcript, *, busy: bool) -> bool:
+        """The transcript of a pause is back: ask for the reply if the turn looks done."""
+        text = transcript.text.strip()
+        responder = self._services.stages.responder
+        if not self.enabled or busy or responder is None or not text:
+            return False
+        if looks_unfinished(text, transcript.language):
+            return False
+        remaining = getattr(getattr(responder, "rate_limits", None), "remaining_requests", None)
+        self.throttled = remaining is not None and remaining < self.min_remaining
+        if self.throttled:
+            return False
+        self.cancel()
+        try:
+            deltas = responder.respond(self._services.conversation.messages(text))
+        except Exception:
+            log.debug("a speculative reply could not start", exc_info=True)
+            return False
+        self.pending = SpeculativeReply(utterance, text, deltas)
+        self._requests += 1
+        return True
+
+    def take(self, utterance: Utterance) -> SpeculativeReply | None:
+        """The reply for ``utterance`` if no speech came after its pause; else it is
+        dropped. The caller checks the final transcript with :meth:`matches`."""
+        spec, self.pending = self.pending, None
+        if spec is None:
+            return None
+        paused = spec.utterance
+        if paused.start == utterance.start and paused.speech_end == utterance.speech_end:
+            return spec
+        self._drop(spec)
+        return None
+
+    def matches(self, spec: SpeculativeReply, user_text: str) -> bool:
+        """Whether the turn can use ``spec``; one it cannot is dropped."""
+        if spec.user_text == user_text:
+            return True
+        self._drop(spec)
+        return False
+
+    def cancel(self) -> None:
+        """The speaker went on: drop the pending reply at once."""
+        if self.pending is not None:
+            self._drop(self.pending)
+            self.pending = None
+
+    def counts(self) -> dict[str, int]:
+        """``speculative_requests`` and ``wasted_requests`` since the last call."""
+        out = {"speculative_requests": self._requests, "wasted_requests": self._wasted}
+        self._requests = self._wasted = 0
+        return out
+
+    def _drop(self, spec: SpeculativeReply) -> None:
+        spec.cancel()
+        self._wasted += 1
