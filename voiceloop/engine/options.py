@@ -21,7 +21,10 @@ class EngineOptions:
     prefetch: int = 2
     max_chars: int = 200
     first_chunk_min_chars: int = 15
-    barge_in: bool = False
+    barge_in: bool | None = None
+    """None: on exactly when the source cancels the speaker's echo."""
+    false_interruption_s: float = 1.0
+    false_interruption: str = "resume"
     cues: bool = False
     translate_show_original: bool = False
     translate_speak: bool = False
@@ -48,7 +51,9 @@ class EngineOptions:
             prefetch=max(0, int(get("tts", "prefetch", 2))),
             max_chars=int(get("tts", "max_chars", 200)),
             first_chunk_min_chars=int(get("tts", "first_chunk_min_chars", 15)),
-            barge_in=bool(get("audio", "barge_in", False)),
+            barge_in=_optional_bool(getattr(getattr(settings, "audio", None), "barge_in", None)),
+            false_interruption_s=float(get("audio", "false_interruption_s", 1.0)),
+            false_interruption=str(get("audio", "false_interruption", "resume")),
             cues=bool(get("audio", "cues", False)),
             translate_show_original=bool(get("translate", "show_original", False)),
             translate_speak=bool(get("translate", "speak", False)),
@@ -56,3 +61,7 @@ class EngineOptions:
             dictate_clipboard=bool(get("dictate", "clipboard", False)),
             dictate_cleanup=bool(get("dictate", "cleanup", False)),
         )
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)

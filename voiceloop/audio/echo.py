@@ -1,0 +1,152 @@
+"""Echo cancellation: the assistant's own voice taken out of the microphone signal.
+
+The speaker's PortAudio callback hands each block it writes, with the DAC time of its
+first sample, to a :class:`PlaybackReference`. PortAudio stamps input and output streams
+on one clock, so a captured frame stamped ``t`` heard whatever the speaker emitted at
+``t`` (plus the room's acoustic delay, which WebRTC's AEC3 estimates itself). The
+:class:`EchoCancellingSource` wraps a frame source and, for each frame, gives AEC3 the
+reference samples for the same instant — so the alignment follows the playback stream's
+own timing, including the restart after a flush. Only whole blocks cross threads (a
+deque's append/popleft are atomic), and the callback does no resampling.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+
+from voiceloop.audio.framing import level_db, to_rate
+from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+
+_KEEP_S = 2.0  # reference kept behind the newest block; capture lags playback by far less
+_MAX_BLOCKS = 4096  # bound on blocks waiting for the loop, should it stall
+
+
+class PlaybackReference:
+    """What the speaker played, on the speaker's clock, at 16 kHz mono.
+
+    :meth:`tap` is called from the output callback; :meth:`window` on the event loop.
+    """
+
+    def __init__(self) -> None:
+        self._pending: collections.deque[tuple[float, int, np.ndarray]] = collections.deque()
+        self._start: float | None = None  # clock time of _buf[0]
+        self._buf = np.zeros(0, dtype=np.float32)
+        self.blocks = 0
+
+    def tap(self, samples: np.ndarray, dac_time: float, rate: int) -> None:
+        """Record one output block (``frames × channels`` float) starting at ``dac_time``."""
+        if len(self._pending) >= _MAX_BLOCKS:
+            return
+        mono = samples[:, 0] if samples.ndim == 2 else samples
+        self._pending.append((dac_time, rate, np.array(mono, dtype=np.float32)))
+
+    def _absorb(self) -> None:
+        while self._pending:
+            at, rate, block = self._pending.popleft()
+            self.blocks += 1
+            pcm = to_rate(block, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else block
+            if self._start is None or len(self._buf) == 0:
+                self._start, self._buf = at, pcm.astype(np.float32)
+                continue
+            offset = round((at - self._start) * SAMPLE_RATE)
+            end = offset + len(pcm)
+            if offset < 0:  # a restarted stream's clock went back: start afresh
+                self._start, self._buf = at, pcm.astype(np.float32)
+                continue
+            if end > len(self._buf):
+                self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
+            self._buf[offset:end] = pcm
+        excess = len(self._buf) - int(_KEEP_S * SAMPLE_RATE)
+        if excess > 0 and self._start is not None:
+            self._buf = self._buf[excess:]
+            self._start += excess / SAMPLE_RATE
+
+    def window(self, at: float, n: int) -> np.ndarray:
+        """``n`` samples (int16) the speaker emitted from clock time ``at``; silence where
+        nothing was played."""
+        self._absorb()
+        out = np.zeros(n, dtype=np.float32)
+        if self._start is not None and len(self._buf):
+            offset = round((at - self._start) * SAMPLE_RATE)
+            lo, hi = max(0, offset), min(len(self._buf), offset + n)
+            if hi > lo:
+                out[lo - offset : hi - offset] = self._buf[lo:hi]
+        return np.clip(out * 32767.0, -32768, 32767).astype(np.int16)
+
+
+def make_processor(*, noise_suppression: bool) -> Any:
+    """WebRTC's audio processing (AEC3, optionally its noise suppressor) at 16 kHz mono."""
+    import pywebrtc_audio
+
+    return pywebrtc_audio.AudioProcessor(
+        sample_rate=SAMPLE_RATE,
+        num_channels=1,
+        echo_cancellation=True,
+        noise_suppression=noise_suppression,
+        high_pass_filter=True,
+    )
+
+
+class EchoCancellingSource:
+    """A :class:`~voiceloop.audio.base.FrameSource` whose frames have the echo of
+    ``reference`` removed. Everything else (``dropped``, ``realtime``, closing) is the
+    wrapped source's."""
+
+    def __init__(
+        self,
+        source: Any,
+        reference: PlaybackReference,
+        *,
+        noise_suppression: bool = False,
+        processor: Any = None,
+    ) -> None:
+        self.source = source
+        self.reference = reference
+        self.noise_suppression = noise_suppression
+        self._processor = processor
+        self.frames_processed = 0
+        self.cancels_echo = True
+
+    @property
+    def realtime(self) -> bool:
+        return bool(getattr(self.source, "realtime", True))
+
+    @property
+    def dropped(self) -> int:
+        return int(getattr(self.source, "dropped", 0) or 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        if self._processor is None:
+            self._processor = make_processor(noise_suppression=self.noise_suppression)
+        async for frame in self.source.frames():
+            yield self.process(frame)
+
+    def process(self, frame: AudioFrame) -> AudioFrame:
+        """One frame with its echo removed (same time stamp, level recomputed)."""
+        far = self.reference.window(frame.time, FRAME_SAMPLES)
+        near = np.asarray(frame.pcm, dtype=np.int16)
+        out = np.asarray(self._processor.process(near, far), dtype=np.float64).ravel()
+        pcm = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        self.frames_processed += 1
+        return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm))
+
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
+
+
+def cancel_echo(source: Any, sink: Any, *, noise_suppression: bool = False) -> Any:
+    """``source`` with the echo of what ``sink`` plays removed, when the sink can report
+    what it plays (a speaker) and the source is live; else ``source`` itself."""
+    if not hasattr(sink, "reference_tap") or not getattr(source, "realtime", True):
+        return source
+    reference = PlaybackReference()
+    sink.reference_tap = reference.tap
+    return EchoCancellingSource(source, reference, noise_suppression=noise_suppression)
