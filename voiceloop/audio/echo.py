@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
+import soxr
 
-from voiceloop.audio.framing import level_db, to_rate
+from voiceloop.audio.framing import level_db
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 _KEEP_S = 2.0  # reference kept behind the newest block; capture lags playback by far less
@@ -36,6 +37,10 @@ class PlaybackReference:
         self._start: float | None = None  # clock time of _buf[0]
         self._buf = np.zeros(0, dtype=np.float32)
         self.blocks = 0
+        self._stream: Any = None  # a streaming resampler: per-block ones ring at the edges
+        self._stream_rate = 0
+        self._next_in = 0.0  # clock time the next contiguous block would start
+        self._write_at = 0.0  # clock time of the resampler's next output sample
 
     def tap(self, samples: np.ndarray, dac_time: float, rate: int) -> None:
         """Record one output block (``frames × channels`` float) starting at ``dac_time``."""
@@ -48,22 +53,32 @@ class PlaybackReference:
         while self._pending:
             at, rate, block = self._pending.popleft()
             self.blocks += 1
-            pcm = to_rate(block, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else block
-            if self._start is None or len(self._buf) == 0:
-                self._start, self._buf = at, pcm.astype(np.float32)
-                continue
-            offset = round((at - self._start) * SAMPLE_RATE)
-            end = offset + len(pcm)
-            if offset < 0:  # a restarted stream's clock went back: start afresh
-                self._start, self._buf = at, pcm.astype(np.float32)
-                continue
-            if end > len(self._buf):
-                self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
-            self._buf[offset:end] = pcm
+            contiguous = (
+                self._stream is not None
+                and self._stream_rate == rate
+                and abs(at - self._next_in) < 0.002
+            )
+            if not contiguous:  # the first block, or the stream restarted (a flush)
+                self._stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
+                self._stream_rate, self._write_at = rate, at
+            self._next_in = at + len(block) / rate
+            pcm = self._stream.resample_chunk(block)
+            self._write(self._write_at, pcm)
+            self._write_at += len(pcm) / SAMPLE_RATE
         excess = len(self._buf) - int(_KEEP_S * SAMPLE_RATE)
         if excess > 0 and self._start is not None:
             self._buf = self._buf[excess:]
             self._start += excess / SAMPLE_RATE
+
+    def _write(self, at: float, pcm: np.ndarray) -> None:
+        if self._start is None or len(self._buf) == 0 or at < self._start:
+            self._start, self._buf = at, pcm.astype(np.float32)
+            return
+        offset = round((at - self._start) * SAMPLE_RATE)
+        end = offset + len(pcm)
+        if end > len(self._buf):
+            self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
+        self._buf[offset:end] = pcm
 
     def window(self, at: float, n: int) -> np.ndarray:
         """``n`` samples (int16) the speaker emitted from clock time ``at``; silence where
@@ -78,7 +93,7 @@ class PlaybackReference:
         return np.clip(out * 32767.0, -32768, 32767).astype(np.int16)
 
 
-def make_processor(*, noise_suppression: bool) -> Any:
+def make_processor(*, noise_suppression: bool = False) -> Any:
     """WebRTC's audio processing (AEC3, optionally its noise suppressor) at 16 kHz mono."""
     import pywebrtc_audio
 
@@ -139,7 +154,6 @@ class EchoCancellingSource:
 
     async def aclose(self) -> None:
         await self.source.aclose()
-
 
 
 def cancel_echo(source: Any, sink: Any, *, noise_suppression: bool = False) -> Any:
