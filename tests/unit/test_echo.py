@@ -145,3 +145,29 @@ def test_suppression_holds_across_the_bench_delays(delay_s: float) -> None:
     mic_in, out = run(far, room(far, delay_s=delay_s, gain_db=-6.0))
     tail = slice(4 * SAMPLE_RATE, None)
     assert power_db(mic_in[tail]) - power_db(out[tail]) > 20.0
+
+
+def test_with_no_echo_path_the_users_voice_passes_untouched() -> None:
+    # Headphones: the reference plays but the mic never hears it. AEC3 alone would
+    # silence the user (measured -47 dB); the frames must pass as captured.
+    far = speechlike(8.0, seed=1, pitch=190.0)
+    user = np.zeros_like(far)
+    user[3 * SAMPLE_RATE : 6 * SAMPLE_RATE] = speechlike(3.0, seed=2, pitch=120.0)
+    mic_in, out = run(far, user * 0.5)
+    talk = slice(3 * SAMPLE_RATE, 6 * SAMPLE_RATE)
+    assert abs(power_db(out[talk]) - power_db(mic_in[talk])) < 0.5
+
+
+@pytest.mark.parametrize("delay_s", [0.030, 0.045, 0.060])
+def test_the_echo_delay_is_measured(delay_s: float) -> None:
+    reference = PlaybackReference()
+    far = speechlike(3.0, seed=4, pitch=170.0)
+    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    t0 = 50.0
+    played = blocks(far, t0)
+    for frame in frames_of(room(far, delay_s=delay_s, gain_db=-12.0), t0):
+        while played and played[0][1] < frame.time + 0.1:
+            block, at = played.pop(0)
+            reference.tap(block, at, OUT_RATE)
+        source.process(frame)
+    assert source.path.delay_s == pytest.approx(delay_s, abs=0.002)

@@ -106,6 +106,64 @@ def make_processor(*, noise_suppression: bool = False) -> Any:
     )
 
 
+class EchoPath:
+    """Whether the microphone hears the speaker at all, and with what delay.
+
+    AEC3 suppresses the near end heavily until it has an echo to converge on: with no
+    echo path (headphones, or a room that does not carry the sound) it would silence the
+    user. So its output is used only while the microphone signal correlates with the
+    reference; otherwise the frames pass as captured.
+    """
+
+    WINDOW_S = 1.5
+    MAX_DELAY_S = 0.5
+    THRESHOLD = 0.3
+    HOLD_S = 3.0
+
+    def __init__(self) -> None:
+        n = int((self.WINDOW_S + self.MAX_DELAY_S) * SAMPLE_RATE)
+        self._near = np.zeros(n, np.float32)
+        self._far = np.zeros(n, np.float32)
+        self._frames = 0
+        self._last_seen: float | None = None
+        self.delay_s: float | None = None
+        """The last echo delay found (seconds), while an echo is heard."""
+        self.correlation = 0.0
+
+    def push(self, near: np.ndarray, far: np.ndarray, at: float) -> bool:
+        """Add one frame; True while an echo of the speaker is in the microphone."""
+        k = len(near)
+        self._near = np.concatenate([self._near[k:], near.astype(np.float32)])
+        self._far = np.concatenate([self._far[k:], far.astype(np.float32)])
+        self._frames += 1
+        if self._frames % 8 == 0:
+            self._measure(at)
+        return self._last_seen is not None and at - self._last_seen < self.HOLD_S
+
+    def _measure(self, at: float) -> None:
+        lags = int(self.MAX_DELAY_S * SAMPLE_RATE)
+        near = self._near[lags:].astype(np.float64)
+        far = self._far.astype(np.float64)
+        energy_far = float(np.dot(far[lags:], far[lags:]))
+        if energy_far < 1e3 * len(near) or not near.any():
+            self.correlation = 0.0
+            return
+        size = 1 << int(np.ceil(np.log2(len(far) + len(near))))
+        xc = np.fft.irfft(np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size)), size)
+        # xc[k] pairs near[i] with far[i + k]: an echo ``d`` samples late is at k = lags - d.
+        lagged = xc[: lags + 1][::-1]
+        cum = np.concatenate([[0.0], np.cumsum(far * far)])
+        m = len(near)
+        windows = cum[np.arange(lags, -1, -1) + m] - cum[np.arange(lags, -1, -1)]
+        norm = np.sqrt(np.maximum(windows, 1e-9) * float(np.dot(near, near)))
+        r = np.abs(lagged) / norm
+        best = int(np.argmax(r))
+        self.correlation = float(r[best])
+        if self.correlation >= self.THRESHOLD:
+            self._last_seen = at
+            self.delay_s = best / SAMPLE_RATE
+
+
 class EchoCancellingSource:
     """A :class:`~voiceloop.audio.base.FrameSource` whose frames have the echo of
     ``reference`` removed. Everything else (``dropped``, ``realtime``, closing) is the
@@ -125,6 +183,9 @@ class EchoCancellingSource:
         self._processor = processor
         self.frames_processed = 0
         self.cancels_echo = True
+        self.path = EchoPath()
+        self.record: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] | None = None
+        """Set to a list to keep every frame's (time, mic, reference, output)."""
 
     @property
     def realtime(self) -> bool:
@@ -148,8 +209,11 @@ class EchoCancellingSource:
         far = self.reference.window(frame.time, FRAME_SAMPLES)
         near = np.asarray(frame.pcm, dtype=np.int16)
         out = np.asarray(self._processor.process(near, far), dtype=np.float64).ravel()
-        pcm = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        cancelled = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        pcm = cancelled if self.path.push(near, far, frame.time) else near
         self.frames_processed += 1
+        if self.record is not None:
+            self.record.append((frame.time, near, far, pcm))
         return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm))
 
     async def aclose(self) -> None:
