@@ -129,8 +129,20 @@ class AudioSettings(_Section):
     """Speaker: device index or part of its name."""
     cues: bool = True
     """Play short sounds when listening starts and a reply ends."""
-    barge_in: bool = False
-    """Let your voice interrupt the assistant (use headphones: speakers leak into mics)."""
+    echo_cancellation: bool = True
+    """Remove the assistant's own voice from the microphone (WebRTC AEC3), so you can
+    talk over it on open speakers."""
+    noise_suppression: bool = False
+    """WebRTC noise suppression on the microphone. Off: the voice detector already copes
+    with steady noise, and suppression dulls quiet speech onsets."""
+    barge_in: bool | None = None
+    """Let your voice interrupt the assistant. Unset: on when echo_cancellation is on
+    (without it, speakers leak into mics: use headphones)."""
+    false_interruption_s: float = Field(default=1.0, ge=0.0, le=5.0)
+    """When you start speaking over a reply, it is paused this long (at most) while your
+    words are checked; a cough or a backchannel ("mm-hmm") resumes it. 0: cut at once."""
+    false_interruption: Literal["resume", "cut"] = "resume"
+    """After a pause that carried no words: `resume` the reply, or `cut` it anyway."""
 
 
 class VadSettings(_Section):

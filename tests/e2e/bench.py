@@ -45,7 +45,10 @@ class Played:
 class DuplexBench:
     """Plays buffers into ``mic`` and records ``spk.monitor`` in one duplex stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, echo_db: float | None = None) -> None:
+        self.echo_gain = 0.0 if echo_db is None else 10 ** (echo_db / 20)
+        """The room: what the app plays comes back into its mic this much quieter, late by
+        the monitor's lag plus this stream's own input-to-output latency."""
         self._queue: list[tuple[np.ndarray, Played]] = []
         self._pos = 0
         self.blocks: list[np.ndarray] = []
@@ -94,11 +97,13 @@ class DuplexBench:
         self.block_times.append(float(t.inputBufferAdcTime or t.currentTime))
         dac = float(t.outputBufferDacTime or t.currentTime)
         outdata.fill(0.0)
+        if self.echo_gain:
+            outdata[:, 0] = self.echo_gain * indata[:, 0]
         pos = 0
         while pos < frames and self._queue:
             samples, played = self._queue[0]
             n = min(frames - pos, len(samples) - self._pos)
-            outdata[pos : pos + n, 0] = samples[self._pos : self._pos + n]
+            outdata[pos : pos + n, 0] += samples[self._pos : self._pos + n]
             if self._pos == 0:
                 played.start = dac + pos / RATE
             self._pos += n
@@ -152,8 +157,8 @@ class DuplexBench:
         self.stream.close()
 
 
-async def open_bench() -> DuplexBench:
-    bench = DuplexBench()
+async def open_bench(*, echo_db: float | None = None) -> DuplexBench:
+    bench = DuplexBench(echo_db=echo_db)
     bench._watch = asyncio.create_task(bench._keep_running(), name="bench-watch")
     # An idle null sink stalls on its first write: run both directions for a moment first,
     # until a buffer has gone all the way out.
@@ -212,11 +217,11 @@ def gaps_ms(audio: np.ndarray, longer_than_ms: float = 10.0) -> list[tuple[float
     return [(a / RATE * 1000, n / RATE * 1000) for a, n in quiet_runs(audio) if n > limit]
 
 
-def settings(*, barge_in: bool = False) -> Settings:
+def settings(*, barge_in: bool | None = False, **audio: Any) -> Settings:
     """Settings from the environment (the loopback server), without cues or local fallback."""
     return load_settings(
         {
-            "audio": {"cues": False, "barge_in": barge_in},
+            "audio": {"cues": False, "barge_in": barge_in, **audio},
             "stt": {"fallback": False},
             "tts": {"fallback": False},
         }

@@ -77,6 +77,7 @@ class Speaker:
         self._queue: collections.deque[_Queued] = collections.deque()
         self._current: _Queued | None = None  # owned by the callback
         self._gen = 0  # bumped by flush(); the callback drops older items
+        self._paused = False  # loop writes, callback reads: silence, position kept
         self._underruns = 0  # written by the callback only
         self._clock_base: float | None = None  # callback only: see _block_time
         self._clock_samples = 0
@@ -92,6 +93,9 @@ class Speaker:
         self._queued_end = 0.0  # loop time at which the queued audio will have played
         # Output samples each handle is still owed by the resampler, oldest first
         self._owed: collections.deque[list[Any]] = collections.deque()
+        self.reference_tap: Any = None
+        """``tap(block, dac_time, rate)``, called from the callback with every block written
+        (an echo canceller's reference)."""
 
     # -- AudioSink ----------------------------------------------------------------------
 
@@ -228,6 +232,19 @@ class Speaker:
         if playing and self._stream is not None:
             self._restart()
 
+    def pause(self) -> None:
+        """Hold playback where it is (silence from the next block); :meth:`resume` goes on
+        from the same sample. :meth:`flush` still drops everything."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Continue after :meth:`pause`."""
+        self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
     def _restart(self) -> None:
         stream = self._stream
         self._expected_stops += 1  # the abort makes PortAudio report a finished stream
@@ -288,7 +305,8 @@ class Speaker:
         rate = self.samplerate or 1
         dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
         gen = self._gen
-        pos = 0
+        paused = self._paused
+        pos = frames if paused else 0
         while pos < frames:
             cur = self._current
             if cur is None or cur.gen != gen:
@@ -310,8 +328,13 @@ class Speaker:
                 if cur.last:
                     self._post(self._mark_finished, cur, dac + pos / rate)
                 self._current = None
-        if pos < frames:
+        if paused:
+            outdata[:] = 0.0
+        elif pos < frames:
             outdata[pos:] = 0.0
+        tap = self.reference_tap
+        if tap is not None:
+            tap(outdata, dac, rate)
 
     def _block_time(self, reported: float, frames: int) -> float:
         """DAC time of this block's first sample: the sample count since the clock was

@@ -67,6 +67,12 @@ def engine_from_settings(
         sink: Any = NullSink()  # nothing to hear, and no sound device needed
     else:
         sink = open_sink(output if output is not None else settings.audio.output, realtime_file)
+    if getattr(settings.audio, "echo_cancellation", False) and speaks(settings, mode):
+        from voiceloop.audio.echo import cancel_echo
+
+        source = cancel_echo(
+            source, sink, noise_suppression=bool(settings.audio.noise_suppression)
+        )
     notices = startup_notices(settings, mode, unavailable)
     local_notice = local_instead_notice(settings, stages.providers)
     if local_notice is not None:

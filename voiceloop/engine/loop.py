@@ -4,11 +4,12 @@ The frame loop keeps feeding the endpointer while turns run, so the user can be 
 (and barge in) while the assistant thinks or speaks. Turns run concurrently with
 listening but deliver their results in utterance order.
 
-Half-duplex by default: while the assistant speaks from a live source, the endpointer is
-``suppressed`` (speakers leak into microphones). With ``[audio] barge_in`` it is not, and
-speech from the user cancels the turn that is speaking; a new utterance cancels any
-converse or translate turn still running. Sources that are not real time (a file read as
-fast as possible) are never suppressed nor barged into: their turns simply queue.
+Barge-in (``[audio] barge_in``, by default on exactly when the source cancels the
+speaker's echo): user speech pauses the reply and, unless it was a false interruption
+(see :mod:`voiceloop.engine.interruptions`), cancels it; a new utterance cancels any
+converse or translate turn still running. Without barge-in, the endpointer is
+``suppressed`` while the assistant speaks (speakers leak into microphones). Sources that
+are not real time are never suppressed nor barged into: their turns simply queue.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from voiceloop.audio.base import (
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
-from voiceloop.engine.early import EarlyTranscripts
+from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
+from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.parts import (
@@ -111,7 +113,9 @@ class Engine:
             from voiceloop.engine.osc52 import copy_to_terminal
 
             clipboard = copy_to_terminal
-        self._deafness = Deafness(live=self._live, barge_in=options.barge_in)
+        cancels_echo = bool(getattr(source, "cancels_echo", False))
+        self._barge_in = cancels_echo if options.barge_in is None else options.barge_in
+        self._deafness = Deafness(live=self._live, barge_in=self._barge_in)
         self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
         self._services = TurnServices(
             options=options,
@@ -131,6 +135,10 @@ class Engine:
         )
         self._early = EarlyTranscripts(self._services)
         self._speculator = Speculator(self._services)
+        self._guard = InterruptionGuard(
+            self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode
+        )
+        self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"
         self._turns: dict[asyncio.Task[None], Turn] = {}
         self._last_task: asyncio.Task[None] | None = None
@@ -165,7 +173,7 @@ class Engine:
     @property
     def barge_in(self) -> bool:
         """Whether user speech cancels a speaking turn (config and a live source)."""
-        return self.options.barge_in and self._live
+        return self._barge_in and self._live
 
     def use_clipboard(self, copy: Callable[[str], object]) -> None:
         """Copy dictation with ``copy`` (a UI's own clipboard, which owns the terminal)
@@ -267,13 +275,14 @@ class Engine:
         if isinstance(event, SpeechStart):
             self._emit(SpeechStarted(time=event.time))
             if self.barge_in and self._speaking:
-                self.interrupt()
+                self._guard.speech_started()  # paused now; cut or resumed once heard
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
             self._speculator.cancel()
             if not self._turn_limit_reached():
                 self._early.start(event.utterance, self._mode, on_text=self._pause_hint)
-        elif isinstance(event, UtteranceReady):
+            self._guard.speech_paused()
+        elif isinstance(event, UtteranceReady) and not self._guard.utterance_ready(event.utterance):
             self._start_turn(event.utterance)
 
     def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
@@ -282,8 +291,9 @@ class Engine:
             self._endpointer, utterance, transcript, converse=self._mode == "converse", busy=busy
         )
 
-    def _start_turn(self, utterance: Utterance) -> None:
-        early = self._early.take(utterance)
+    def _start_turn(self, utterance: Utterance, early: EarlyTranscript | None = None) -> None:
+        if early is None:
+            early = self._early.take(utterance)
         speculative = self._speculator.take(utterance)
         if self._turn_limit_reached():
             for pending in (early, speculative):
@@ -347,6 +357,7 @@ class Engine:
                 await work
 
     async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
+        self._guard.reset()
         self._early.cancel()
         pending = [t for t in tasks if t is not None] + list(self._turns)
         for task in pending:
@@ -370,6 +381,8 @@ class Engine:
     def _set_speaking(self, on: bool) -> None:
         self._speaking = max(0, self._speaking + (1 if on else -1))
         self._deafness.set_speaking(on)
+        if not self._speaking:
+            self._guard.reset()
 
     def _turn_state(self, state: EngineState, turn_id: int) -> None:
         if self._latest is not None and self._latest.id == turn_id:

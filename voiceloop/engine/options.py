@@ -17,7 +17,10 @@ class EngineOptions:
     prefetch: int
     max_chars: int
     first_chunk_min_chars: int
-    barge_in: bool
+    barge_in: bool | None
+    """None: on exactly when the source cancels the speaker's echo."""
+    false_interruption_s: float
+    false_interruption: str
     cues: bool
     translate_show_original: bool
     translate_speak: bool
@@ -41,6 +44,8 @@ class EngineOptions:
             max_chars=settings.tts.max_chars,
             first_chunk_min_chars=settings.tts.first_chunk_min_chars,
             barge_in=settings.audio.barge_in,
+            false_interruption_s=settings.audio.false_interruption_s,
+            false_interruption=settings.audio.false_interruption,
             cues=settings.audio.cues,
             translate_show_original=settings.translate.show_original,
             translate_speak=settings.translate.speak,

@@ -1,0 +1,230 @@
+"""Echo cancellation: the assistant's own voice taken out of the microphone signal.
+
+The speaker's PortAudio callback hands each block it writes, with the DAC time of its
+first sample, to a :class:`PlaybackReference`. PortAudio stamps input and output streams
+on one clock, so a captured frame stamped ``t`` heard whatever the speaker emitted at
+``t`` (plus the room's acoustic delay, which WebRTC's AEC3 estimates itself). The
+:class:`EchoCancellingSource` wraps a frame source and, for each frame, gives AEC3 the
+reference samples for the same instant — so the alignment follows the playback stream's
+own timing, including the restart after a flush. Only whole blocks cross threads (a
+deque's append/popleft are atomic), and the callback does no resampling.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import soxr
+
+from voiceloop.audio.framing import level_db
+from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+
+_KEEP_S = 2.0  # reference kept behind the newest block; capture lags playback by far less
+_MAX_BLOCKS = 4096  # bound on blocks waiting for the loop, should it stall
+
+
+class PlaybackReference:
+    """What the speaker played, on the speaker's clock, at 16 kHz mono.
+
+    :meth:`tap` is called from the output callback; :meth:`window` on the event loop.
+    """
+
+    def __init__(self) -> None:
+        self._pending: collections.deque[tuple[float, int, np.ndarray]] = collections.deque()
+        self._start: float | None = None  # clock time of _buf[0]
+        self._buf = np.zeros(0, dtype=np.float32)
+        self.blocks = 0
+        self._stream: Any = None  # a streaming resampler: per-block ones ring at the edges
+        self._stream_rate = 0
+        self._next_in = 0.0  # clock time the next contiguous block would start
+        self._write_at = 0.0  # clock time of the resampler's next output sample
+
+    def tap(self, samples: np.ndarray, dac_time: float, rate: int) -> None:
+        """Record one output block (``frames × channels`` float) starting at ``dac_time``."""
+        if len(self._pending) >= _MAX_BLOCKS:
+            return
+        mono = samples[:, 0] if samples.ndim == 2 else samples
+        self._pending.append((dac_time, rate, np.array(mono, dtype=np.float32)))
+
+    def _absorb(self) -> None:
+        while self._pending:
+            at, rate, block = self._pending.popleft()
+            self.blocks += 1
+            contiguous = (
+                self._stream is not None
+                and self._stream_rate == rate
+                and abs(at - self._next_in) < 0.002
+            )
+            if not contiguous:  # the first block, or the stream restarted (a flush)
+                self._stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
+                self._stream_rate, self._write_at = rate, at
+            self._next_in = at + len(block) / rate
+            pcm = self._stream.resample_chunk(block)
+            self._write(self._write_at, pcm)
+            self._write_at += len(pcm) / SAMPLE_RATE
+        excess = len(self._buf) - int(_KEEP_S * SAMPLE_RATE)
+        if excess > 0 and self._start is not None:
+            self._buf = self._buf[excess:]
+            self._start += excess / SAMPLE_RATE
+
+    def _write(self, at: float, pcm: np.ndarray) -> None:
+        if self._start is None or len(self._buf) == 0 or at < self._start:
+            self._start, self._buf = at, pcm.astype(np.float32)
+            return
+        offset = round((at - self._start) * SAMPLE_RATE)
+        end = offset + len(pcm)
+        if end > len(self._buf):
+            self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
+        self._buf[offset:end] = pcm
+
+    def window(self, at: float, n: int) -> np.ndarray:
+        """``n`` samples (int16) the speaker emitted from clock time ``at``; silence where
+        nothing was played."""
+        self._absorb()
+        out = np.zeros(n, dtype=np.float32)
+        if self._start is not None and len(self._buf):
+            offset = round((at - self._start) * SAMPLE_RATE)
+            lo, hi = max(0, offset), min(len(self._buf), offset + n)
+            if hi > lo:
+                out[lo - offset : hi - offset] = self._buf[lo:hi]
+        return np.clip(out * 32767.0, -32768, 32767).astype(np.int16)
+
+
+def make_processor(*, noise_suppression: bool = False) -> Any:
+    """WebRTC's audio processing (AEC3, optionally its noise suppressor) at 16 kHz mono."""
+    import pywebrtc_audio
+
+    return pywebrtc_audio.AudioProcessor(
+        sample_rate=SAMPLE_RATE,
+        num_channels=1,
+        echo_cancellation=True,
+        noise_suppression=noise_suppression,
+        high_pass_filter=True,
+    )
+
+
+class EchoPath:
+    """Whether the microphone hears the speaker at all, and with what delay.
+
+    AEC3 suppresses the near end heavily until it has an echo to converge on: with no
+    echo path (headphones, or a room that does not carry the sound) it would silence the
+    user. So its output is used only while the microphone signal correlates with the
+    reference; otherwise the frames pass as captured.
+    """
+
+    WINDOW_S = 1.5
+    MAX_DELAY_S = 0.5
+    THRESHOLD = 0.3
+    HOLD_S = 3.0
+
+    def __init__(self) -> None:
+        n = int((self.WINDOW_S + self.MAX_DELAY_S) * SAMPLE_RATE)
+        self._near = np.zeros(n, np.float32)
+        self._far = np.zeros(n, np.float32)
+        self._frames = 0
+        self._last_seen: float | None = None
+        self.delay_s: float | None = None
+        """The last echo delay found (seconds), while an echo is heard."""
+        self.correlation = 0.0
+
+    def push(self, near: np.ndarray, far: np.ndarray, at: float) -> bool:
+        """Add one frame; True while an echo of the speaker is in the microphone."""
+        k = len(near)
+        self._near = np.concatenate([self._near[k:], near.astype(np.float32)])
+        self._far = np.concatenate([self._far[k:], far.astype(np.float32)])
+        self._frames += 1
+        if self._frames % 8 == 0:
+            self._measure(at)
+        return self._last_seen is not None and at - self._last_seen < self.HOLD_S
+
+    def _measure(self, at: float) -> None:
+        lags = int(self.MAX_DELAY_S * SAMPLE_RATE)
+        near = self._near[lags:].astype(np.float64)
+        far = self._far.astype(np.float64)
+        energy_far = float(np.dot(far[lags:], far[lags:]))
+        if energy_far < 1e3 * len(near) or not near.any():
+            self.correlation = 0.0
+            return
+        size = 1 << int(np.ceil(np.log2(len(far) + len(near))))
+        xc = np.fft.irfft(np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size)), size)
+        # xc[k] pairs near[i] with far[i + k]: an echo ``d`` samples late is at k = lags - d.
+        lagged = xc[: lags + 1][::-1]
+        cum = np.concatenate([[0.0], np.cumsum(far * far)])
+        m = len(near)
+        windows = cum[np.arange(lags, -1, -1) + m] - cum[np.arange(lags, -1, -1)]
+        norm = np.sqrt(np.maximum(windows, 1e-9) * float(np.dot(near, near)))
+        r = np.abs(lagged) / norm
+        best = int(np.argmax(r))
+        self.correlation = float(r[best])
+        if self.correlation >= self.THRESHOLD:
+            self._last_seen = at
+            self.delay_s = best / SAMPLE_RATE
+
+
+class EchoCancellingSource:
+    """A :class:`~voiceloop.audio.base.FrameSource` whose frames have the echo of
+    ``reference`` removed. Everything else (``dropped``, ``realtime``, closing) is the
+    wrapped source's."""
+
+    def __init__(
+        self,
+        source: Any,
+        reference: PlaybackReference,
+        *,
+        noise_suppression: bool = False,
+        processor: Any = None,
+    ) -> None:
+        self.source = source
+        self.reference = reference
+        self.noise_suppression = noise_suppression
+        self._processor = processor
+        self.frames_processed = 0
+        self.cancels_echo = True
+        self.path = EchoPath()
+        self.record: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] | None = None
+        """Set to a list to keep every frame's (time, mic, reference, output)."""
+
+    @property
+    def realtime(self) -> bool:
+        return bool(getattr(self.source, "realtime", True))
+
+    @property
+    def dropped(self) -> int:
+        return int(getattr(self.source, "dropped", 0) or 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        if self._processor is None:
+            self._processor = make_processor(noise_suppression=self.noise_suppression)
+        async for frame in self.source.frames():
+            yield self.process(frame)
+
+    def process(self, frame: AudioFrame) -> AudioFrame:
+        """One frame with its echo removed (same time stamp, level recomputed)."""
+        far = self.reference.window(frame.time, FRAME_SAMPLES)
+        near = np.asarray(frame.pcm, dtype=np.int16)
+        out = np.asarray(self._processor.process(near, far), dtype=np.float64).ravel()
+        cancelled = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        pcm = cancelled if self.path.push(near, far, frame.time) else near
+        self.frames_processed += 1
+        if self.record is not None:
+            self.record.append((frame.time, near, far, pcm))
+        return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm))
+
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
+
+def cancel_echo(source: Any, sink: Any, *, noise_suppression: bool = False) -> Any:
+    """``source`` with the echo of what ``sink`` plays removed, when the sink can report
+    what it plays (a speaker) and the source is live; else ``source`` itself."""
+    if not hasattr(sink, "reference_tap") or not getattr(source, "realtime", True):
+        return source
+    reference = PlaybackReference()
+    sink.reference_tap = reference.tap
+    return EchoCancellingSource(source, reference, noise_suppression=noise_suppression)
