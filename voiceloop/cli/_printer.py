@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-STATE_LINES = {"listening": "Listening", "idle": "Not listening"}
-
 
 class EventPrinter:
     """Prints engine events; counts turns and failures for the exit code.
@@ -81,7 +79,7 @@ class EventPrinter:
                 self._line(event, f"warning: {event.dropped} audio frames lost ({event.total})")
             case ev.StateChanged():
                 # Always: "listening" is when a user may speak and be heard.
-                self._line(event, STATE_LINES.get(event.state, event.state))
+                self._line(event, event.state)
             case ev.SpeechStarted():
                 if self.verbose:
                     self._line(event, "speech started")
