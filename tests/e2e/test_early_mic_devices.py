@@ -60,6 +60,4 @@ async def test_speech_from_half_a_second_after_launch_keeps_its_first_word(
     assert len(states) == 2, stderr  # on start, and again after the turn
     (stt,) = groq_env.requests_to("transcriptions")
     # The whole phrase, from its first word: what was said before "Listening" included.
-    uploaded = upload_seconds(stt)
-    print(stderr, uploaded, len(spoken) / 48_000)
-    assert_whole_phrase(uploaded, len(spoken) / 48_000)
+    assert_whole_phrase(upload_seconds(stt), len(spoken) / 48_000)

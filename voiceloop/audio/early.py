@@ -137,6 +137,8 @@ def open_early(device_spec: int | str | None) -> EarlyCapture | None:
     """Open the microphone now and keep it for :func:`take_early`; ``None`` when it
     cannot open (the engine then opens its own and reports why)."""
     global _kept
+    if _kept is not None and _kept.device_spec == _normal(device_spec) and not _kept.finished:
+        return _kept
     discard_early()
     capture = EarlyCapture(_normal(device_spec))
     try:

@@ -149,6 +149,26 @@ def open_microphone_early(args: argparse.Namespace) -> None:
     open_early(guess_input_spec(flag, getattr(args, "config", None)))
 
 
+def open_microphone_for_argv(argv: list[str]) -> None:
+    """Before the command line is even built: open the microphone when ``argv`` runs a
+    mode or the bare TUI (a few options are read here; the real parse comes after)."""
+    if {"-h", "--help", "--version"} & set(argv):
+        return
+    early = argparse.ArgumentParser(add_help=False)
+    for option in ("--input", "--input-device", "--config", "--output", "--output-device"):
+        early.add_argument(option)
+    try:
+        known, rest = early.parse_known_args(argv)
+    except SystemExit:
+        return
+    words = [word for word in rest if not word.startswith("-")]
+    if words and words[0] not in MODES and words[0] != "translate":
+        return
+    if words[1:] and words[0] == "translate":
+        return  # translating files
+    open_microphone_early(known)
+
+
 def _discard_early() -> None:
     from voiceloop.audio.early import discard_early
 
