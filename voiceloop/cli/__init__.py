@@ -112,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in argv or "--verbose" in argv
     log_path: str | None = None
     try:
+        from voiceloop.cli.run import open_microphone_for_argv
+
+        open_microphone_for_argv(argv)
         parser = build_parser()
         args = parser.parse_args(argv)
         verbose = bool(args.verbose)

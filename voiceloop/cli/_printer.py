@@ -82,8 +82,8 @@ class EventPrinter:
             case ev.CaptureOverflow():
                 self._line(event, f"warning: {event.dropped} audio frames lost ({event.total})")
             case ev.StateChanged():
-                if self.verbose:
-                    self._line(event, event.state)
+                # Always: "listening" is when a user may speak and be heard.
+                self._line(event, event.state)
             case ev.SpeechStarted():
                 if self.verbose:
                     self._line(event, "speech started")

@@ -9,6 +9,7 @@ when given FILE arguments and runs the mode otherwise.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from voiceloop.cli.common import add_command
@@ -115,17 +116,63 @@ def run(args: argparse.Namespace) -> int:
 
     if args.turns is not None and args.turns < 1:
         raise UsageError("--turns must be at least 1")
-    settings = settings_from_args(args, overrides_from_args(args))
-    if not args.headless:
-        return open_tui(args.mode, settings)
-    return run_headless(args, settings)
+    open_microphone_early(args)
+    try:
+        settings = settings_from_args(args, overrides_from_args(args))
+        if not args.headless:
+            return open_tui(args.mode, settings)
+        return run_headless(args, settings)
+    finally:
+        _discard_early()
 
 
 def run_default(args: argparse.Namespace) -> int:
     from voiceloop.cli.common import settings_from_args
 
-    settings = settings_from_args(args)
-    return open_tui("converse" if settings.has_chat_backend() else "dictate", settings)
+    open_microphone_early(args)
+    try:
+        settings = settings_from_args(args)
+        return open_tui("converse" if settings.has_chat_backend() else "dictate", settings)
+    finally:
+        _discard_early()
+
+
+def open_microphone_early(args: argparse.Namespace) -> None:
+    """Open the microphone before anything heavy is imported, so that speech said while
+    the rest starts is kept (the engine takes the stream over)."""
+    source = getattr(args, "input", None)
+    if source and (_looks_like_path(source) or os.path.exists(os.path.expanduser(source))):
+        return  # a file is read, no microphone
+    from voiceloop.audio.early import guess_input_spec, open_early
+
+    flag = source or getattr(args, "input_device", None)
+    open_early(guess_input_spec(flag, getattr(args, "config", None)))
+
+
+def open_microphone_for_argv(argv: list[str]) -> None:
+    """Before the command line is even built: open the microphone when ``argv`` runs a
+    mode or the bare TUI (a few options are read here; the real parse comes after)."""
+    if {"-h", "--help", "--version"} & set(argv):
+        return
+    early = argparse.ArgumentParser(add_help=False)
+    for option in ("--input", "--input-device", "--config", "--output", "--output-device"):
+        early.add_argument(option)
+    try:
+        known, rest = early.parse_known_args(argv)
+    except SystemExit:
+        return
+    words = [word for word in rest if not word.startswith("-")]
+    if words and words[0] not in MODES and words[0] != "translate":
+        return
+    if words[1:] and words[0] == "translate":
+        return  # translating files
+    open_microphone_early(known)
+
+
+def _discard_early() -> None:
+    from voiceloop.audio.early import discard_early
+
+    discard_early()
 
 
 def open_tui(mode: str, settings: Any) -> int:

@@ -120,11 +120,19 @@ def device_spec(spec: str | int | None) -> str | int | None:
 
 
 def open_source(spec: str | int | None, realtime_file: bool = False) -> Any:
-    """A ``FileSource`` for an existing file, else a ``Microphone`` for the device spec."""
+    """A ``FileSource`` for an existing file, else a ``Microphone`` for the device spec
+    (the one opened at launch when it was opened for this spec)."""
     if is_audio_file(spec):
         from voiceloop.audio.capture import FileSource
 
         return FileSource(Path(str(spec)).expanduser(), realtime=realtime_file)
+    from voiceloop.audio.early import take_early
+
+    early = take_early(device_spec(spec))
+    if early is not None:
+        from voiceloop.audio.kept import KeptMicrophone
+
+        return KeptMicrophone(early)
     from voiceloop.audio.capture import Microphone
 
     return Microphone(device_spec(spec))
