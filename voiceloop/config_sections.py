@@ -34,7 +34,10 @@ class StageSection(_Section):
     base_url: str | None = Field(default=None, examples=["http://localhost:11434/v1"])
     """Full API root incl. version path; unset means $GROQ_BASE_URL/openai/v1."""
     api_key: SecretStr | None = Field(default=None, examples=["gsk_..."])
-    """Key for this stage only; unset means GROQ_API_KEY."""
+    """Key for this stage's server only; unset sends GROQ_API_KEY / OPENAI_API_KEY to
+    Groq's / OpenAI's own API and no key to any other server."""
+    auth: Literal["auto", "none"] = "auto"
+    """`none`: this server takes no key, send no Authorization header at all."""
     model: str = ""
     """Model id on that server."""
 

@@ -318,7 +318,9 @@ def gateway(fake: FakeGroq):
         early, _ = await fake.apply_pre_fault("gateway")
         if early is not None:
             return early
-        if request.headers.get("authorization") != f"Bearer {fake.api_key}":
+        if fake.api_key is not None and (
+            request.headers.get("authorization") != f"Bearer {fake.api_key}"
+        ):
             return JSONResponse({"error": "Unauthorized: invalid token"}, status_code=401)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return JSONResponse({"error": "messages is required"}, status_code=400)

@@ -168,8 +168,12 @@ def render_settings(settings: Any, file: Path) -> str:
         from_file = file_data.get(name, {})
         lines += ["", f"[{name}]"]
         if isinstance(section, StageSection) and section.provider != "local":
-            key = "set" if settings.stage_key(section) is not None else "not set"
-            lines.append(f"# server: {settings.stage_url(section)} (API key {key})")
+            auth = settings.stage_auth(section)
+            if auth.key is not None:
+                key = f"sends {auth.source}"
+            else:
+                key = "needs a key, none set" if auth.missing else "sends no key"
+            lines.append(f"# server: {auth.url} ({key})")
         for field in type(section).model_fields:
             env = f"VOICELOOP_{name.upper()}__{field.upper()}"
             source = _source([env, f"VOICELOOP_{name.upper()}"], [from_file.get(field)], file)

@@ -84,8 +84,9 @@ def require_service(settings: Settings, section: Any, what: str) -> None:
             f"`{what}` needs an OpenAI-compatible server, but its provider is {section.provider!r}",
             hint=f'set provider = "groq" (any OpenAI-compatible server) for `{what}`',
         )
-    if settings.stage_key(section) is None and section.base_url is None:
+    auth = settings.stage_auth(section)
+    if auth.missing:
         raise ConfigError(
-            "no API key: GROQ_API_KEY is not set",
-            hint="export GROQ_API_KEY=... or run `voiceloop config init` and add api_key",
+            f"no API key for {auth.url}: {auth.source} is not set",
+            hint=f"export {auth.source}=... or run `voiceloop config init` and add api_key",
         )

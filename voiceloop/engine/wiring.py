@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from voiceloop.credentials import stage_auth
 from voiceloop.engine.services import Stages
 from voiceloop.engine.turn import current_turn
 from voiceloop.errors import ConfigError, VoiceloopError
@@ -60,10 +61,10 @@ TRANSLATE_NEEDS = (
 
 
 def lacks_key(settings: Any, section: Any) -> bool:
-    """A cloud stage with neither a key nor a server of its own: it cannot be reached."""
+    """A cloud stage whose server needs a key (Groq's, OpenAI's) that is not configured."""
     if str(getattr(section, "provider", "") or "") not in CLOUD_PROVIDERS:
         return False
-    return settings.stage_key(section) is None and not getattr(section, "base_url", None)
+    return stage_auth(section, settings).missing
 
 
 def effective_provider(settings: Any, section_name: str, kind: StageKind | None = None) -> str:
