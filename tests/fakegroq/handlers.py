@@ -106,7 +106,8 @@ def stt(fake: FakeGroq, route: str):
                 segments = [{**s, "text": " English:" + s["text"]} for s in segments]
         text = "".join(s["text"] for s in segments).strip()
         rid = f"req_{route}_{len(fake.requests)}"
-        if fmt == "text":
+        accept = request.headers.get("accept", "*/*")
+        if fmt == "text" or (fake.text_unless_json_accepted and "application/json" not in accept):
             return PlainTextResponse(text + "\n")
         body: dict[str, Any] = {"text": " " + text, "x_groq": {"id": rid}}
         if fmt == "verbose_json":
@@ -185,7 +186,7 @@ def chat(fake: FakeGroq):
         usage = {"queue_time": 0.01, "prompt_tokens": 12, "prompt_time": 0.002,
                  "completion_tokens": len(_tokens(reply)), "completion_time": 0.05,
                  "total_tokens": 12 + len(_tokens(reply)), "total_time": 0.052}  # fmt: skip
-        if not body.get("stream"):
+        if not body.get("stream") or not fake.chat_streams:
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault, rec.sent)

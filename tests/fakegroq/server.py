@@ -122,6 +122,11 @@ class FakeGroq:
                 ("canopylabs/orpheus-v1-english", "Canopy Labs", 4000),
             ]
         ]  # fmt: skip
+        self.chat_streams = True
+        """False: a server that answers ``stream: true`` with one whole JSON completion."""
+        self.text_unless_json_accepted = False
+        """True: transcriptions answer text/plain unless ``Accept`` names application/json
+        (as servers that pick the reply type by content negotiation do)."""
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -160,6 +165,8 @@ class FakeGroq:
         self.chat_reply = None
         self.chat_replies.clear()
         self.abandoned_streams = 0
+        self.chat_streams = True
+        self.text_unless_json_accepted = False
 
     def start(self) -> FakeGroq:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

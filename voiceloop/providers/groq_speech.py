@@ -68,7 +68,7 @@ async def stream_speech(
         try:
             async with pool.stream(
                 "POST", base_url, "audio/speech", key=key, provider=provider, model=model,
-                json=body, budget=budget,
+                json=body, budget=budget, headers={"accept": "audio/wav"},
             ) as response:  # fmt: skip
                 rid = request_id_of(response.headers)
                 decoder = WavStreamDecoder()

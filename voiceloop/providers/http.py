@@ -209,7 +209,7 @@ class ClientPool:
         except httpx.InvalidURL:
             raise _invalid_base_url(base_url) from None
         client = self.client(base_url)
-        all_headers = dict(headers or {})
+        all_headers = {"accept": "application/json", **(headers or {})}
         if key is not None:
             all_headers["authorization"] = f"Bearer {key.get_secret_value()}"
         budget = budget or self.budget()
