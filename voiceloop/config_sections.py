@@ -7,9 +7,9 @@ config init`` writes into the default file as a comment and ``--help`` texts reu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are voiceloop, a helpful voice assistant. Your replies are spoken aloud, so answer "
@@ -38,6 +38,19 @@ class StageSection(_Section):
     Groq's / OpenAI's own API and no key to any other server."""
     auth: Literal["auto", "none"] = "auto"
     """`none`: this server takes no key, send no Authorization header at all."""
+    extra_body: dict[str, Any] = Field(default_factory=dict, examples=[{"keep_alive": "5m"}])
+    """Fields added to every request body (JSON) or form (uploads) to this server."""
+    extra_headers: dict[str, str] = Field(default_factory=dict, examples=[{"X-Title": "me"}])
+    """Headers added to every request to this server (keys go in api_key, not here)."""
+
+    @field_validator("extra_headers")
+    @classmethod
+    def _no_key_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.lower() in {"authorization", "x-api-key", "api-key"}:
+                raise ValueError(f"{name} would carry a key in clear config: use api_key")
+        return value
+
     model: str = ""
     """Model id on that server."""
 

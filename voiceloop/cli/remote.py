@@ -77,9 +77,10 @@ def run_with_local(
 
 def require_service(settings: Settings, section: Any, what: str) -> None:
     """Refuse early (exit 2) when a stage is not backed by an OpenAI-compatible server."""
+    from voiceloop.capabilities import stage_capabilities
     from voiceloop.errors import ConfigError
 
-    if section.provider not in ("groq", "openai"):
+    if not stage_capabilities(section, settings).openai_api:
         raise ConfigError(
             f"`{what}` needs an OpenAI-compatible server, but its provider is {section.provider!r}",
             hint=f'set provider = "groq" (any OpenAI-compatible server) for `{what}`',

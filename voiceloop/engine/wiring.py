@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from voiceloop.capabilities import Capabilities, stage_capabilities
 from voiceloop.credentials import stage_auth
 from voiceloop.engine.services import Stages
 from voiceloop.engine.turn import current_turn
@@ -45,9 +46,6 @@ REQUIRED_BY_MODE: dict[str, set[str]] = {
 
 FallbackWrapper = Callable[[Any, Any], Any]
 
-CLOUD_PROVIDERS = frozenset({"groq", "openai"})
-"""Provider names that talk to a server and need a key or a ``base_url`` of their own."""
-
 SECTION_KINDS: dict[str, StageKind] = {name: kind for _, name, kind in STAGE_SLOTS}
 
 CHAT_NEEDS = (
@@ -62,7 +60,7 @@ TRANSLATE_NEEDS = (
 
 def lacks_key(settings: Any, section: Any) -> bool:
     """A cloud stage whose server needs a key (Groq's, OpenAI's) that is not configured."""
-    if str(getattr(section, "provider", "") or "") not in CLOUD_PROVIDERS:
+    if not stage_capabilities(section, settings).remote:
         return False
     return stage_auth(section, settings).missing
 
@@ -123,7 +121,7 @@ def local_instead_notice(settings: Any, providers: dict[str, str]) -> Notice | N
         STAGE_WORDS.get(attr, attr)
         for attr, section_name, _ in STAGE_SLOTS
         if providers.get(attr) == FALLBACK_PROVIDER
-        and str(getattr(getattr(settings, section_name, None), "provider", "")) in CLOUD_PROVIDERS
+        and stage_capabilities(getattr(settings, section_name, None), settings).remote
     ]
     if not names:
         return None
@@ -177,7 +175,8 @@ def build_stages(
             if provider != configured:
                 log.info("no API key for [%s]: the %s runs locally", section_name, attr)
             stage = reg.create(kind, provider, section, ctx)
-            if attr == "translator" and getattr(stage, "english_only", None) is True:
+            caps = getattr(stage, "capabilities", None)
+            if attr == "translator" and isinstance(caps, Capabilities) and not caps.translations:
                 raise ConfigError(
                     f"the local model {getattr(stage, 'model_name', 'tiny.en')} is "
                     "English-only and cannot translate",

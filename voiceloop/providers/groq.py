@@ -8,7 +8,8 @@ speech, chunking long audio for transcription) live in :mod:`voiceloop.providers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from os import PathLike
@@ -123,11 +124,17 @@ class GroqClient:
         *,
         pool: ClientPool,
         provider: str = "groq",
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.pool = pool
         self.provider = provider
+        self.extra_body = dict(extra_body or {})
+        """Fields added to every request body (JSON) or form (multipart)."""
+        self.extra_headers = dict(extra_headers or {})
+        """Headers added to every request."""
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -137,7 +144,7 @@ class GroqClient:
     async def _post_json(self, path: str, body: dict[str, Any], model: str | None) -> Any:
         response = await self.pool.request(
             "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, json=body,
+            model=model, json={**body, **self.extra_body}, headers=self.extra_headers,
         )  # fmt: skip
         return self._json(response)
 
@@ -214,12 +221,15 @@ class GroqClient:
             form.append(("temperature", str(temperature)))
         for granularity in timestamp_granularities:
             form.append(("timestamp_granularities[]", granularity))
+        form += [
+            (k, v if isinstance(v, str) else json.dumps(v)) for k, v in self.extra_body.items()
+        ]
         # Form fields go as multipart parts next to the file (repeated keys allowed).
         files: list[tuple[str, Any]] = [(k, (None, v)) for k, v in form]
         files.append(("file", (name, data, mime)))
         response = await self.pool.request(
             "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, files=files,
+            model=model, files=files, headers=self.extra_headers,
         )  # fmt: skip
         rid = request_id_of(response.headers)
         if response_format == "text":
@@ -244,11 +254,11 @@ class GroqClient:
         self, messages: Sequence[Message | dict[str, Any]], *, model: str, **options: Any
     ) -> ChatResult:
         """A whole (not streamed) chat completion. ``options``: see :func:`chat_body`."""
-        body = chat_body(messages, model=model, stream=False, **options)
+        body = {**chat_body(messages, model=model, stream=False, **options), **self.extra_body}
         try:
             response = await self.pool.request(
                 "POST", self.base_url, "chat/completions", key=self.api_key,
-                provider=self.provider, model=model, json=body,
+                provider=self.provider, model=model, json=body, headers=self.extra_headers,
             )  # fmt: skip
         except BadRequestError as exc:
             stripped = without_reasoning(body, exc)
@@ -256,7 +266,7 @@ class GroqClient:
                 raise
             response = await self.pool.request(
                 "POST", self.base_url, "chat/completions", key=self.api_key,
-                provider=self.provider, model=model, json=stripped,
+                provider=self.provider, model=model, json=stripped, headers=self.extra_headers,
             )  # fmt: skip
         return parse_chat_completion(self._json(response), response.headers, self.provider)
 
@@ -264,10 +274,10 @@ class GroqClient:
         self, messages: Sequence[Message | dict[str, Any]], *, model: str, **options: Any
     ) -> ChatStream:
         """A streamed chat completion: ``async for delta in stream`` then ``stream.usage``."""
-        body = chat_body(messages, model=model, stream=True, **options)
+        body = {**chat_body(messages, model=model, stream=True, **options), **self.extra_body}
         return ChatStream(
             self.pool, self.base_url, "chat/completions", key=self.api_key,
-            provider=self.provider, model=model, body=body,
+            provider=self.provider, model=model, body=body, headers=self.extra_headers,
         )  # fmt: skip
 
     # -- speech --------------------------------------------------------------------
@@ -285,7 +295,7 @@ class GroqClient:
         body = speech_body(text, model=model, voice=voice, sample_rate=sample_rate, speed=speed)
         return stream_speech(
             self.pool, self.base_url, key=self.api_key, provider=self.provider, model=model,
-            body=body,
+            body={**body, **self.extra_body}, headers=self.extra_headers,
         )  # fmt: skip
 
     async def speech(
@@ -333,8 +343,9 @@ class GroqClient:
     async def models(self) -> list[ModelInfo]:
         """``GET /models``: what this server offers."""
         response = await self.pool.request(
-            "GET", self.base_url, "models", key=self.api_key, provider=self.provider
-        )
+            "GET", self.base_url, "models", key=self.api_key, provider=self.provider,
+            headers=self.extra_headers,
+        )  # fmt: skip
         body = self._json(response)
         entries = body.get("data", []) if isinstance(body, dict) else body
         out = []

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import BadRequestError, ModelNotFoundError, ProviderError
+from voiceloop.errors import BadRequestError, ModelNotFoundError, ProviderError, StreamError
 from voiceloop.frames import Message
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
@@ -164,8 +164,10 @@ class ChatStream:
         provider: str,
         model: str,
         body: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._pool = pool
+        self._headers = {**(headers or {}), **STREAM_ACCEPT}
         self._args = (base_url, path)
         self._key = key
         self.provider = provider
@@ -226,6 +228,12 @@ class ChatStream:
             body = response.json()
         except ValueError:
             body = None
+        if not isinstance(body, Mapping) or not isinstance(body.get("choices"), list):
+            raise StreamError(
+                f"{self.provider}: expected an event stream or a chat completion, got other JSON",
+                hint="is the base URL an OpenAI-compatible server?",
+                provider=self.provider,
+            )
         result = parse_chat_completion(body, response.headers, self.provider)
         self.request_id = result.request_id or self.request_id
         self.usage.update(result.usage or {})
@@ -244,7 +252,7 @@ class ChatStream:
             try:
                 async with pool.stream(
                     "POST", base_url, path, key=self._key, provider=self.provider,
-                    model=self.model, json=self.body, budget=budget, headers=STREAM_ACCEPT,
+                    model=self.model, json=self.body, budget=budget, headers=self._headers,
                 ) as response:  # fmt: skip
                     self.request_id = request_id_of(response.headers)
                     if _is_json(response):

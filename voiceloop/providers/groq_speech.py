@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ async def stream_speech(
     provider: str,
     model: str,
     body: dict[str, Any],
+    headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[SpeechAudio]:
     """Yield decoded audio pieces while the (possibly chunked) WAV body arrives.
 
@@ -68,7 +69,7 @@ async def stream_speech(
         try:
             async with pool.stream(
                 "POST", base_url, "audio/speech", key=key, provider=provider, model=model,
-                json=body, budget=budget, headers={"accept": "audio/wav"},
+                json=body, budget=budget, headers={**(headers or {}), "accept": "audio/wav"},
             ) as response:  # fmt: skip
                 rid = request_id_of(response.headers)
                 decoder = WavStreamDecoder()

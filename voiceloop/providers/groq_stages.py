@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from voiceloop.capabilities import stage_capabilities
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
 from voiceloop.providers.groq import GroqClient
@@ -160,6 +161,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
     provider = getattr(section, "provider", None) or "groq"
     pool = shared_pool(context)
     client = client_for(settings, section, pool, provider=provider)
+    caps = stage_capabilities(section, settings)
     if kind == "transcriber":
         translate_section = getattr(settings, "translate", None)
         is_stt = translate_section is None or section is not translate_section
@@ -187,7 +189,9 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             options={
                 "temperature": getattr(section, "temperature", None),
                 "max_completion_tokens": getattr(section, "max_completion_tokens", None),
-                "reasoning_effort": getattr(section, "reasoning_effort", None),
+                "reasoning_effort": (
+                    getattr(section, "reasoning_effort", None) if caps.reasoning_effort else None
+                ),
             },
         )
     if kind == "synthesizer":
@@ -195,7 +199,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             client,
             model=section.model,
             voice=getattr(section, "voice", "autumn"),
-            sample_rate=getattr(section, "sample_rate", 48_000),
+            sample_rate=getattr(section, "sample_rate", 48_000) if caps.sample_rate else None,
             max_chars=getattr(section, "max_chars", 200),
         )
     raise ConfigError(f"provider {provider!r} has no {kind} stage")

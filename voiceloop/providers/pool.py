@@ -46,4 +46,8 @@ def client_for(settings: Any, section: Any, pool: ClientPool, *, provider: str) 
             hint="fix base_url (or GROQ_BASE_URL)",
         )
     check_plain_http(auth.url, auth.key)
-    return GroqClient(auth.url, auth.key, pool=pool, provider=provider)
+    return GroqClient(
+        auth.url, auth.key, pool=pool, provider=provider,
+        extra_body=getattr(section, "extra_body", None),
+        extra_headers=getattr(section, "extra_headers", None),
+    )  # fmt: skip
