@@ -106,7 +106,13 @@ class TtsSettings(StageSection):
     voice: str = "autumn"
     """Orpheus English voices: autumn, diana, hannah, austin, daniel, troy."""
     sample_rate: int = Field(default=48_000, ge=8_000, le=48_000)
-    """Rate requested from the server; the real rate is read from the WAV header."""
+    """Rate requested from servers that accept one (Groq); the real rate is read from the
+    reply."""
+    response_format: Literal["wav", "pcm", "mp3", "flac"] = "wav"
+    """Audio the server sends: wav and pcm are played as they arrive, mp3 and flac once
+    whole. Groq sends wav only."""
+    pcm_rate: int = Field(default=24_000, ge=8_000, le=192_000)
+    """Sample rate of raw pcm replies, which carry no header (OpenAI's is 24000)."""
     max_chars: int = Field(default=200, ge=20)
     """Longest text per speech request; longer text is split at sentence boundaries."""
     first_chunk_min_chars: int = Field(default=15, ge=1)

@@ -277,10 +277,16 @@ def speech(fake: FakeGroq):
             return _err(400, f"'input' : must be at most {fake.tts_max_chars} characters")
         if body.get("voice") not in ("autumn", "diana", "hannah", "austin", "daniel", "troy"):
             return _err(400, f"'voice' : voice `{body.get('voice')}` is not available")
-        if body.get("response_format", "wav") != "wav":
-            return _err(400, "'response_format' : only wav is supported for this model")
-        rate = fake.speech_rate or int(body.get("sample_rate") or 48000)
+        fmt = body.get("response_format", "wav")
+        if fmt not in fake.speech_formats:
+            return _err(400, f"'response_format' : {fmt} is not supported for this model")
+        if fmt != "wav" and "sample_rate" in body:
+            return _err(400, "'sample_rate' : unknown property")
+        default_rate = 24000 if fmt == "pcm" else 48000
+        rate = fake.speech_rate or int(body.get("sample_rate") or default_rate)
         parts = fake_audio.speech_wav_parts(text, rate)
+        if fmt != "wav":
+            parts = _encoded(b"".join(parts), fmt)
         if (delay := fake.latency.speech_delay(text)) > 0:
             await asyncio.sleep(delay)
 
@@ -294,9 +300,25 @@ def speech(fake: FakeGroq):
                     await asyncio.sleep(fake.latency.speech_chunk)
                 yield part
 
-        return StreamingResponse(_watch(fake, gen()), media_type="audio/wav")
+        media = {"wav": "audio/wav", "pcm": "audio/pcm", "mp3": "audio/mpeg", "flac": "audio/flac"}
+        return StreamingResponse(_watch(fake, gen()), media_type=media[fmt])
 
     return handler
+
+
+def _encoded(wav: bytes, fmt: str) -> list[bytes]:
+    """The same audio as raw 16-bit PCM (in pieces of odd sizes) or one MP3/FLAC file."""
+    import io
+
+    import soundfile
+
+    pcm, rate = soundfile.read(io.BytesIO(wav), dtype="int16")
+    if fmt == "pcm":
+        raw = pcm.astype("<i2").tobytes()
+        return [raw[i : i + 1001] for i in range(0, len(raw), 1001)]
+    out = io.BytesIO()
+    soundfile.write(out, pcm, rate, format=fmt.upper())
+    return [out.getvalue()]
 
 
 def models(fake: FakeGroq):

@@ -122,6 +122,8 @@ class FakeGroq:
                 ("canopylabs/orpheus-v1-english", "Canopy Labs", 4000),
             ]
         ]  # fmt: skip
+        self.speech_formats = {"wav"}
+        """``response_format`` values speech accepts (Groq: wav only)."""
         self.chat_streams = True
         """False: a server that answers ``stream: true`` with one whole JSON completion."""
         self.text_unless_json_accepted = False
@@ -167,6 +169,7 @@ class FakeGroq:
         self.abandoned_streams = 0
         self.chat_streams = True
         self.text_unless_json_accepted = False
+        self.speech_formats = {"wav"}
 
     def start(self) -> FakeGroq:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

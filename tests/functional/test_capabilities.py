@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import soundfile as sf
 
 from tests.fakegroq.server import FakeGroq
 from tests.fakegroq.sounds import tone_track, write
@@ -89,3 +90,31 @@ def test_a_key_header_in_extra_headers_is_refused(env, monkeypatch, capsys):
     assert main(["ask", "hi"]) == 2
     err = capsys.readouterr().err
     assert "api_key" in err and "sk-x" not in err
+
+
+@pytest.mark.parametrize("fmt", ["pcm", "mp3", "flac"])
+def test_speech_formats_other_than_wav(env, fmt, monkeypatch, tmp_path, capsys):
+    _, other = env
+    other.speech_formats = {"wav", "pcm", "mp3", "flac"}
+    monkeypatch.setenv("VOICELOOP_TTS__BASE_URL", other.base_url)
+    monkeypatch.setenv("VOICELOOP_TTS__RESPONSE_FORMAT", fmt)
+    out = tmp_path / "s.wav"
+    assert main(["say", "Hello there, how are you?", "-o", str(out)]) == 0, capsys.readouterr().err
+    sent = other.requests_to("speech")[0]
+    assert sent.json["response_format"] == fmt and "sample_rate" not in sent.json
+    audio, rate = sf.read(out)
+    expected_rate = 24_000 if fmt == "pcm" else 48_000
+    assert rate == expected_rate
+    # The fake speaks 20 ms per character: the whole sweep came through, not a piece of it.
+    assert abs(len(audio) / rate - 0.02 * len("Hello there, how are you?")) < 0.06
+
+
+def test_engine_refuses_a_format_groq_does_not_send(env, monkeypatch):
+    from voiceloop.config import load_settings
+    from voiceloop.errors import ConfigError
+    from voiceloop.stages import StageContext, registry
+
+    monkeypatch.setenv("VOICELOOP_TTS__RESPONSE_FORMAT", "mp3")
+    settings = load_settings()
+    with pytest.raises(ConfigError, match="response_format"):
+        registry.create("synthesizer", "groq", settings.tts, StageContext(settings=settings))

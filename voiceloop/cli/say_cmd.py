@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
             synth = GroqSynthesizer(
                 client, model=section.model, voice=section.voice,
                 sample_rate=section.sample_rate if accepts_rate else None,
-                max_chars=section.max_chars,
+                max_chars=section.max_chars, response_format=section.response_format,
+                pcm_rate=section.pcm_rate,
             )  # fmt: skip
             return [chunk async for chunk in synth.synthesize(text)]
 

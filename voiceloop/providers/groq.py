@@ -28,7 +28,13 @@ from voiceloop.providers.groq_chat import (
     parse_chat_completion,
     without_reasoning,
 )
-from voiceloop.providers.groq_speech import SpeechAudio, speech_body, stream_speech
+from voiceloop.providers.groq_speech import (
+    PCM_RATE,
+    SpeechAudio,
+    SpeechFormat,
+    speech_body,
+    stream_speech,
+)
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
 from voiceloop.providers.ratelimits import RateLimits
@@ -290,12 +296,19 @@ class GroqClient:
         voice: str,
         sample_rate: int | None = None,
         speed: float | None = None,
+        response_format: SpeechFormat = "wav",
+        pcm_rate: int = PCM_RATE,
     ) -> AsyncIterator[SpeechAudio]:
-        """``POST /audio/speech`` (WAV), decoded while the body arrives: float32 pieces."""
-        body = speech_body(text, model=model, voice=voice, sample_rate=sample_rate, speed=speed)
+        """``POST /audio/speech``, decoded while the body arrives: float32 pieces.
+
+        ``pcm_rate`` is the rate of raw ``pcm`` replies (they carry no header)."""
+        body = speech_body(
+            text, model=model, voice=voice, sample_rate=sample_rate, speed=speed,
+            response_format=response_format,
+        )  # fmt: skip
         return stream_speech(
             self.pool, self.base_url, key=self.api_key, provider=self.provider, model=model,
-            body={**body, **self.extra_body}, headers=self.extra_headers,
+            body={**body, **self.extra_body}, headers=self.extra_headers, pcm_rate=pcm_rate,
         )  # fmt: skip
 
     async def speech(

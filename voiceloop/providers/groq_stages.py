@@ -11,6 +11,7 @@ from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.groq_chat import with_system_prompt
+from voiceloop.providers.groq_speech import PCM_RATE, SpeechFormat
 from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
 from voiceloop.providers.pool import client_for, shared_pool
 from voiceloop.providers.reporting import note_request
@@ -125,8 +126,12 @@ class GroqSynthesizer:
         voice: str,
         sample_rate: int | None = 48_000,
         max_chars: int = 200,
+        response_format: SpeechFormat = "wav",
+        pcm_rate: int = PCM_RATE,
     ) -> None:
         self.client = client
+        self.response_format: SpeechFormat = response_format
+        self.pcm_rate = pcm_rate
         self.model = model
         self.voice = voice
         self.sample_rate = sample_rate
@@ -145,8 +150,9 @@ class GroqSynthesizer:
         for piece in split_text(text, self.max_chars):
             first = True
             pieces = self.client.speech_stream(
-                piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate
-            )
+                piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate,
+                response_format=self.response_format, pcm_rate=self.pcm_rate,
+            )  # fmt: skip
             # aclosing: a consumer that stops early releases the connection at once.
             async with aclosing(pieces):
                 async for audio in pieces:
@@ -195,11 +201,19 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             },
         )
     if kind == "synthesizer":
+        fmt = getattr(section, "response_format", "wav")
+        if fmt not in caps.speech_formats:
+            raise ConfigError(
+                f"this speech server does not send response_format {fmt!r}",
+                hint="set [tts] response_format to one of: " + ", ".join(caps.speech_formats),
+            )
         return GroqSynthesizer(
             client,
             model=section.model,
             voice=getattr(section, "voice", "autumn"),
             sample_rate=getattr(section, "sample_rate", 48_000) if caps.sample_rate else None,
             max_chars=getattr(section, "max_chars", 200),
+            response_format=fmt,
+            pcm_rate=getattr(section, "pcm_rate", PCM_RATE),
         )
     raise ConfigError(f"provider {provider!r} has no {kind} stage")
