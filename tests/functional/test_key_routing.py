@@ -222,3 +222,40 @@ def test_key_to_a_remote_plain_http_server_is_refused_before_recording(
     assert code == 2 and "plain HTTP" in err and "192.0.2.10" in err
     assert len(err.strip().splitlines()) == 1 and OWN_KEY not in err
     assert groq.requests == [] and other.requests == []
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[4]], ids=lambda c: c.name)
+def test_retry_follows_the_same_rules(servers, case, monkeypatch, tmp_path, capsys):
+    # A dictation kept but failed on Groq, retried after the stage moved (or not).
+    from tests.fakegroq import Fault
+
+    groq, other = servers
+    monkeypatch.setenv("VOICELOOP_HTTP__MAX_RETRIES", "0")
+    groq.set_fault("transcriptions", Fault.http(500))
+    speech = voice_bursts(tmp_path / "speech.wav", 1)
+    assert main(["dictate", "--headless", "--input", str(speech)]) == 1
+    groq.reset()
+    capsys.readouterr()
+    apply(case, other, monkeypatch)
+    assert main(["retry", "--all-failed"]) == 0, capsys.readouterr().err
+    serving, idle = (groq, other) if case.served_by == "groq" else (other, groq)
+    assert [r.route for r in serving.requests] == ["transcriptions"]
+    assert idle.requests == []
+    expected = case.groq_sees if case.served_by == "groq" else case.other_sees
+    assert seen(serving) == {expected}
+
+
+def test_gateway_gets_only_its_own_token(servers, monkeypatch):
+    from voiceloop.config import load_settings
+    from voiceloop.stages import StageContext, registry
+
+    _, other = servers
+    monkeypatch.setenv("VOICELOOP_LLM__PROVIDER", "gateway")
+    monkeypatch.setenv("VOICELOOP_LLM__BASE_URL", other.root_url)
+    settings = load_settings()
+    stage = registry.create("responder", "gateway", settings.llm, StageContext(settings=settings))
+    assert stage.client.token is None  # the Groq key stays with Groq
+    monkeypatch.setenv("VOICELOOP_LLM__API_KEY", OWN_KEY)
+    settings = load_settings()
+    stage = registry.create("responder", "gateway", settings.llm, StageContext(settings=settings))
+    assert stage.client.token.get_secret_value() == OWN_KEY
