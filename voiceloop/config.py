@@ -7,7 +7,9 @@ official Groq SDK reads them; everything else is ``VOICELOOP_<SECTION>__<FIELD>`
 
 Each stage section may point at its own server: ``base_url`` is the full API root with its
 version path (``http://localhost:11434/v1`` for Ollama); unset, it is
-``$GROQ_BASE_URL/openai/v1``. ``api_key`` overrides ``GROQ_API_KEY`` for that stage.
+``$GROQ_BASE_URL/openai/v1`` (``$OPENAI_BASE_URL`` for ``provider = "openai"``). Keys go
+only where they belong (see :mod:`voiceloop.credentials`): ``api_key`` to that stage's
+server, ``GROQ_API_KEY`` to Groq, ``OPENAI_API_KEY`` to OpenAI, nothing to anyone else.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ from voiceloop.config_sections import (
     VadSettings,
     _Section,
 )
+from voiceloop.credentials import (
+    DEFAULT_GROQ_BASE_URL,
+    DEFAULT_OPENAI_BASE_URL,
+    StageAuth,
+    stage_auth,
+)
 from voiceloop.errors import ConfigError
 
 __all__ = [
@@ -78,7 +86,6 @@ __all__ = [
 ENV_PREFIX = "VOICELOOP_"
 CONFIG_ENV = "VOICELOOP_CONFIG"
 ENV_DELIMITER = "__"
-DEFAULT_GROQ_BASE_URL = "https://api.groq.com"
 
 
 def config_path() -> Path:
@@ -111,12 +118,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GROQ_API_KEY", "groq_api_key"),
         examples=["gsk_..."],
     )
-    """Groq API key for every stage without its own (env GROQ_API_KEY)."""
+    """Groq API key, sent only to Groq's API origin (env GROQ_API_KEY)."""
     groq_base_url: str = Field(
         default=DEFAULT_GROQ_BASE_URL,
         validation_alias=AliasChoices("GROQ_BASE_URL", "groq_base_url"),
     )
     """Groq server without /openai/v1, as the Groq SDK reads it (env GROQ_BASE_URL)."""
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
+        examples=["sk-..."],
+    )
+    """OpenAI API key, sent only to OpenAI's API origin (env OPENAI_API_KEY)."""
+    openai_base_url: str = Field(
+        default=DEFAULT_OPENAI_BASE_URL,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"),
+    )
+    """API root for provider "openai", as the OpenAI SDK reads it (env OPENAI_BASE_URL)."""
     stt: SttSettings = SttSettings()
     translate: TranslateSettings = TranslateSettings()
     llm: LlmSettings = LlmSettings()
@@ -144,22 +162,23 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=file))
         return tuple(sources)
 
+    def stage_auth(self, section: StageSection) -> StageAuth:
+        """A stage's server and the key that may go there (:func:`stage_auth`)."""
+        return stage_auth(section, self)
+
     def stage_url(self, section: StageSection) -> str:
         """The API root a stage talks to (no trailing slash)."""
-        if section.base_url:
-            return section.base_url.rstrip("/")
-        return self.groq_base_url.rstrip("/") + "/openai/v1"
+        return stage_auth(section, self).url
 
     def stage_key(self, section: StageSection) -> SecretStr | None:
-        """The key a stage sends, if any."""
-        key = section.api_key or self.groq_api_key
-        return key if key is not None and key.get_secret_value() else None
+        """The key a stage sends, if any: only one that belongs to the stage's server."""
+        return stage_auth(section, self).key
 
     def has_chat_backend(self) -> bool:
-        """Whether converse can work: a key, or a chat server of its own (e.g. Ollama)."""
+        """Whether converse can work: a chat server that has the key it needs."""
         if self.llm.provider == "local":
             return False
-        return self.stage_key(self.llm) is not None or self.llm.base_url is not None
+        return not stage_auth(self.llm, self).missing
 
 
 def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None) -> Settings:
@@ -234,7 +253,12 @@ def _check_toml(file: Path) -> None:
 
 
 def _check_keys(data: dict[str, Any], file: Path) -> None:
-    known = set(Settings.model_fields) | {"GROQ_API_KEY", "GROQ_BASE_URL"}
+    known = set(Settings.model_fields) | {
+        "GROQ_API_KEY",
+        "GROQ_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+    }
     for key in data:
         if key not in known:
             allowed = ", ".join(Settings.model_fields)

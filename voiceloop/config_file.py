@@ -68,10 +68,10 @@ def _field_lines(name: str, field: FieldInfo) -> str:
     default = field.get_default(call_default_factory=True)
     if _is_secret(field.annotation) or default is None:
         example = (field.examples or [None])[0]
-        shown = _toml_value(example) if example is not None else '""'
+        shown = toml_value(example) if example is not None else '""'
         lines.append(f"# {name} = {shown}")
     else:
-        lines.append(f"{name} = {_toml_value(default)}")
+        lines.append(f"{name} = {toml_value(default)}")
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +92,7 @@ def _allowed_values(annotation: Any) -> list[str]:
     values: list[str] = []
     for arg in _flatten(annotation):
         if typing.get_origin(arg) is typing.Literal:
-            values.extend(_toml_value(v) for v in typing.get_args(arg))
+            values.extend(toml_value(v) for v in typing.get_args(arg))
     return values
 
 
@@ -107,8 +107,14 @@ def _flatten(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _toml_value(value: Any) -> str:
-    text: str = tomlkit.item(_plain(value)).as_string()
+def toml_value(value: Any) -> str:
+    """``value`` as it is written after ``name = `` in the file."""
+    plain = _plain(value)
+    if isinstance(plain, dict):  # a field's value, written on its line
+        table = tomlkit.inline_table()
+        table.update(plain)
+        return table.as_string()
+    text: str = tomlkit.item(plain).as_string()
     return text
 
 
@@ -215,7 +221,7 @@ def _fill_placeholder(
             current = match.group(1)
             continue
         if current == section and placeholder.match(text):
-            lines[index] = f"{field} = {_toml_value(value)}\n"
+            lines[index] = f"{field} = {toml_value(value)}\n"
             return tomlkit.parse("".join(lines))
     return doc
 

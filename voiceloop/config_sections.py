@@ -7,7 +7,7 @@ config init`` writes into the default file as a comment and ``--help`` texts reu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -34,7 +34,23 @@ class StageSection(_Section):
     base_url: str | None = Field(default=None, examples=["http://localhost:11434/v1"])
     """Full API root incl. version path; unset means $GROQ_BASE_URL/openai/v1."""
     api_key: SecretStr | None = Field(default=None, examples=["gsk_..."])
-    """Key for this stage only; unset means GROQ_API_KEY."""
+    """Key for this stage's server only; unset sends GROQ_API_KEY / OPENAI_API_KEY to
+    Groq's / OpenAI's own API and no key to any other server."""
+    auth: Literal["auto", "none"] = "auto"
+    """`none`: this server takes no key, send no Authorization header at all."""
+    extra_body: dict[str, Any] = Field(default_factory=dict, examples=[{"keep_alive": "5m"}])
+    """Fields added to every request body (JSON) or form (uploads) to this server."""
+    extra_headers: dict[str, str] = Field(default_factory=dict, examples=[{"X-Title": "me"}])
+    """Headers added to every request to this server (keys go in api_key, not here)."""
+
+    @field_validator("extra_headers")
+    @classmethod
+    def _no_key_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.lower() in {"authorization", "x-api-key", "api-key"}:
+                raise ValueError(f"{name} would carry a key in clear config: use api_key")
+        return value
+
     model: str = ""
     """Model id on that server."""
 
@@ -108,7 +124,13 @@ class TtsSettings(StageSection):
         return _not_empty(value)
 
     sample_rate: int = Field(default=48_000, ge=8_000, le=48_000)
-    """Rate requested from the server; the real rate is read from the WAV header."""
+    """Rate requested from servers that accept one (Groq); the real rate is read from the
+    reply."""
+    response_format: Literal["wav", "pcm", "mp3", "flac"] = "wav"
+    """Audio the server sends: wav and pcm are played as they arrive, mp3 and flac once
+    whole. Groq sends wav only."""
+    pcm_rate: int = Field(default=24_000, ge=8_000, le=192_000)
+    """Sample rate of raw pcm replies, which carry no header (OpenAI's is 24000)."""
     max_chars: int = Field(default=200, ge=20)
     """Longest text per speech request; longer text is split at sentence boundaries."""
     first_chunk_min_chars: int = Field(default=15, ge=1)

@@ -72,6 +72,7 @@ def add_secret(value: Any) -> None:
 def add_settings_secrets(settings: Any) -> None:
     """Register every API key in a ``Settings`` (top level and per stage)."""
     add_secret(getattr(settings, "groq_api_key", None))
+    add_secret(getattr(settings, "openai_api_key", None))
     for name in ("stt", "translate", "llm", "tts"):
         add_secret(getattr(getattr(settings, name, None), "api_key", None))
 

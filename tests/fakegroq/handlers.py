@@ -106,7 +106,8 @@ def stt(fake: FakeGroq, route: str):
                 segments = [{**s, "text": " English:" + s["text"]} for s in segments]
         text = "".join(s["text"] for s in segments).strip()
         rid = f"req_{route}_{len(fake.requests)}"
-        if fmt == "text":
+        accept = request.headers.get("accept", "*/*")
+        if fmt == "text" or (fake.text_unless_json_accepted and "application/json" not in accept):
             return PlainTextResponse(text + "\n")
         body: dict[str, Any] = {"text": " " + text, "x_groq": {"id": rid}}
         if fmt == "verbose_json":
@@ -185,7 +186,7 @@ def chat(fake: FakeGroq):
         usage = {"queue_time": 0.01, "prompt_tokens": 12, "prompt_time": 0.002,
                  "completion_tokens": len(_tokens(reply)), "completion_time": 0.05,
                  "total_tokens": 12 + len(_tokens(reply)), "total_time": 0.052}  # fmt: skip
-        if not body.get("stream"):
+        if not body.get("stream") or not fake.chat_streams:
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault, rec.sent)
@@ -276,10 +277,16 @@ def speech(fake: FakeGroq):
             return _err(400, f"'input' : must be at most {fake.tts_max_chars} characters")
         if body.get("voice") not in ("autumn", "diana", "hannah", "austin", "daniel", "troy"):
             return _err(400, f"'voice' : voice `{body.get('voice')}` is not available")
-        if body.get("response_format", "wav") != "wav":
-            return _err(400, "'response_format' : only wav is supported for this model")
-        rate = fake.speech_rate or int(body.get("sample_rate") or 48000)
+        fmt = body.get("response_format", "wav")
+        if fmt not in fake.speech_formats:
+            return _err(400, f"'response_format' : {fmt} is not supported for this model")
+        if fmt != "wav" and "sample_rate" in body:
+            return _err(400, "'sample_rate' : unknown property")
+        default_rate = 24000 if fmt == "pcm" else 48000
+        rate = fake.speech_rate or int(body.get("sample_rate") or default_rate)
         parts = fake_audio.speech_wav_parts(text, rate)
+        if fmt != "wav":
+            parts = _encoded(b"".join(parts), fmt)
         if (delay := fake.latency.speech_delay(text)) > 0:
             await asyncio.sleep(delay)
 
@@ -293,9 +300,25 @@ def speech(fake: FakeGroq):
                     await asyncio.sleep(fake.latency.speech_chunk)
                 yield part
 
-        return StreamingResponse(_watch(fake, gen()), media_type="audio/wav")
+        media = {"wav": "audio/wav", "pcm": "audio/pcm", "mp3": "audio/mpeg", "flac": "audio/flac"}
+        return StreamingResponse(_watch(fake, gen()), media_type=media[fmt])
 
     return handler
+
+
+def _encoded(wav: bytes, fmt: str) -> list[bytes]:
+    """The same audio as raw 16-bit PCM (in pieces of odd sizes) or one MP3/FLAC file."""
+    import io
+
+    import soundfile
+
+    pcm, rate = soundfile.read(io.BytesIO(wav), dtype="int16")
+    if fmt == "pcm":
+        raw = pcm.astype("<i2").tobytes()
+        return [raw[i : i + 1001] for i in range(0, len(raw), 1001)]
+    out = io.BytesIO()
+    soundfile.write(out, pcm, rate, format=fmt.upper())
+    return [out.getvalue()]
 
 
 def models(fake: FakeGroq):
@@ -318,7 +341,9 @@ def gateway(fake: FakeGroq):
         early, _ = await fake.apply_pre_fault("gateway")
         if early is not None:
             return early
-        if request.headers.get("authorization") != f"Bearer {fake.api_key}":
+        if fake.api_key is not None and (
+            request.headers.get("authorization") != f"Bearer {fake.api_key}"
+        ):
             return JSONResponse({"error": "Unauthorized: invalid token"}, status_code=401)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return JSONResponse({"error": "messages is required"}, status_code=400)

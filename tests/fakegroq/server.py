@@ -91,8 +91,10 @@ def _err(status: int, message: str, etype: str = "invalid_request_error", code: 
 class FakeGroq:
     """The server and its knobs. ``base_url`` is the API root (``.../openai/v1``)."""
 
-    def __init__(self) -> None:
-        self.api_key = API_KEY
+    def __init__(self, host: str = "127.0.0.1", api_key: str | None = API_KEY) -> None:
+        self.host = host
+        self.api_key = api_key
+        """The key it accepts; ``None``: a server that takes no key and ignores any sent."""
         self.latency = Latency()
         self.requests: list[RecordedRequest] = []
         self.upload_limit_bytes = 25 * 1024 * 1024
@@ -120,6 +122,13 @@ class FakeGroq:
                 ("canopylabs/orpheus-v1-english", "Canopy Labs", 4000),
             ]
         ]  # fmt: skip
+        self.speech_formats = {"wav"}
+        """``response_format`` values speech accepts (Groq: wav only)."""
+        self.chat_streams = True
+        """False: a server that answers ``stream: true`` with one whole JSON completion."""
+        self.text_unless_json_accepted = False
+        """True: transcriptions answer text/plain unless ``Accept`` names application/json
+        (as servers that pick the reply type by content negotiation do)."""
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -131,7 +140,7 @@ class FakeGroq:
 
     @property
     def root_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -158,11 +167,14 @@ class FakeGroq:
         self.chat_reply = None
         self.chat_replies.clear()
         self.abandoned_streams = 0
+        self.chat_streams = True
+        self.text_unless_json_accepted = False
+        self.speech_formats = {"wav"}
 
     def start(self) -> FakeGroq:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((self.host, 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app(), log_level="critical", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
@@ -254,6 +266,8 @@ class FakeGroq:
         return None, fault
 
     def check_auth(self, request: Request) -> Response | None:
+        if self.api_key is None:
+            return None
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _err(401, "Invalid API Key", code="invalid_api_key")
         return None

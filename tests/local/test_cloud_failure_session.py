@@ -81,6 +81,8 @@ def test_cloud_failure_mid_session_falls_back_locally(
     monkeypatch.setenv("GROQ_API_KEY", stt_tts_server.api_key)
     monkeypatch.setenv("GROQ_BASE_URL", stt_tts_server.root_url)
     monkeypatch.setenv("VOICELOOP_LLM__BASE_URL", fake_groq.base_url)
+    # Another origin: the Groq key does not travel there, so the stage has its own.
+    monkeypatch.setenv("VOICELOOP_LLM__API_KEY", fake_groq.api_key)
     monkeypatch.setenv("VOICELOOP_HTTP__MAX_RETRIES", str(RETRIES))
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     fake_groq.chat_reply = REPLY

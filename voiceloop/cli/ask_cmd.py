@@ -30,11 +30,12 @@ def run(args: argparse.Namespace) -> int:
     text = read_text_arg(args.text, what="question")
     settings = settings_from_args(args, {"llm.model": args.model})
     section = settings.llm
+    from voiceloop.capabilities import stage_capabilities
     from voiceloop.cli.remote import require_service
     from voiceloop.frames import Message
     from voiceloop.stages import StageContext, registry
 
-    if section.provider in ("groq", "openai"):
+    if stage_capabilities(section, settings).openai_api:
         require_service(settings, section, "ask")
     context = StageContext(settings=settings)
     responder = registry.create("responder", section.provider, section, context)

@@ -136,10 +136,10 @@ def render_settings(settings: Any, file: Path) -> str:
     """The settings as TOML, every API key replaced by ``**********``, with where each came from."""
     import tomllib
 
-    import tomlkit
     from pydantic import SecretStr
 
     from voiceloop.config import SECTIONS, StageSection
+    from voiceloop.config_file import toml_value
 
     file_data: dict[str, Any] = {}
     if file.exists():
@@ -153,9 +153,7 @@ def render_settings(settings: Any, file: Path) -> str:
             return f"# {name} = (not set){where}"
         if isinstance(value, SecretStr):
             return f'{name} = "{REDACTED}"  # set, from {source or "?"}'
-        if isinstance(value, Path):
-            value = str(value)
-        return f"{name} = {tomlkit.item(value).as_string()}{where}"
+        return f"{name} = {toml_value(value)}{where}"
 
     top = {k: v for k, v in file_data.items() if not isinstance(v, dict)}
     for name in type(settings).model_fields:
@@ -168,8 +166,12 @@ def render_settings(settings: Any, file: Path) -> str:
         from_file = file_data.get(name, {})
         lines += ["", f"[{name}]"]
         if isinstance(section, StageSection) and section.provider != "local":
-            key = "set" if settings.stage_key(section) is not None else "not set"
-            lines.append(f"# server: {settings.stage_url(section)} (API key {key})")
+            auth = settings.stage_auth(section)
+            if auth.key is not None:
+                key = f"sends {auth.source}"
+            else:
+                key = "needs a key, none set" if auth.missing else "sends no key"
+            lines.append(f"# server: {auth.url} ({key})")
         for field in type(section).model_fields:
             env = f"VOICELOOP_{name.upper()}__{field.upper()}"
             source = _source([env, f"VOICELOOP_{name.upper()}"], [from_file.get(field)], file)

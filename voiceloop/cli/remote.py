@@ -77,17 +77,23 @@ def run_with_local(
 
 def require_service(settings: Settings, section: Any, what: str) -> None:
     """Refuse early (exit 2) when a stage is not backed by an OpenAI-compatible server."""
+    from voiceloop.capabilities import stage_capabilities
     from voiceloop.errors import ConfigError
 
-    if section.provider not in ("groq", "openai"):
+    if not stage_capabilities(section, settings).openai_api:
         raise ConfigError(
             f"`{what}` needs an OpenAI-compatible server, but its provider is {section.provider!r}",
             hint=f'set provider = "groq" (any OpenAI-compatible server) for `{what}`',
         )
-    if settings.stage_key(section) is None and section.base_url is None:
+    auth = settings.stage_auth(section)
+    if auth.missing:
         raise ConfigError(
-            "no API key: GROQ_API_KEY is not set",
-            hint="export GROQ_API_KEY=... or run `voiceloop config set groq_api_key gsk_...`",
+            f"no API key for {auth.url}: {auth.source} is not set",
+            hint=(
+                "export GROQ_API_KEY=... or run `voiceloop config set groq_api_key gsk_...`"
+                if auth.source == "GROQ_API_KEY"
+                else f"export {auth.source}=... or set api_key in the stage's config section"
+            ),
         )
 
 

@@ -59,12 +59,17 @@ def run(args: argparse.Namespace) -> int:
     if serving_provider(settings, "tts", "say") == "local":
         chunks = run_with_local(settings, section, "synthesizer", speak_locally)
     else:
+        from voiceloop.capabilities import stage_capabilities
         from voiceloop.providers.groq_stages import GroqSynthesizer
+
+        accepts_rate = stage_capabilities(section, settings).sample_rate
 
         async def work(client, pool):
             synth = GroqSynthesizer(
                 client, model=section.model, voice=section.voice,
-                sample_rate=section.sample_rate, max_chars=section.max_chars,
+                sample_rate=section.sample_rate if accepts_rate else None,
+                max_chars=section.max_chars, response_format=section.response_format,
+                pcm_rate=section.pcm_rate,
             )  # fmt: skip
             return [chunk async for chunk in synth.synthesize(text)]
 

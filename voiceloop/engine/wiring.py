@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from voiceloop.capabilities import Capabilities, stage_capabilities
+from voiceloop.credentials import stage_auth
 from voiceloop.engine.services import Stages
 from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.events import Notice
@@ -42,9 +44,6 @@ REQUIRED_BY_MODE: dict[str, set[str]] = {
 
 FallbackWrapper = Callable[[Any, Any], Any]
 
-CLOUD_PROVIDERS = frozenset({"groq", "openai"})
-"""Provider names that talk to a server and need a key or a ``base_url`` of their own."""
-
 SECTION_KINDS: dict[str, StageKind] = {name: kind for _, name, kind in STAGE_SLOTS}
 
 CHAT_NEEDS = (
@@ -58,10 +57,10 @@ TRANSLATE_NEEDS = (
 
 
 def lacks_key(settings: Any, section: Any) -> bool:
-    """A cloud stage with neither a key nor a server of its own: it cannot be reached."""
-    if str(getattr(section, "provider", "") or "") not in CLOUD_PROVIDERS:
+    """A cloud stage whose server needs a key (Groq's, OpenAI's) that is not configured."""
+    if not stage_capabilities(section, settings).remote:
         return False
-    return settings.stage_key(section) is None and not getattr(section, "base_url", None)
+    return stage_auth(section, settings).missing
 
 
 def effective_provider(settings: Any, section_name: str, kind: StageKind | None = None) -> str:
@@ -120,7 +119,7 @@ def local_instead_notice(settings: Any, providers: dict[str, str]) -> Notice | N
         STAGE_WORDS.get(attr, attr)
         for attr, section_name, _ in STAGE_SLOTS
         if providers.get(attr) == FALLBACK_PROVIDER
-        and str(getattr(getattr(settings, section_name, None), "provider", "")) in CLOUD_PROVIDERS
+        and stage_capabilities(getattr(settings, section_name, None), settings).remote
     ]
     if not names:
         return None
@@ -172,7 +171,8 @@ def build_stages(
             if provider != configured:
                 log.info("no API key for [%s]: the %s runs locally", section_name, attr)
             stage = reg.create(kind, provider, section, ctx)
-            if attr == "translator" and getattr(stage, "english_only", None) is True:
+            caps = getattr(stage, "capabilities", None)
+            if attr == "translator" and isinstance(caps, Capabilities) and not caps.translations:
                 raise ConfigError(
                     f"the local model {getattr(stage, 'model_name', 'tiny.en')} is "
                     "English-only and cannot translate",

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
 from voiceloop.frames import Message
 from voiceloop.providers.groq_chat import ChatResult, parse_chat_completion, with_system_prompt
@@ -98,8 +99,9 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             hint="set [llm] base_url",
         )
     settings = context.settings if context is not None else None
-    token = settings.stage_key(section) if settings is not None else section.api_key
-    client = GatewayClient(str(section.base_url), token, pool=shared_pool(context))
+    auth = stage_auth(section, settings)
+    check_plain_http(auth.url, auth.key)
+    client = GatewayClient(auth.url, auth.key, pool=shared_pool(context))
     return GatewayResponder(
         client, model=section.model, system_prompt=getattr(section, "system_prompt", None)
     )

@@ -8,7 +8,8 @@ speech, chunking long audio for transcription) live in :mod:`voiceloop.providers
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+import json
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from os import PathLike
@@ -27,7 +28,13 @@ from voiceloop.providers.groq_chat import (
     parse_chat_completion,
     without_reasoning,
 )
-from voiceloop.providers.groq_speech import SpeechAudio, speech_body, stream_speech
+from voiceloop.providers.groq_speech import (
+    PCM_RATE,
+    SpeechAudio,
+    SpeechFormat,
+    speech_body,
+    stream_speech,
+)
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
 from voiceloop.providers.ratelimits import RateLimits
@@ -123,16 +130,29 @@ class GroqClient:
         *,
         pool: ClientPool,
         provider: str = "groq",
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.pool = pool
         self.provider = provider
+        self.extra_body = dict(extra_body or {})
+        """Fields added to every request body (JSON) or form (multipart)."""
+        self.extra_headers = dict(extra_headers or {})
+        """Headers added to every request."""
 
     @property
     def rate_limits(self) -> RateLimits | None:
         """Rate limits from this server's most recent response."""
         return self.pool.rate_limits.get(self.base_url)
+
+    async def _post_json(self, path: str, body: dict[str, Any], model: str | None) -> Any:
+        response = await self.pool.request(
+            "POST", self.base_url, path, key=self.api_key, provider=self.provider,
+            model=model, json={**body, **self.extra_body}, headers=self.extra_headers,
+        )  # fmt: skip
+        return self._json(response)
 
     def _json(self, response: httpx.Response) -> Any:
         try:
@@ -215,12 +235,15 @@ class GroqClient:
             form.append(("temperature", str(temperature)))
         for granularity in timestamp_granularities:
             form.append(("timestamp_granularities[]", granularity))
+        form += [
+            (k, v if isinstance(v, str) else json.dumps(v)) for k, v in self.extra_body.items()
+        ]
         # Form fields go as multipart parts next to the file (repeated keys allowed).
         files: list[tuple[str, Any]] = [(k, (None, v)) for k, v in form]
         files.append(("file", (name, data, mime)))
         response = await self.pool.request(
             "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, files=files, deadline=deadline,
+            model=model, files=files, deadline=deadline, headers=self.extra_headers,
         )  # fmt: skip
         rid = request_id_of(response.headers)
         if response_format == "text":
@@ -245,11 +268,11 @@ class GroqClient:
         self, messages: Sequence[Message | dict[str, Any]], *, model: str, **options: Any
     ) -> ChatResult:
         """A whole (not streamed) chat completion. ``options``: see :func:`chat_body`."""
-        body = chat_body(messages, model=model, stream=False, **options)
+        body = {**chat_body(messages, model=model, stream=False, **options), **self.extra_body}
         try:
             response = await self.pool.request(
                 "POST", self.base_url, "chat/completions", key=self.api_key,
-                provider=self.provider, model=model, json=body,
+                provider=self.provider, model=model, json=body, headers=self.extra_headers,
             )  # fmt: skip
         except BadRequestError as exc:
             stripped = without_reasoning(body, exc)
@@ -257,7 +280,7 @@ class GroqClient:
                 raise
             response = await self.pool.request(
                 "POST", self.base_url, "chat/completions", key=self.api_key,
-                provider=self.provider, model=model, json=stripped,
+                provider=self.provider, model=model, json=stripped, headers=self.extra_headers,
             )  # fmt: skip
         return parse_chat_completion(self._json(response), response.headers, self.provider)
 
@@ -265,10 +288,10 @@ class GroqClient:
         self, messages: Sequence[Message | dict[str, Any]], *, model: str, **options: Any
     ) -> ChatStream:
         """A streamed chat completion: ``async for delta in stream`` then ``stream.usage``."""
-        body = chat_body(messages, model=model, stream=True, **options)
+        body = {**chat_body(messages, model=model, stream=True, **options), **self.extra_body}
         return ChatStream(
             self.pool, self.base_url, "chat/completions", key=self.api_key,
-            provider=self.provider, model=model, body=body,
+            provider=self.provider, model=model, body=body, headers=self.extra_headers,
         )  # fmt: skip
 
     # -- speech --------------------------------------------------------------------
@@ -281,12 +304,19 @@ class GroqClient:
         voice: str,
         sample_rate: int | None = None,
         speed: float | None = None,
+        response_format: SpeechFormat = "wav",
+        pcm_rate: int = PCM_RATE,
     ) -> AsyncGenerator[SpeechAudio, None]:
-        """``POST /audio/speech`` (WAV), decoded while the body arrives: float32 pieces."""
-        body = speech_body(text, model=model, voice=voice, sample_rate=sample_rate, speed=speed)
+        """``POST /audio/speech``, decoded while the body arrives: float32 pieces.
+
+        ``pcm_rate`` is the rate of raw ``pcm`` replies (they carry no header)."""
+        body = speech_body(
+            text, model=model, voice=voice, sample_rate=sample_rate, speed=speed,
+            response_format=response_format,
+        )  # fmt: skip
         return stream_speech(
             self.pool, self.base_url, key=self.api_key, provider=self.provider, model=model,
-            body=body,
+            body={**body, **self.extra_body}, headers=self.extra_headers, pcm_rate=pcm_rate,
         )  # fmt: skip
 
     async def speech(
@@ -334,8 +364,9 @@ class GroqClient:
     async def models(self) -> list[ModelInfo]:
         """``GET /models``: what this server offers."""
         response = await self.pool.request(
-            "GET", self.base_url, "models", key=self.api_key, provider=self.provider
-        )
+            "GET", self.base_url, "models", key=self.api_key, provider=self.provider,
+            headers=self.extra_headers,
+        )  # fmt: skip
         body = self._json(response)
         entries = body.get("data", []) if isinstance(body, dict) else body
         out = []

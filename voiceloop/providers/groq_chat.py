@@ -6,13 +6,18 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import BadRequestError, ModelNotFoundError, ProviderError
+from voiceloop.errors import BadRequestError, ModelNotFoundError, ProviderError, StreamError
 from voiceloop.frames import Message
 from voiceloop.providers.http import ClientPool
 from voiceloop.providers.http_errors import request_id_of
 from voiceloop.providers.sse import StreamCut, iter_json_events
+
+STREAM_ACCEPT = {"accept": "text/event-stream, application/json;q=0.5"}
+"""A streamed chat asks for events, and takes a whole completion from servers that do not
+stream."""
 
 _OPTIONS = (
     "temperature",
@@ -23,6 +28,11 @@ _OPTIONS = (
     "reasoning_effort",
     "reasoning_format",
 )
+
+
+def _is_json(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def with_system_prompt(messages: Sequence[Message], system_prompt: str | None) -> list[Message]:
@@ -154,8 +164,10 @@ class ChatStream:
         provider: str,
         model: str,
         body: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._pool = pool
+        self._headers = {**(headers or {}), **STREAM_ACCEPT}
         self._args = (base_url, path)
         self._key = key
         self.provider = provider
@@ -210,6 +222,27 @@ class ChatStream:
             self._text.append(content)
         return ChatDelta(content=content, reasoning=reasoning)
 
+    async def _whole_completion(self, response: httpx.Response) -> ChatDelta | None:
+        await response.aread()
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping) or not isinstance(body.get("choices"), list):
+            raise StreamError(
+                f"{self.provider}: expected an event stream or a chat completion, got other JSON",
+                hint="is the base URL an OpenAI-compatible server?",
+                provider=self.provider,
+            )
+        result = parse_chat_completion(body, response.headers, self.provider)
+        self.request_id = result.request_id or self.request_id
+        self.usage.update(result.usage or {})
+        self.finish_reason = result.finish_reason
+        if not result.text:
+            return None
+        self._text.append(result.text)
+        return ChatDelta(content=result.text)
+
     async def _run(self) -> AsyncIterator[ChatDelta]:
         pool = self._pool
         base_url, path = self._args
@@ -219,9 +252,15 @@ class ChatStream:
             try:
                 async with pool.stream(
                     "POST", base_url, path, key=self._key, provider=self.provider,
-                    model=self.model, json=self.body, budget=budget,
+                    model=self.model, json=self.body, budget=budget, headers=self._headers,
                 ) as response:  # fmt: skip
                     self.request_id = request_id_of(response.headers)
+                    if _is_json(response):
+                        # A server that does not stream answers with the whole completion.
+                        delta = await self._whole_completion(response)
+                        if delta is not None:
+                            yield delta
+                        return
                     async for chunk in iter_json_events(response, provider=self.provider):
                         delta = self._absorb(chunk)
                         if delta is not None:

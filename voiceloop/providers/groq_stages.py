@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any, Literal
 
+from voiceloop.capabilities import stage_capabilities
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.groq_chat import with_system_prompt
+from voiceloop.providers.groq_speech import PCM_RATE, SpeechFormat
 from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
 from voiceloop.providers.pool import client_for, shared_pool
 from voiceloop.providers.ratelimits import RateLimits
@@ -145,8 +147,12 @@ class GroqSynthesizer:
         voice: str,
         sample_rate: int | None = 48_000,
         max_chars: int = 200,
+        response_format: SpeechFormat = "wav",
+        pcm_rate: int = PCM_RATE,
     ) -> None:
         self.client = client
+        self.response_format: SpeechFormat = response_format
+        self.pcm_rate = pcm_rate
         self.model = model
         self.voice = voice
         self.sample_rate = sample_rate
@@ -165,8 +171,9 @@ class GroqSynthesizer:
         for piece in split_text(text, self.max_chars):
             first = True
             pieces = self.client.speech_stream(
-                piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate
-            )
+                piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate,
+                response_format=self.response_format, pcm_rate=self.pcm_rate,
+            )  # fmt: skip
             # aclosing: a consumer that stops early releases the connection at once.
             async with aclosing(pieces):
                 async for audio in pieces:
@@ -181,6 +188,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
     provider = getattr(section, "provider", None) or "groq"
     pool = shared_pool(context)
     client = client_for(settings, section, pool, provider=provider)
+    caps = stage_capabilities(section, settings)
     if kind == "transcriber":
         translate_section = getattr(settings, "translate", None)
         is_stt = translate_section is None or section is not translate_section
@@ -209,15 +217,25 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             options={
                 "temperature": getattr(section, "temperature", None),
                 "max_completion_tokens": getattr(section, "max_completion_tokens", None),
-                "reasoning_effort": getattr(section, "reasoning_effort", None),
+                "reasoning_effort": (
+                    getattr(section, "reasoning_effort", None) if caps.reasoning_effort else None
+                ),
             },
         )
     if kind == "synthesizer":
+        fmt = getattr(section, "response_format", "wav")
+        if fmt not in caps.speech_formats:
+            raise ConfigError(
+                f"this speech server does not send response_format {fmt!r}",
+                hint="set [tts] response_format to one of: " + ", ".join(caps.speech_formats),
+            )
         return GroqSynthesizer(
             client,
             model=section.model,
             voice=getattr(section, "voice", "autumn"),
-            sample_rate=getattr(section, "sample_rate", 48_000),
+            sample_rate=getattr(section, "sample_rate", 48_000) if caps.sample_rate else None,
             max_chars=getattr(section, "max_chars", 200),
+            response_format=fmt,
+            pcm_rate=getattr(section, "pcm_rate", PCM_RATE),
         )
     raise ConfigError(f"provider {provider!r} has no {kind} stage")

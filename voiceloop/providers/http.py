@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -21,7 +20,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from voiceloop.errors import ConfigError, InsecureTransportError
+from voiceloop.credentials import check_plain_http
+from voiceloop.credentials import is_loopback as is_loopback
+from voiceloop.errors import ConfigError
 from voiceloop.providers.http_errors import (
     error_from_exception,
     error_from_response,
@@ -46,27 +47,9 @@ def backoff_delay(attempt: int, rand: float) -> float:
     return min(0.5 * 2.0**attempt, 8.0) * (1.0 - 0.25 * rand)
 
 
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_transport(url: str, key: SecretStr | None) -> None:
     """Refuse to send a key in clear text to anything but this machine."""
-    if key is None:
-        return
-    parsed = httpx.URL(url)
-    if parsed.scheme == "http" and not is_loopback(parsed.host):
-        raise InsecureTransportError(
-            f"refusing to send the API key over plain HTTP to {parsed.host}",
-            hint="use an https:// base URL (plain http is allowed only for localhost)",
-        )
+    check_plain_http(url, key)
 
 
 class RetryBudget:
@@ -230,7 +213,7 @@ class ClientPool:
         except httpx.InvalidURL:
             raise _invalid_base_url(base_url) from None
         client = self.client(base_url)
-        all_headers = dict(headers or {})
+        all_headers = {"accept": "application/json", **(headers or {})}
         if key is not None:
             all_headers["authorization"] = f"Bearer {key.get_secret_value()}"
         budget = budget or self.budget()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
+from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.http import ClientPool
-
-DEFAULT_ROOT = "https://api.groq.com"
 
 
 def shared_pool(context: Any) -> ClientPool:
@@ -23,26 +24,30 @@ def shared_pool(context: Any) -> ClientPool:
 
 
 def stage_url(settings: Any, section: Any) -> str:
-    """The API root of ``section`` (``settings.stage_url`` when settings are given)."""
-    if settings is not None:
-        return str(settings.stage_url(section))
-    if getattr(section, "base_url", None):
-        return str(section.base_url).rstrip("/")
-    return DEFAULT_ROOT + "/openai/v1"
+    """The API root of ``section`` (see :func:`~voiceloop.credentials.stage_auth`)."""
+    return stage_auth(section, settings).url
 
 
-def stage_key(settings: Any, section: Any) -> Any:
-    if settings is not None:
-        return settings.stage_key(section)
-    return getattr(section, "api_key", None)
+def stage_key(settings: Any, section: Any) -> SecretStr | None:
+    """The key that may go to ``section``'s server, if any."""
+    return stage_auth(section, settings).key
 
 
 def client_for(settings: Any, section: Any, pool: ClientPool, *, provider: str) -> GroqClient:
-    """A :class:`GroqClient` for one stage section (its base URL and key)."""
-    url = stage_url(settings, section)
-    if not url.startswith(("http://", "https://")):
+    """A :class:`GroqClient` for one stage section (its base URL and the key it may send).
+
+    Raises :class:`InsecureTransportError` now, before anything is recorded or sent, when a
+    key would travel over plain HTTP to another machine.
+    """
+    auth = stage_auth(section, settings)
+    if not auth.url.startswith(("http://", "https://")):
         raise ConfigError(
-            f"base URL {url!r} must start with http:// or https://",
+            f"base URL {auth.url!r} must start with http:// or https://",
             hint="fix base_url (or GROQ_BASE_URL)",
         )
-    return GroqClient(url, stage_key(settings, section), pool=pool, provider=provider)
+    check_plain_http(auth.url, auth.key)
+    return GroqClient(
+        auth.url, auth.key, pool=pool, provider=provider,
+        extra_body=getattr(section, "extra_body", None),
+        extra_headers=getattr(section, "extra_headers", None),
+    )  # fmt: skip

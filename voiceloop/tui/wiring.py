@@ -166,12 +166,13 @@ def model_lister(settings: Settings) -> Any:
     """An async callable returning the chat server's model ids (``GET /models``)."""
 
     async def models() -> list[str]:
+        from voiceloop.capabilities import stage_capabilities
         from voiceloop.errors import ConfigError
         from voiceloop.providers.http import ClientPool
         from voiceloop.providers.pool import client_for
 
         section = settings.llm
-        if section.provider not in ("groq", "openai"):
+        if not stage_capabilities(section, settings).lists_models:
             raise ConfigError(
                 f"the chat provider {section.provider!r} has no model list",
                 hint="type the model in Settings (F10) instead",

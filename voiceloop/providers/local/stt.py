@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voiceloop.capabilities import LOCAL, Capabilities
 from voiceloop.errors import LocalModelError
 from voiceloop.frames import SAMPLE_RATE, Segment, Task, Transcript, Utterance
 from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, resolve_threads
@@ -162,6 +163,11 @@ class LocalTranscriber:
     def english_only(self) -> bool | None:
         """Whether the model can only hear English; ``None`` until known (after load)."""
         return self.source.english_only
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The on-device record; it cannot translate with an English-only model."""
+        return replace(LOCAL, translations=self.source.english_only is not True)
 
     @property
     def host(self) -> ModelHost[Any]:

@@ -1,0 +1,62 @@
+"""Replies shaped unlike Groq's: content negotiation, chat servers that do not stream."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from pydantic import SecretStr
+
+from tests.fakegroq.sounds import tone_track
+from voiceloop.frames import Message
+from voiceloop.providers.groq import GroqClient
+from voiceloop.providers.http import ClientPool
+
+CHAT = "openai/gpt-oss-20b"
+
+
+def flac(pcm: np.ndarray, rate: int = 16_000) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, pcm, rate, format="FLAC")
+    return buf.getvalue()
+
+
+@pytest.fixture
+async def client(fake_groq):
+    pool = ClientPool()
+    yield GroqClient(fake_groq.base_url, SecretStr(fake_groq.api_key), pool=pool)
+    await pool.aclose()
+
+
+async def test_json_endpoints_ask_for_json(client, fake_groq):
+    fake_groq.text_unless_json_accepted = True
+    audio = flac(tone_track([(0.5, 1.0, 440)], 2.0))
+    result = await client.transcribe(audio, model="whisper-large-v3-turbo",
+                                     response_format="verbose_json")  # fmt: skip
+    assert result.text == "tone 440 hertz" and result.segments
+    await client.models()
+    await client.chat([Message("user", "hi")], model=CHAT)
+    for route in ("transcriptions", "models", "chat"):
+        assert fake_groq.requests_to(route)[0].headers["accept"] == "application/json"
+
+
+async def test_streamed_chat_answered_with_a_whole_completion_is_used(client, fake_groq):
+    fake_groq.chat_streams = False
+    fake_groq.chat_reply = "One whole reply. Not streamed."
+    stream = client.chat_stream([Message("user", "hi")], model=CHAT)
+    deltas = [d.content async for d in stream]
+    assert deltas == ["One whole reply. Not streamed."]
+    assert stream.text == "One whole reply. Not streamed."
+    assert stream.finish_reason == "stop" and stream.usage["completion_tokens"] > 0
+    sent = fake_groq.requests_to("chat")[0]
+    assert sent.json["stream"] is True
+    assert sent.headers["accept"].startswith("text/event-stream")
+
+
+async def test_speech_asks_for_wav(client, fake_groq):
+    stream = client.speech_stream("Hello.", model="canopylabs/orpheus-v1-english",
+                                  voice="autumn")  # fmt: skip
+    assert [p async for p in stream]
+    assert fake_groq.requests_to("speech")[0].headers["accept"] == "audio/wav"
