@@ -1,5 +1,3 @@
-import sys
+from voiceloop.cli import entry
 
-from voiceloop.cli import main
-
-sys.exit(main())
+entry()

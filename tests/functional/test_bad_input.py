@@ -78,3 +78,31 @@ def test_a_zero_byte_file_is_called_empty(tmp_path: Path, command: str) -> None:
     err = proc.stderr.decode()
     assert proc.returncode == EXIT_USAGE, err
     assert "empty file" in err and "Format not recognised" not in err
+
+
+@pytest.mark.timeout(600)  # 20 runs that each load the local models
+def test_a_readable_file_without_speech_exits_cleanly_every_time(tmp_path: Path) -> None:
+    """The local models load and are used here: exit must still never be a crash."""
+    import soundfile as sf
+
+    rate = 16_000
+    t = np.arange(rate * 3) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype("f4")
+    full = tmp_path / "tone.wav"
+    sf.write(str(full), tone, rate)
+    truncated = tmp_path / "cut.wav"  # a header promising more than the file holds
+    truncated.write_bytes(full.read_bytes()[: full.stat().st_size // 3])
+    env = _env(tmp_path)
+    for run in range(20):
+        path = (full, truncated)[run % 2]
+        proc = subprocess.run(
+            [sys.executable, "-m", "voiceloop", "dictate", "--headless", "--input", str(path)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        err = proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode == 3, (run, path.name, proc.returncode, err[-400:])
+        assert proc.stdout == b"", (run, path.name, proc.stdout[:200])
+        assert "no speech found" in err

@@ -48,3 +48,28 @@ def test_say_falls_back_to_the_local_voice(fast_retries, tmp_path, capsys) -> No
     assert fast_retries.requests_to("speech")
     assert "using the local engine" in err
     assert sf.info(str(out)).duration > 0.3
+
+
+def test_say_shows_progress_on_a_terminal(groq_env, tmp_path, monkeypatch) -> None:
+    import io
+    import sys
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stderr = Tty()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setenv("VOICELOOP_TTS__MAX_CHARS", "40")
+    text = " ".join(f"This is sentence number {i} of a long text." for i in range(6))
+    assert main(["say", text, "-o", str(tmp_path / "long.wav")]) == 0
+    shown = stderr.getvalue()
+    updates = shown.split("\n", 1)[0].split("\rspeech made: ")[1:]
+    assert len(updates) > 1
+    seconds = [float(u.removesuffix(" s")) for u in updates]
+    assert seconds == sorted(seconds) and seconds[-1] > 3.0
+
+
+def test_say_prints_no_progress_when_not_a_terminal(groq_env, tmp_path, capsys) -> None:
+    assert main(["say", "One. Two. Three.", "-o", str(tmp_path / "x.wav")]) == 0
+    assert "speech made" not in capsys.readouterr().err

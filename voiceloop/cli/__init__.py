@@ -18,10 +18,12 @@ else is one line naming the log file that holds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from voiceloop.cli.common import (
     CONFIG_ENV,
@@ -154,6 +156,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(exc, verbose=verbose, log_path=log_path)
 
 
+def entry() -> NoReturn:
+    """The ``voiceloop`` program: :func:`main`, then an exit that skips interpreter teardown.
+
+    Native runtimes (CTranslate2, ONNX Runtime) can crash when the interpreter's final
+    garbage collection tears down objects a model thread still holds, turning a clean exit
+    code into SIGSEGV. By the time ``main`` returns everything voiceloop opened is closed;
+    the exit handlers (model hosts, logging) run here, streams are flushed, and the process
+    ends with its own code.
+    """
+    import atexit
+
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError, OSError):
+            stream.flush()
+    os._exit(code)
+
+
 def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
     import logging
 
@@ -237,4 +258,4 @@ def _silence_stdout() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -53,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
     from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
 
+    progress = _Progress(sys.stderr)
+
     async def speak_locally(synth):
-        return [chunk async for chunk in synth.synthesize(text)]
+        return [progress(chunk) async for chunk in synth.synthesize(text)]
 
     if serving_provider(settings, "tts", "say") == "local":
         chunks = run_with_local(settings, section, "synthesizer", speak_locally)
@@ -71,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 max_chars=section.max_chars, response_format=section.response_format,
                 pcm_rate=section.pcm_rate,
             )  # fmt: skip
-            return [chunk async for chunk in synth.synthesize(text)]
+            return [progress(chunk) async for chunk in synth.synthesize(text)]
 
         chunks = run_with_fallback(settings, section, "synthesizer", work, speak_locally)
+    progress.done()
     pcm, rate = _join(chunks)
     if output is not None:
         from voiceloop.audio.formats import encode_wav
@@ -87,6 +90,30 @@ def run(args: argparse.Namespace) -> int:
     assert play is not None
     play(pcm, rate)
     return 0
+
+
+class _Progress:
+    """On a terminal, the seconds of speech made so far (long text takes a while)."""
+
+    def __init__(self, stream) -> None:
+        try:
+            self._on = bool(stream.isatty())
+        except (AttributeError, ValueError):
+            self._on = False
+        self._stream = stream
+        self._seconds = 0.0
+        self._pieces = 0
+
+    def __call__(self, chunk):
+        self._seconds += len(chunk.pcm) / chunk.sample_rate
+        self._pieces += 1
+        if self._on:
+            print(f"\rspeech made: {self._seconds:.1f} s", end="", file=self._stream, flush=True)
+        return chunk
+
+    def done(self) -> None:
+        if self._on and self._pieces:
+            print(file=self._stream, flush=True)
 
 
 def _join(chunks):
