@@ -127,8 +127,7 @@ class TtsSettings(StageSection):
     """Rate requested from servers that accept one (Groq); the real rate is read from the
     reply."""
     response_format: Literal["wav", "pcm", "mp3", "flac"] = "wav"
-    """Audio the server sends: wav and pcm are played as they arrive, mp3 and flac once
-    whole. Groq sends wav only."""
+    """Speech audio format; wav and pcm play as they arrive (Groq sends wav only)."""
     pcm_rate: int = Field(default=24_000, ge=8_000, le=192_000)
     """Sample rate of raw pcm replies, which carry no header (OpenAI's is 24000)."""
     max_chars: int = Field(default=200, ge=20)

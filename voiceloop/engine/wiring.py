@@ -58,7 +58,8 @@ TRANSLATE_NEEDS = (
 
 def lacks_key(settings: Any, section: Any) -> bool:
     """A cloud stage whose server needs a key (Groq's, OpenAI's) that is not configured."""
-    if not stage_capabilities(section, settings).remote:
+    caps = stage_capabilities(section, settings)
+    if not (caps.remote and caps.openai_api):
         return False
     return stage_auth(section, settings).missing
 
