@@ -14,8 +14,9 @@ from voiceloop.engine.services import Splitter
 from voiceloop.errors import ConfigError
 
 
-def default_endpointer(settings: Any) -> Any:
-    """The audio layer's ``Endpointer`` configured from ``[vad]`` (model loaded here)."""
+def default_endpointer(settings: Any, realtime: bool = True) -> Any:
+    """The audio layer's ``Endpointer`` configured from ``[vad]`` and ``[turn]`` (models
+    loaded here); the end-of-turn model keeps off the caller's thread for live input."""
     try:
         from voiceloop.audio import vad
     except ImportError as exc:
@@ -23,7 +24,9 @@ def default_endpointer(settings: Any) -> Any:
             "the voice-activity detector is not available",
             hint=f"voiceloop.audio.vad could not be imported ({exc})",
         ) from exc
-    return vad.Endpointer.from_settings(settings.vad, turn=getattr(settings, "turn", None))
+    return vad.Endpointer.from_settings(
+        settings.vad, turn=getattr(settings, "turn", None), background=realtime
+    )
 
 
 def default_splitter_factory(options: EngineOptions) -> Callable[[], Splitter]:
