@@ -163,3 +163,39 @@ def test_a_mid_sentence_pause_does_not_end_the_turn(
     audio = np.concatenate([silence(0.5), first, silence(pause_s), rest, silence(1.0)])
     (u,) = endpoint(audio, smart_turn)
     assert u.utterance.end - u.utterance.start > (first.size + rest.size) / SAMPLE_RATE
+
+
+class Slow(Scripted):
+    """A scripted model that takes ``seconds`` per rating."""
+
+    def __init__(self, seconds: float, *answers: float) -> None:
+        super().__init__(*answers)
+        self.seconds = seconds
+
+    def probability(self, pcm: np.ndarray) -> float:
+        import time
+
+        time.sleep(self.seconds)
+        return super().probability(pcm)
+
+
+def test_in_the_background_the_rating_starts_early_and_is_used_when_due() -> None:
+    import time
+
+    from voiceloop.audio.smartturn import TurnJudge
+
+    judge = TurnJudge(Slow(0.05, 0.9), threshold=0.5, points=(8,), background=True)
+    pcm = lambda: np.zeros(FRAME_SAMPLES, np.int16)  # noqa: E731
+    assert judge.step(6, pcm) is None  # started two frames ahead, off this thread
+    time.sleep(1.0)
+    assert judge.step(7, pcm) is None  # ready, but not due yet
+    assert judge.step(8, pcm) is True
+    assert judge.decisions == [0.9]
+
+
+def test_a_model_too_slow_for_the_hangover_leaves_the_decision_to_it() -> None:
+    ep = make(Slow(1.5, 0.9), turn_background=True, hangover_ms=608)  # 19 frames
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 30), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == 19

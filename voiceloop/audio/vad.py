@@ -11,12 +11,10 @@ is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input
 Hands-free, ``early_ms`` of silence (less than the hangover) sends :class:`SpeechPaused`
 with the utterance so far, so its transcription can start before the hangover is over.
 
-With a ``turn_model`` (semantic end of turn), the hangover is replaced: after
-``turn_min_silence_ms`` of silence the model rates the utterance so far; a complete one
-closes at once (reason ``"turn_complete"``), otherwise the utterance waits, rated again
-once the hangover is reached, and closes at ``turn_max_silence_ms`` at the latest. The
-pause is reported two frames before the first rating (or at ``early_ms`` if sooner).
-``hold()`` (the transcript so far looks unfinished) makes the current pause wait for the cap.
+With a ``turn_model``, the model replaces the hangover: rated after ``turn_min_silence_ms``
+of silence and again at the hangover, a complete utterance closes (``"turn_complete"``), an
+incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfinished)
+makes the pause wait for that cap. The pause is reported two frames before the first rating.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -40,7 +38,7 @@ from voiceloop.audio.detectors import (
     SpeechDetector,
     make_detector,
 )
-from voiceloop.audio.smartturn import TurnModel
+from voiceloop.audio.smartturn import TurnJudge, TurnModel
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 
 __all__ = [
@@ -78,6 +76,7 @@ class Endpointer:
         turn_threshold: float = 0.5,
         turn_min_silence_ms: float = 250,
         turn_max_silence_ms: float = 2000,
+        turn_background: bool = False,
     ) -> None:
         self.detector = detector
         self.threshold = threshold
@@ -91,11 +90,20 @@ class Endpointer:
         self.turn_max_frames = max(
             self.turn_min_frames + 1, round(turn_max_silence_ms / 1000 / FRAME_S)
         )
+        self._turn: TurnJudge | None = None
         if turn_model is not None:
             # Transcription starts a little before the model's first decision, so that
             # a turn that ends there already has its request under way.
             self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
-        self.turn_decisions: list[float] = []  # probabilities, for metrics and tests
+            points = [self.turn_min_frames]
+            if self.turn_min_frames < self.hangover_frames < self.turn_max_frames:
+                points.append(self.hangover_frames)  # a second look, once the hangover is up
+            self._turn = TurnJudge(
+                turn_model,
+                threshold=turn_threshold,
+                points=tuple(points),
+                background=turn_background,
+            )
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
         self.ignore_start_s = ignore_start_ms / 1000
@@ -111,20 +119,21 @@ class Endpointer:
         detector: SpeechDetector | None = None,
         turn: Any = None,
         turn_model: TurnModel | None = None,
+        background: bool = True,
     ) -> Endpointer:
         """Build from the ``[vad]`` settings section (engine, threshold, *_ms, max_length_s)
-        and the ``[turn]`` one (the end-of-turn model is loaded here when enabled)."""
-        if turn is not None and turn.enabled and turn_model is None:
-            from voiceloop.audio.smartturn import SmartTurn
-
-            turn_model = SmartTurn()
+        and the ``[turn]`` one (the end-of-turn model is loaded here when enabled; it runs
+        on a worker thread when ``background``, for frames that arrive in real time)."""
         turn_kw: dict[str, Any] = {}
         if turn is not None and turn.enabled:
+            from voiceloop.audio.smartturn import SmartTurn
+
             turn_kw = {
-                "turn_model": turn_model,
+                "turn_model": turn_model if turn_model is not None else SmartTurn(),
                 "turn_threshold": turn.threshold,
                 "turn_min_silence_ms": turn.min_silence_ms,
                 "turn_max_silence_ms": turn.max_silence_ms,
+                "turn_background": background,
             }
         return cls(
             detector if detector is not None else make_detector(vad.engine),
@@ -171,8 +180,7 @@ class Endpointer:
         """The words so far look unfinished: the current pause waits up to the cap. With
         ``speech_end``, only if no speech came since (the pause is the one transcribed)."""
         current = speech_end is None or speech_end == self._speech_end
-        if self._open is not None and self._silence > 0 and current:
-            self._held = True
+        self._held = self._held or (self._open is not None and self._silence > 0 and current)
 
     def set_push_to_talk(self, enabled: bool) -> None:
         """Switch between hands-free and push-to-talk; drops an open utterance."""
@@ -285,6 +293,8 @@ class Endpointer:
             self._silence = 0
             self._held = False
             self._speech_end = end
+            if self._turn is not None:
+                self._turn.reset()
         else:
             self._silence += 1
         if self.turn_model is not None:
@@ -306,24 +316,24 @@ class Endpointer:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
-        rate = silence == self.turn_min_frames or (
-            silence == self.hangover_frames and self.hangover_frames > self.turn_min_frames
-        )
-        if rate and not self._held and self._complete():
+        assert self._turn is not None
+        complete = self._turn.step(silence, self._turn_window) if silence else None
+        if complete and not self._held:
             return self._close("turn_complete", end)
+        if silence >= self.hangover_frames and not (self._turn.rated or self._held):
+            return self._close("silence", end)  # the model is late: the hangover decides
         if silence == self.early_frames and self._speech_end is not None:
             return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
         return []
 
-    def _complete(self) -> bool:
-        assert self._open is not None and self.turn_model is not None
-        pcm = np.concatenate([j.frame.pcm for j in self._open[-self._window_frames() :]])
-        p = self.turn_model.probability(pcm)
-        self.turn_decisions.append(p)
-        return p >= self.turn_threshold
+    @property
+    def turn_decisions(self) -> list[float]:
+        """The end-of-turn model's probabilities so far (metrics and tests)."""
+        return self._turn.decisions if self._turn is not None else []
 
-    def _window_frames(self) -> int:
-        return math.ceil(8.0 / FRAME_S)
+    def _turn_window(self) -> np.ndarray:  # the last 8 s: what the end-of-turn model reads
+        assert self._open is not None
+        return np.concatenate([j.frame.pcm for j in self._open[-math.ceil(8.0 / FRAME_S) :]])
 
     def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
         if self._open is None:
@@ -362,6 +372,8 @@ class Endpointer:
         self._speech_end = None
         self._silence = 0
         self._held = False
+        if self._turn is not None:
+            self._turn.reset()
         self._started = keep_open and not self.push_to_talk
         # Hands-free, an utterance only opens after min_speech of speech, so the only
         # piece without enough is the tail after a max-length split: keep it if it holds

@@ -227,7 +227,8 @@ class Engine:
             self._stop.set()
         if self._endpointer is None:
             # Loading the VAD model takes a moment: not on the event loop (a UI runs there).
-            self._endpointer = await asyncio.to_thread(default_endpointer, self.settings)
+            live = bool(getattr(self._source, "realtime", True))
+            self._endpointer = await asyncio.to_thread(default_endpointer, self.settings, live)
         self._deafness.endpointer = self._endpointer
         self.set_hands_free(self._hands_free)
         frames: asyncio.Task[None] | None = None
@@ -287,9 +288,7 @@ class Engine:
 
     def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
         busy = any(not task.done() for task in self._turns)
-        self._speculator.paused(
-            self._endpointer, utterance, transcript, converse=self._mode == "converse", busy=busy
-        )
+        self._speculator.paused(self._endpointer, utterance, transcript, self._mode, busy)
 
     def _start_turn(self, utterance: Utterance, early: EarlyTranscript | None = None) -> None:
         if early is None:

@@ -13,11 +13,12 @@ from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.services import Splitter, SplitterFactory
 
 
-def default_endpointer(settings: Any) -> Any:
-    """The audio layer's ``Endpointer`` configured from ``[vad]`` (model loaded here)."""
+def default_endpointer(settings: Any, realtime: bool = True) -> Any:
+    """The audio layer's ``Endpointer`` configured from ``[vad]`` and ``[turn]`` (models
+    loaded here); the end-of-turn model keeps off the caller's thread for live input."""
     from voiceloop.audio import vad
 
-    return vad.Endpointer.from_settings(settings.vad, turn=settings.turn)
+    return vad.Endpointer.from_settings(settings.vad, turn=settings.turn, background=realtime)
 
 
 def default_splitter_factory(options: EngineOptions) -> SplitterFactory:

@@ -95,8 +95,7 @@ class Speculator:
         endpointer: Any,
         utterance: Utterance,
         transcript: Transcript,
-        *,
-        converse: bool,
+        mode: str,
         busy: bool,
     ) -> None:
         """The transcript of a pause is back: words that look unfinished keep the pause
@@ -105,7 +104,7 @@ class Speculator:
             hold = getattr(endpointer, "hold", None)
             if hold is not None:
                 hold(utterance.speech_end)
-        elif converse:
+        elif mode == "converse":
             self.start(utterance, transcript, busy=busy)
 
     def watch(self, endpointer: Any) -> None:

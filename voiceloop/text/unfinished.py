@@ -10,150 +10,28 @@ from __future__ import annotations
 
 import re
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "and",
-            "or",
-            "but",
-            "because",
-            "if",
-            "when",
-            "while",
-            "which",
-            "whose",
-            "than",
-            "as",
-            "a",
-            "an",
-            "the",
-            "my",
-            "your",
-            "his",
-            "her",
-            "its",
-            "our",
-            "their",
-            "every",
-            "to",
-            "of",
-            "for",
-            "at",
-            "with",
-            "from",
-            "into",
-            "onto",
-            "between",
-            "without",
-            "um",
-            "uh",
-            "er",
-            "erm",
-            "hmm",
-        ]
+    "en": _words(
+        """and or but because if when while which whose than as a an the my your his
+        her its our their every to of for at with from into onto between without um
+        uh er erm hmm"""
     ),
-    "de": frozenset(
-        [
-            "und",
-            "oder",
-            "aber",
-            "denn",
-            "weil",
-            "wenn",
-            "als",
-            "dass",
-            "ob",
-            "der",
-            "die",
-            "das",
-            "ein",
-            "eine",
-            "einen",
-            "einem",
-            "einer",
-            "zu",
-            "von",
-            "für",
-            "in",
-            "auf",
-            "an",
-            "mit",
-            "aus",
-            "nach",
-            "bei",
-            "über",
-            "unter",
-            "ähm",
-            "äh",
-            "also",
-        ]
+    "de": _words(
+        """und oder aber denn weil wenn als dass ob der die das ein eine einen einem
+        einer zu von für in auf an mit aus nach bei über unter ähm äh also"""
     ),
-    "fr": frozenset(
-        [
-            "et",
-            "ou",
-            "mais",
-            "donc",
-            "car",
-            "parce",
-            "si",
-            "quand",
-            "que",
-            "qui",
-            "le",
-            "la",
-            "les",
-            "un",
-            "une",
-            "des",
-            "du",
-            "de",
-            "à",
-            "au",
-            "aux",
-            "pour",
-            "dans",
-            "sur",
-            "avec",
-            "sans",
-            "chez",
-            "par",
-            "euh",
-            "ben",
-        ]
+    "fr": _words(
+        """et ou mais donc car parce si quand que qui le la les un une des du de à au
+        aux pour dans sur avec sans chez par euh ben"""
     ),
-    "es": frozenset(
-        [
-            "y",
-            "o",
-            "pero",
-            "porque",
-            "si",
-            "cuando",
-            "que",
-            "quien",
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "unos",
-            "unas",
-            "de",
-            "del",
-            "a",
-            "al",
-            "para",
-            "por",
-            "en",
-            "con",
-            "sin",
-            "sobre",
-            "eh",
-            "este",
-            "pues",
-        ]
+    "es": _words(
+        """y o pero porque si cuando que quien el la los las un una unos unas de del a
+        al para por en con sin sobre eh este pues"""
     ),
 }
 _LANGUAGES = {"english": "en", "german": "de", "french": "fr", "spanish": "es"}

@@ -107,6 +107,7 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("turn", "threshold", "End-of-turn threshold", "float"),
             FieldSpec("turn", "min_silence_ms", "Pause after a finished sentence (ms)", "int"),
             FieldSpec("turn", "max_silence_ms", "Longest pause mid-sentence (ms)", "int"),
+            FieldSpec("turn", "speculate", "Start the reply during the pause", "bool"),
         ),
     ),
     (
