@@ -24,6 +24,7 @@ from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 _KEEP_S = 2.0  # reference kept behind the newest block; capture lags playback by far less
 _MAX_BLOCKS = 4096  # bound on blocks waiting for the loop, should it stall
+_DECIMATE = 4  # the echo path is looked for at 4 kHz
 
 
 class PlaybackReference:
@@ -141,9 +142,10 @@ class EchoPath:
         return self._last_seen is not None and at - self._last_seen < self.HOLD_S
 
     def _measure(self, at: float) -> None:
-        lags = int(self.MAX_DELAY_S * SAMPLE_RATE)
-        near = self._near[lags:].astype(np.float64)
-        far = self._far.astype(np.float64)
+        # At 4 kHz: 16 times cheaper than at 16 kHz, and 0.25 ms is resolution enough.
+        lags = int(self.MAX_DELAY_S * SAMPLE_RATE) // _DECIMATE
+        far = self._far.astype(np.float64).reshape(-1, _DECIMATE).mean(axis=1)
+        near = self._near.astype(np.float64).reshape(-1, _DECIMATE).mean(axis=1)[lags:]
         energy_far = float(np.dot(far[lags:], far[lags:]))
         if energy_far < 1e3 * len(near) or not near.any():
             self.correlation = 0.0
@@ -161,7 +163,7 @@ class EchoPath:
         self.correlation = float(r[best])
         if self.correlation >= self.THRESHOLD:
             self._last_seen = at
-            self.delay_s = best / SAMPLE_RATE
+            self.delay_s = best * _DECIMATE / SAMPLE_RATE
 
 
 class EchoCancellingSource:
