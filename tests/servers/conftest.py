@@ -34,14 +34,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(name: str, argv: list[str], health: str, log: Path, timeout: float = 120.0) -> Server:
+def start(
+    name: str, argv: list[str], health: str, log: Path, timeout: float = 120.0,
+    env: dict[str, str] | None = None,
+) -> Server:  # fmt: skip
     """Run ``argv`` (its ``{port}`` filled in) and wait until ``health`` answers 200."""
     port = free_port()
     out = log.open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROQ_", "OPENAI_"))}
-    env |= {"HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    # No key of ours reaches a third-party process; nothing it does needs the internet.
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROQ_", "OPENAI_"))}
+    full |= {"HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    full |= env or {}
     process = subprocess.Popen(
-        [a.format(port=port) for a in argv], stdout=out, stderr=subprocess.STDOUT, env=env
+        [a.format(port=port) for a in argv], stdout=out, stderr=subprocess.STDOUT, env=full
     )
     server = Server(name, port, process, log)
     deadline = time.monotonic() + timeout
@@ -77,5 +82,34 @@ def whisper_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     argv = [str(exe), "-m", "faster_whisper_server", str(embedded_model_path()),
             "--host", "127.0.0.1", "--port", "{port}"]  # fmt: skip
     server = start("faster-whisper-server", argv, "/health", log)
+    yield server
+    stop(server)
+
+
+GATEWAY_KEY = "sk-voiceloop-test-master-key-0123456789abcdef"
+GATEWAY_REPLY = "Hello from the gateway. This is the second sentence."
+
+
+@pytest.fixture(scope="session")
+def litellm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The LiteLLM proxy from PyPI, its one model answering with a fixed mock reply."""
+    exe = venvs.python("litellm")
+    home = tmp_path_factory.mktemp("litellm")
+    config = home / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: mock-chat\n"
+        "    litellm_params:\n"
+        "      model: openai/mock-chat\n"
+        "      api_key: not-used\n"
+        f'      mock_response: "{GATEWAY_REPLY}"\n'
+        "general_settings:\n"
+        f"  master_key: {GATEWAY_KEY}\n"
+    )
+    argv = [str(exe.parent / "litellm"), "--config", str(config),
+            "--host", "127.0.0.1", "--port", "{port}"]  # fmt: skip
+    offline = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
+    # Its start-up imports take ~50 s on a loaded 2-core machine.
+    server = start("litellm", argv, "/health/liveliness", home / "server.log", 240.0, offline)
     yield server
     stop(server)

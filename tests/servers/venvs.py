@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / ".servers"
 SERVERS: dict[str, list[str]] = {
     "faster-whisper-server": ["faster-whisper-server==0.0.3"],
+    "litellm": ["litellm[proxy]==1.108.7"],
 }
 
 
