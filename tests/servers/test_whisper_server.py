@@ -49,3 +49,13 @@ def test_transcribe_verbose_json_has_segments(capsys, stt_env, tmp_path):
     assert code == 0, err
     reply = json.loads(out)
     assert reply["segments"] and len(_words(reply["text"]) & _words(SENTENCE)) >= 6
+
+
+def test_transcribe_to_subtitles_has_timed_cues(capsys, stt_env, tmp_path):
+    wav = espeak(tmp_path / "fox.wav", SENTENCE)
+    assert wav is not None
+    code = main(["transcribe", str(wav), "--format", "srt"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.startswith("1\n") and " --> " in out
+    assert len(_words(out) & _words(SENTENCE)) >= 6, out
