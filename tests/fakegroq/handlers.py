@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from tests.fakegroq.server import FakeGroq
 
 
+RAW_BODY = "fakegroq.raw_body"
+"""Scope key of the list the server appends each received body chunk to."""
+
+
 class InjectedReset(Exception):
     """Raised inside a streaming body: the server drops the connection."""
 
@@ -35,6 +39,8 @@ def _record(fake: FakeGroq, route: str, request: Request, **kw: Any) -> Recorded
         method=request.method,
         path=request.url.path,
         headers={k.lower(): v for k, v in request.headers.items()},
+        query=request.url.query,
+        body=b"".join(request.scope.get(RAW_BODY, [])),
         time=time.monotonic(),
         **kw,
     )

@@ -76,6 +76,9 @@ class RecordedRequest:
     form: dict[str, list[str]] = field(default_factory=dict)
     file: tuple[str, bytes, str] | None = None
     """(filename, bytes, content type) of the multipart ``file`` part."""
+    query: str = ""
+    body: bytes = b""
+    """The request body as sent, as far as the handler had read it when recording."""
     time: float = 0.0
     sent: list[float] = field(default_factory=list)
     """``time.monotonic()`` as each reply token of a chat stream was handed to the server."""
@@ -234,13 +237,21 @@ class FakeGroq:
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             extra = [(k.encode(), v.encode()) for k, v in self._headers().items()]
+            chunks: list[bytes] = []
+            scope = {**scope, handlers.RAW_BODY: chunks}
+
+            async def receive_keeping():
+                message = await receive()
+                if message["type"] == "http.request":
+                    chunks.append(message.get("body", b""))
+                return message
 
             async def send_with(message):
                 if message["type"] == "http.response.start":
                     message = {**message, "headers": list(message.get("headers", [])) + extra}
                 await send(message)
 
-            await app(scope, receive, send_with)
+            await app(scope, receive_keeping, send_with)
 
         return with_headers  # type: ignore[return-value]
 
