@@ -91,7 +91,8 @@ class PlaybackReference:
             lo, hi = max(0, offset), min(len(self._buf), offset + n)
             if hi > lo:
                 out[lo - offset : hi - offset] = self._buf[lo:hi]
-        return np.clip(out * 32767.0, -32768, 32767).astype(np.int16)
+        result: np.ndarray = np.clip(out * 32767.0, -32768, 32767).astype(np.int16)
+        return result
 
 
 def make_processor(*, noise_suppression: bool = False) -> Any:

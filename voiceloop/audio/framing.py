@@ -201,7 +201,8 @@ class StreamResampler:
         if stream is None:
             return np.zeros(0, np.float32)
         tail = stream.resample_chunk(np.zeros(0, np.float32), last=True)
-        return np.clip(tail.astype(np.float32, copy=False), -1.0, 1.0)
+        result: np.ndarray = np.clip(tail.astype(np.float32, copy=False), -1.0, 1.0)
+        return result
 
     def reset(self) -> None:
         """Drop what is held back (playback was stopped)."""

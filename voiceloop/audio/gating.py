@@ -31,7 +31,8 @@ def loud_windows(pcm: np.ndarray, rate: int, *, min_db: float = SPEECH_DB) -> np
         return np.zeros(0, dtype=bool)
     frames = pcm[:usable].astype(np.float32).reshape(-1, window) / 32768.0
     rms = np.sqrt(np.mean(frames * frames, axis=1))
-    return rms > 10 ** (min_db / 20)
+    result: np.ndarray = rms > 10 ** (min_db / 20)
+    return result
 
 
 def speech_fraction(pcm: np.ndarray, rate: int, *, min_db: float = SPEECH_DB) -> float:

@@ -38,7 +38,9 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
 
 def _filterbank() -> np.ndarray:
     """Slaney-normalised triangular filters, shape ``(N_FFT // 2 + 1, N_MELS)``."""
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0)[0], _hz_to_mel(RATE / 2)[0], N_MELS + 2))
+    edges = _mel_to_hz(
+        np.linspace(_hz_to_mel(np.array(0.0))[0], _hz_to_mel(np.array(RATE / 2))[0], N_MELS + 2)
+    )
     fft_freqs = np.linspace(0, RATE // 2, N_FFT // 2 + 1)
     diff = np.diff(edges)
     slopes = edges[None, :] - fft_freqs[:, None]
@@ -68,4 +70,5 @@ def log_mel(audio: np.ndarray, *, seconds: int = 8) -> np.ndarray:
     power = (np.abs(np.fft.rfft(frames * _WINDOW, axis=-1)) ** 2).T
     spec = np.log10(np.maximum(_FLOOR, _MEL.T @ power))[:, :-1]
     spec = np.maximum(spec, spec.max() - 8.0)
-    return ((spec + 4.0) / 4.0).astype(np.float32)
+    result: np.ndarray = ((spec + 4.0) / 4.0).astype(np.float32)
+    return result

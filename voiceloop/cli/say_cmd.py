@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from voiceloop.cli.common import add_command, read_text_arg, settings_from_args
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from voiceloop.frames import AudioChunk
+    from voiceloop.providers.groq import GroqClient
+    from voiceloop.providers.http import ClientPool
+    from voiceloop.stages import Synthesizer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = _Progress(sys.stderr)
 
-    async def speak_locally(synth):
+    async def speak_locally(synth: Synthesizer) -> list[AudioChunk]:
         return [progress(chunk) async for chunk in synth.synthesize(text)]
 
     if serving_provider(settings, "tts", "say") == "local":
@@ -66,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
         accepts_rate = stage_capabilities(section, settings).sample_rate
 
-        async def work(client, pool):
+        async def work(client: GroqClient, pool: ClientPool) -> list[AudioChunk]:
             synth = GroqSynthesizer(
                 client, model=section.model, voice=section.voice,
                 sample_rate=section.sample_rate if accepts_rate else None,
@@ -95,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 class _Progress:
     """On a terminal, the seconds of speech made so far (long text takes a while)."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: TextIO) -> None:
         try:
             self._on = bool(stream.isatty())
         except (AttributeError, ValueError):
@@ -104,7 +114,7 @@ class _Progress:
         self._seconds = 0.0
         self._pieces = 0
 
-    def __call__(self, chunk):
+    def __call__(self, chunk: AudioChunk) -> AudioChunk:
         self._seconds += len(chunk.pcm) / chunk.sample_rate
         self._pieces += 1
         if self._on:
@@ -116,7 +126,7 @@ class _Progress:
             print(file=self._stream, flush=True)
 
 
-def _join(chunks):
+def _join(chunks: list[AudioChunk]) -> tuple[np.ndarray, int]:
     """One float32 array at the first piece's rate (later pieces resampled if they differ)."""
     import numpy as np
 
@@ -128,25 +138,24 @@ def _join(chunks):
     parts = [
         c.pcm if c.sample_rate == rate else resample(c.pcm, c.sample_rate, rate) for c in chunks
     ]
-    return np.concatenate(parts).astype(np.float32, copy=False), rate
+    joined: np.ndarray = np.concatenate(parts).astype(np.float32, copy=False)
+    return joined, rate
 
 
-def _player(device: int | str | None):
+def _player(device: int | str | None) -> Callable[[np.ndarray, int], None]:
     """A function playing float32 audio on ``device``; a UsageError when nothing can play."""
     from voiceloop.errors import AudioError, UsageError
 
     hint = "write a file instead: voiceloop say TEXT -o out.wav"
-    try:
-        from voiceloop.audio.devices import resolve_device
-        from voiceloop.audio.playback import Speaker
-    except ImportError:
-        raise UsageError("playing audio is not available in this build", hint=hint) from None
+    from voiceloop.audio.devices import resolve_device
+    from voiceloop.audio.playback import Speaker
+
     try:
         resolve_device(device, "output")
     except AudioError as exc:
         raise UsageError(f"cannot play: {exc.message}", hint=hint) from None
 
-    def play(pcm, rate: int) -> None:
+    def play(pcm: np.ndarray, rate: int) -> None:
         import asyncio
 
         from voiceloop.frames import AudioChunk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
     filter_on = settings.stt.hallucination_filter
 
-    async def local_work(stage):
+    async def local_work(stage: Any) -> list[Any]:
         if prompt is not None:
             stage.prompt = prompt
         return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
     show_progress = _is_tty(sys.stderr)
 
-    async def work(client, pool):
+    async def work(client: Any, pool: Any) -> list[Any]:
         from voiceloop.cli._transcribe_jobs import StoreJournal
 
         results = []
@@ -247,7 +248,7 @@ def render(result: Any, fmt: str) -> str:
     import json
 
     if fmt == "text":
-        return result.text + "\n"
+        return str(result.text + "\n")
     if fmt == "json":
         return json.dumps({"text": result.text}, ensure_ascii=False) + "\n"
     if fmt == "verbose_json":
@@ -300,7 +301,7 @@ def _write(path: Path, text: str) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
-def _progress(path: Path):
+def _progress(path: Path) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
         if total > 1:
             end = "\n" if done == total else ""

@@ -70,9 +70,7 @@ def engine_from_settings(
     if getattr(settings.audio, "echo_cancellation", False) and speaks(settings, mode):
         from voiceloop.audio.echo import cancel_echo
 
-        source = cancel_echo(
-            source, sink, noise_suppression=bool(settings.audio.noise_suppression)
-        )
+        source = cancel_echo(source, sink, noise_suppression=bool(settings.audio.noise_suppression))
     notices = startup_notices(settings, mode, unavailable)
     local_notice = local_instead_notice(settings, stages.providers)
     if local_notice is not None:

@@ -32,7 +32,7 @@ _OPTIONS = (
 
 def _is_json(response: httpx.Response) -> bool:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return kind == "application/json" or kind.endswith("+json")
+    return bool(kind == "application/json" or kind.endswith("+json"))
 
 
 def with_system_prompt(messages: Sequence[Message], system_prompt: str | None) -> list[Message]:

@@ -75,7 +75,8 @@ class _WholeFileDecoder:
         except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
             raise AudioDecodeError(str(exc)) from None
         self.sample_rate = int(rate)
-        return pcm.mean(axis=1) if pcm.ndim == 2 else pcm
+        result: np.ndarray = pcm.mean(axis=1) if pcm.ndim == 2 else pcm
+        return result
 
     def close(self) -> None:
         pass

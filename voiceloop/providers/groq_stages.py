@@ -223,7 +223,7 @@ def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
             },
         )
     if kind == "synthesizer":
-        fmt = getattr(section, "response_format", "wav")
+        fmt: SpeechFormat = getattr(section, "response_format", "wav")
         if fmt not in caps.speech_formats:
             raise ConfigError(
                 f"this speech server does not send response_format {fmt!r}",

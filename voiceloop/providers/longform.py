@@ -17,11 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from voiceloop.errors import UsageError
 from voiceloop.frames import SAMPLE_RATE, Segment, Word
 from voiceloop.providers.groq import GroqClient, TranscriptionResult
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Progress = Callable[[int, int], None]
 """``(chunks done, chunks in all)``."""
@@ -142,7 +145,7 @@ def file_speech_fraction(path: Path) -> float | None:
         loud = sum(s.speech_fraction * len(s.pcm) / SAMPLE_RATE for s in speech_stretches(path))
     except Exception:  # a format only the server reads: the model's scores decide alone
         return None
-    return min(1.0, loud / total)
+    return min(1.0, float(loud) / float(total))
 
 
 async def transcribe_path(
@@ -193,7 +196,16 @@ def _server_reads(path: Path) -> bool:
     return path.suffix.lower() in _SERVER_FORMATS
 
 
-async def _one(client, file, task, model, language, prompt, temperature, granularities):
+async def _one(
+    client: GroqClient,
+    file: Any,
+    task: str,
+    model: str,
+    language: str | None,
+    prompt: str | None,
+    temperature: float | None,
+    granularities: Sequence[str],
+) -> TranscriptionResult:
     if task == "translate":
         return await client.translate(
             file, model=model, prompt=prompt, response_format="verbose_json",
@@ -206,9 +218,19 @@ async def _one(client, file, task, model, language, prompt, temperature, granula
 
 
 async def _chunked(
-    client, path, task, model, language, prompt, temperature, granularities, limit, on_progress,
-    journal=None, hallucination_filter=True,
-) -> TranscriptionResult:  # fmt: skip
+    client: GroqClient,
+    path: Path,
+    task: str,
+    model: str,
+    language: str | None,
+    prompt: str | None,
+    temperature: float | None,
+    granularities: Sequence[str],
+    limit: int,
+    on_progress: Callable[[int, int], None] | None,
+    journal: Any = None,
+    hallucination_filter: bool = True,
+) -> TranscriptionResult:
     from voiceloop.audio.formats import encode_flac, load_speech
     from voiceloop.audio.gating import speech_fraction
 
@@ -251,7 +273,9 @@ async def _chunked(
     return merge_parts(parts, duration=len(pcm) / SAMPLE_RATE)
 
 
-def plan_spans(pcm, rate: int, *, max_seconds: float, overlap_seconds: float):
+def plan_spans(
+    pcm: np.ndarray, rate: int, *, max_seconds: float, overlap_seconds: float
+) -> list[tuple[int, int]]:
     """``[(start_sample, end_sample), ...]`` chunks cut near silences."""
     from voiceloop.audio.longaudio import plan_chunks
 

@@ -67,6 +67,7 @@ class JobsMixin:
     if TYPE_CHECKING:
 
         def _write(self, action: Callable[[sqlite3.Connection], _T], what: str) -> _T: ...
+
     _read: Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
 
     def create_job(

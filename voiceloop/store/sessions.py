@@ -57,7 +57,7 @@ class SessionsMixin:
         except OSError as exc:
             raise os_error(exc, "cannot start a session") from exc
         self._own_sessions.append(session_id)
-        return session_id
+        return int(session_id)
 
     def drop_empty_sessions(self) -> int:
         """Delete sessions with no turn and no job whose process is gone; returns how many.
