@@ -217,7 +217,7 @@ def gaps_ms(audio: np.ndarray, longer_than_ms: float = 10.0) -> list[tuple[float
     return [(a / RATE * 1000, n / RATE * 1000) for a, n in quiet_runs(audio) if n > limit]
 
 
-def settings(*, barge_in: bool | None = False, **audio: Any) -> Settings:
+def settings(*, barge_in: bool = False, **audio: Any) -> Settings:
     """Settings from the environment (the loopback server), without cues or local fallback."""
     return load_settings(
         {
