@@ -5,12 +5,15 @@ no ``-v``, its own process, the virtual ``mic``)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import sys
 import time
 
+import numpy as np
 import pytest
+import soundfile
 
 from tests.e2e.bench import open_bench, speech
 from tests.e2e.test_modes_devices import assert_whole_phrase, upload_seconds
@@ -61,3 +64,7 @@ async def test_speech_from_half_a_second_after_launch_keeps_its_first_word(
     (stt,) = groq_env.requests_to("transcriptions")
     # The whole phrase, from its first word: what was said before "Listening" included.
     assert_whole_phrase(upload_seconds(stt), len(spoken) / 48_000)
+    # ... and it opens on the quiet before the first word, not inside it.
+    pcm, rate = soundfile.read(io.BytesIO(stt.file[1]), dtype="float32")
+    lead = pcm[: int(0.05 * rate)]
+    assert np.sqrt(np.mean(lead**2)) < 0.1 * np.sqrt(np.mean(pcm**2)), "the first word was cut"

@@ -12,10 +12,12 @@ import pytest
 import soundfile
 
 from tests.e2e.bench import RATE, open_bench, speech
+from voiceloop.config_sections import TurnSettings, VadSettings
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
-HANGOVER = 0.6
+HANGOVER = VadSettings().hangover_ms / 1000  # the fallback end of a turn
+END_OF_TURN = TurnSettings().min_silence_ms / 1000  # a complete utterance ends sooner
 PRE_ROLL = 0.4
 
 
@@ -62,10 +64,11 @@ def upload_seconds(request) -> float:
 
 
 def assert_whole_phrase(uploaded: float, spoken: float) -> None:
-    """The upload is one utterance holding the whole phrase, its pre-roll and the hangover
+    """The upload is one utterance holding the whole phrase, its pre-roll and the silence
+    that ended the turn: at least the end-of-turn model's shortest, at most the hangover
     (the VAD's view of where speech ends varies by a few frames, more on a loaded machine)."""
     frames = 3 * 0.032
-    assert spoken + HANGOVER - frames <= uploaded <= spoken + PRE_ROLL + HANGOVER + 0.5
+    assert spoken + END_OF_TURN - frames <= uploaded <= spoken + PRE_ROLL + HANGOVER + 0.5
 
 
 @pytest.mark.timeout(60)
