@@ -39,6 +39,8 @@ def long_file(tmp_path: Path) -> Path:
 def chunked(groq_env, monkeypatch):
     monkeypatch.setenv("VOICELOOP_HTTP__UPLOAD_LIMIT_MB", str(LIMIT_MB))
     monkeypatch.setenv("VOICELOOP_HTTP__MAX_RETRIES", "0")
+    # The cloud's own failures are under test here, not the local engine they fall back to.
+    monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")
     return groq_env
 
 

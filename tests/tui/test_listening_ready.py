@@ -24,10 +24,10 @@ async def test_listening_shows_only_when_the_vad_is_ready(
     loading = threading.Event()
     real = engine_loop.default_endpointer
 
-    def slow_endpointer(settings):  # type: ignore[no-untyped-def]
+    def slow_endpointer(*args, **kwargs):  # type: ignore[no-untyped-def]
         loading.set()
         assert ready.wait(30), "the test never released the VAD"
-        return real(settings)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(engine_loop, "default_endpointer", slow_endpointer)
     app = VoiceloopApp(deps=real_deps(tmp_path, monkeypatch, (4.0, 1.0)))
