@@ -158,8 +158,8 @@ def test_unusable_log_dir_does_not_stop_the_program(tmp_path: Path, monkeypatch,
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
-        ("key gsk_abcdefghijklmnop1234 refused", "abcdefghijklmnop1234"),
-        ("key xai-abcdefghijklmnop1234 refused", "abcdefghijklmnop1234"),
+        ("key gsk_notarealkey1 refused", "notarealkey1"),
+        ("key xai-notarealkey1 refused", "notarealkey1"),
         ("Authorization: Bearer abc.def.ghi-jkl", "abc.def.ghi-jkl"),
         ('{"x-api-key": "zzzzzzzzzzzzzz"}', "zzzzzzzzzzzzzz"),
         ("api_key=plainsecretvalue", "plainsecretvalue"),

@@ -37,11 +37,7 @@ from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
 from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
-from voiceloop.engine.parts import (
-    default_endpointer,
-    default_flac_encoder,
-    default_splitter_factory,
-)
+from voiceloop.engine.parts import default_endpointer, default_splitter_factory, lazy_flac_encoder
 from voiceloop.engine.services import (
     Recorder,
     RecorderGuard,
@@ -126,7 +122,7 @@ class Engine:
             dictation=self.dictation,
             outputs=DictationOutputs(options.dictate_output_file, clipboard),
             splitter_factory=splitter_factory or default_splitter_factory(options),
-            encode_flac=encode_flac or _lazy_encoder(),
+            encode_flac=encode_flac or lazy_flac_encoder(),
             set_speaking=self._set_speaking,
             set_state=self._turn_state,
             cue=self._cues.play,
@@ -402,15 +398,3 @@ class Engine:
             self._on_event(event)
         except Exception:
             log.exception("an event consumer failed on %s", type(event).__name__)
-
-
-def _lazy_encoder() -> Callable[[Any, int], bytes]:
-    encoder: Callable[[Any, int], bytes] | None = None
-
-    def encode(pcm: Any, sample_rate: int) -> bytes:
-        nonlocal encoder
-        if encoder is None:
-            encoder = default_flac_encoder()
-        return encoder(pcm, sample_rate)
-
-    return encode

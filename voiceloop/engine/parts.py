@@ -41,3 +41,16 @@ def default_flac_encoder() -> Callable[[Any, int], bytes]:
     from voiceloop.audio.formats import encode_flac
 
     return encode_flac
+
+
+def lazy_flac_encoder() -> Callable[[Any, int], bytes]:
+    """:func:`default_flac_encoder`, loaded on the first utterance rather than at start-up."""
+    encoder: Callable[[Any, int], bytes] | None = None
+
+    def encode(pcm: Any, sample_rate: int) -> bytes:
+        nonlocal encoder
+        if encoder is None:
+            encoder = default_flac_encoder()
+        return encoder(pcm, sample_rate)
+
+    return encode
