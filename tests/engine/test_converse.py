@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from tests.engine.conftest import build
@@ -180,3 +181,32 @@ async def test_without_a_synthesizer_the_reply_is_text_only():
     await h.run()
     assert h.sink.played == []
     assert h.events.of(ReplyDone)[0].heard == "Hi. How are you? Fine."
+
+
+async def test_a_slow_first_token_says_the_turn_still_waits_for_the_chat(monkeypatch):
+    from voiceloop.engine import turn as turn_module
+    from voiceloop.events import StageWaiting
+
+    monkeypatch.setattr(turn_module, "WAITING_AFTER_S", 0.1)
+    responder = FakeResponder(REPLY, first_token=0.35, chunk=50)
+    h = build(one_utterance(), responder=responder, sink=FakeSink(speed=50.0))
+    await h.run()
+    waiting = [e for e in h.events.of(StageWaiting) if e.stage == "responder"]
+    assert waiting and waiting[0].seconds == 0.1
+    assert h.events.of(ReplyDone)[0].text == REPLY  # the reply still arrives whole
+    assert h.events.of(TurnFinished)[0].status == "answered"
+
+
+async def test_a_turn_cancelled_while_waiting_for_the_first_token_closes_the_stream():
+    responder = FakeResponder(REPLY, first_token=5.0)
+    h = build(one_utterance(), responder=responder, sink=FakeSink(speed=50.0))
+    run = asyncio.create_task(h.run())
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if responder.requests:
+            break
+    await asyncio.sleep(0.05)
+    assert h.engine.interrupt()
+    await asyncio.wait_for(run, 5)
+    assert h.events.of(TurnFinished)[0].status == "interrupted"
+    assert responder.closed == 1

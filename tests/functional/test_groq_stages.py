@@ -195,3 +195,32 @@ async def test_stages_warm_and_close_the_shared_pool(context, groq_env):
     # Closing is not the end: a later request opens a fresh client.
     text = "".join([d async for d in stages[1].respond([Message("user", "again")])])
     assert text.startswith("You said: again")
+
+
+@pytest.mark.parametrize("kind", ["responder", "synthesizer"])
+async def test_a_stalled_chat_or_speech_request_is_retried_at_the_stall_timeout(
+    groq_env, monkeypatch, kind
+):
+    """No first byte within ``[http] stall_timeout``: the attempt is retried, not waited on
+    for the read timeout (the server here would stay silent for 30 s)."""
+    import time
+
+    monkeypatch.setenv("VOICELOOP_HTTP__STALL_TIMEOUT", "1.5")
+    settings = load_settings()
+    ctx = StageContext(settings=settings)
+    endpoint = "chat" if kind == "responder" else "speech"
+    groq_env.set_fault(endpoint, Fault.slow(30.0))
+    started = time.monotonic()
+    try:
+        if kind == "responder":
+            stage = registry.create("responder", "groq", settings.llm, ctx)
+            out = "".join([d async for d in stage.respond([Message("user", "hi")])])
+            assert out.startswith("You said: hi")
+        else:
+            stage = registry.create("synthesizer", "groq", settings.tts, ctx)
+            chunks = [c async for c in stage.synthesize("Hello there.")]
+            assert chunks and len(chunks[0].pcm) > 0
+    finally:
+        await ctx.resources["http"].aclose()
+    assert len(groq_env.requests_to(endpoint)) == 2
+    assert time.monotonic() - started < 10

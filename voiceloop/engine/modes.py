@@ -101,6 +101,10 @@ def _reply_done(turn: Turn, user_text: str, reply: ReplyStream, *, interrupted: 
     )
 
 
+_END = object()  # the reply stream ended before its first delta
+_NOTHING = object()  # no first delta taken apart (the stream is read as it is)
+
+
 class ReplyStream:
     """Streams text deltas to the display and, piece by piece, to the speaker."""
 
@@ -141,16 +145,12 @@ class ReplyStream:
             self.speech.start()
         try:
             try:
-                async for delta in deltas:
-                    if from_llm:
-                        timer.mark(m.FIRST_TOKEN)
-                    if not delta:
-                        continue
-                    self.parts.append(delta)
-                    if self.show:
-                        self.turn.services.emit(ReplyDelta(turn_id=self.turn.id, text=delta))
-                    if splitter is not None:
-                        self._say(splitter.push(delta))
+                head = await self._first(deltas) if from_llm else _NOTHING
+                if head is not _END:
+                    if head is not _NOTHING:
+                        self._take(head, splitter, from_llm)
+                    async for delta in deltas:
+                        self._take(delta, splitter, from_llm)
             except (asyncio.CancelledError, StageFailed):
                 raise
             except Exception as exc:
@@ -167,6 +167,30 @@ class ReplyStream:
             if self.speech is not None:
                 self.speech.abort()
             await finish_cleanup(self._close(deltas))
+
+    async def _first(self, deltas: AsyncIterator[str]) -> str | object:
+        """The first delta (or ``_END``), saying meanwhile that the turn still waits."""
+        request = asyncio.ensure_future(anext(deltas, _END))
+        try:
+            await self.turn.wait_for_stage(request, "responder")
+        finally:
+            if not request.done():  # this turn is being cancelled
+                request.cancel()
+                # The stream is closed later; it must have stopped running by then.
+                await asyncio.wait({request})
+        return request.result()
+
+    def _take(self, delta: object, splitter: Any, from_llm: bool) -> None:
+        assert isinstance(delta, str)
+        if from_llm:
+            self.turn.timer.mark(m.FIRST_TOKEN)
+        if not delta:
+            return
+        self.parts.append(delta)
+        if self.show:
+            self.turn.services.emit(ReplyDelta(turn_id=self.turn.id, text=delta))
+        if splitter is not None:
+            self._say(splitter.push(delta))
 
     async def _close(self, deltas: AsyncIterator[str]) -> None:
         await _aclose(deltas)

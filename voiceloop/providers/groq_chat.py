@@ -253,6 +253,7 @@ class ChatStream:
                 async with pool.stream(
                     "POST", base_url, path, key=self._key, provider=self.provider,
                     model=self.model, json=self.body, budget=budget, headers=self._headers,
+                    deadline=pool.stall_timeout or None,
                 ) as response:  # fmt: skip
                     self.request_id = request_id_of(response.headers)
                     if _is_json(response):

@@ -148,7 +148,7 @@ async def stream_speech(
         try:
             async with pool.stream(
                 "POST", base_url, "audio/speech", key=key, provider=provider, model=model,
-                json=body, budget=budget, headers=accept,
+                json=body, budget=budget, headers=accept, deadline=pool.stall_timeout or None,
             ) as response:  # fmt: skip
                 rid = request_id_of(response.headers)
                 decoder = _decoder(fmt, pcm_rate)

@@ -97,6 +97,7 @@ class ClientPool:
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         max_retries: int = 2,
+        stall_timeout: float = 0.0,
         sleep: Sleep | None = None,
         rand: Callable[[], float] = random.random,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -105,6 +106,9 @@ class ClientPool:
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
         self.max_retries = max_retries
+        self.stall_timeout = stall_timeout
+        """Seconds a small request (chat, speech) waits for its reply to start before the
+        attempt counts as a timeout and is retried; 0: only the read timeout applies."""
         self._sleep: Sleep = sleep or asyncio.sleep
         self._rand = rand
         self._transport = transport
@@ -122,6 +126,7 @@ class ClientPool:
             connect_timeout=http.connect_timeout,
             read_timeout=http.read_timeout,
             max_retries=http.max_retries,
+            stall_timeout=http.stall_timeout,
             **kwargs,
         )
 
