@@ -210,3 +210,20 @@ async def test_a_turn_cancelled_while_waiting_for_the_first_token_closes_the_str
     await asyncio.wait_for(run, 5)
     assert h.events.of(TurnFinished)[0].status == "interrupted"
     assert responder.closed == 1
+
+
+async def test_slow_speech_says_the_turn_still_waits_for_it(monkeypatch):
+    from voiceloop.engine import turn as turn_module
+    from voiceloop.events import StageWaiting
+
+    monkeypatch.setattr(turn_module, "WAITING_AFTER_S", 0.1)
+    h = build(
+        one_utterance(),
+        responder=FakeResponder("One sentence only."),
+        synthesizer=FakeSynthesizer(latency=0.35),
+        sink=FakeSink(speed=50.0),
+    )
+    await h.run()
+    waiting = [e for e in h.events.of(StageWaiting) if e.stage == "synthesizer"]
+    assert waiting and waiting[0].seconds == 0.1
+    assert [p.text for p in h.sink.played] == ["One sentence only."]

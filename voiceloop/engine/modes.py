@@ -123,6 +123,7 @@ class ReplyStream:
                 timer=turn.timer,
                 on_piece_started=self._piece_started,
                 on_speaking=turn.set_speaking,
+                wait=lambda request: turn.wait_for_stage(request, "synthesizer"),
             )
         self.parts: list[str] = []
         self.complete = False

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,10 @@ class SpeechPipeline:
         timer: TurnTimer | None = None,
         on_piece_started: Callable[[str], None] | None = None,
         on_speaking: Callable[[bool], None] | None = None,
+        wait: Callable[[asyncio.Future[Any]], Awaitable[None]] | None = None,
     ) -> None:
         self._synthesizer = synthesizer
+        self._wait = wait
         self._sink = sink
         self._slots = asyncio.Semaphore(max(0, prefetch) + 1)
         self._timer = timer
@@ -179,6 +181,19 @@ class SpeechPipeline:
                 with contextlib.suppress(Exception):
                     await aclose()
 
+    async def _next_audio(self, piece: _Piece, last: PlaybackHandle | None) -> Any:
+        """The piece's next chunk; while nothing plays, waited for through ``wait`` (which
+        says the turn still waits for speech)."""
+        idle = piece.last is None and (last is None or last.finished.done())
+        if self._wait is None or not idle or not piece.audio.empty():
+            return await piece.audio.get()
+        getter = asyncio.ensure_future(piece.audio.get())
+        try:
+            await self._wait(getter)
+        finally:
+            getter.cancel()  # a no-op when done; else the player is being cancelled
+        return getter.result()
+
     async def _play(self) -> None:
         last: PlaybackHandle | None = None
         while True:
@@ -186,7 +201,7 @@ class SpeechPipeline:
             if piece is None:
                 break
             while True:
-                item = await piece.audio.get()
+                item = await self._next_audio(piece, last)
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
