@@ -25,7 +25,8 @@ def loopback(groq_env, monkeypatch, tmp_path):
 
 def test_a_stalled_transcription_is_retried_and_the_wait_is_shown(loopback, tmp_path, capsys):
     speech = voice_bursts(tmp_path / "speech.wav")
-    loopback.transcripts.append("the words arrive after all")
+    # Whichever request answers (an early one at the pause may be asked again), the words.
+    loopback.transcripts.extend(["the words arrive after all"] * 3)
     loopback.set_fault("transcriptions", Fault.slow(STALL))
     started = time.monotonic()
     assert main(["dictate", "--headless", "--input", str(speech)]) == 0
@@ -33,7 +34,7 @@ def test_a_stalled_transcription_is_retried_and_the_wait_is_shown(loopback, tmp_
     out, err = capsys.readouterr()
     assert "the words arrive after all" in out
     assert "still waiting for speech-to-text" in err
-    assert len(loopback.requests_to("transcriptions")) == 2
+    assert len(loopback.requests_to("transcriptions")) >= 2  # the stalled one, then a retry
     assert elapsed < STALL / 2, elapsed
 
 
