@@ -117,8 +117,8 @@ def tokens_for(reply: str, chunk: str) -> int:
 
 async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir: Path):
     from voiceloop.engine import Engine
-    from voiceloop.engine.wiring import aclose_stages, build_stages
     from voiceloop.events import TurnMetrics
+    from voiceloop.session.builder import aclose_stages, build_stages
     from voiceloop.store import Store
 
     turns = len(replies)
@@ -188,7 +188,7 @@ async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir
 
 async def run_naive(fake: FakeGroq, settings: Any, turn: dict[str, Any]) -> dict[str, float]:
     """The same turn, sequentially: transcribe, whole reply, synthesize all of it, play."""
-    from voiceloop.engine.wiring import aclose_stages, build_stages
+    from voiceloop.session.builder import aclose_stages, build_stages
 
     stages, _ = build_stages(settings, mode="converse")
     assert stages.transcriber and stages.responder and stages.synthesizer

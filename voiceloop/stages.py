@@ -21,7 +21,9 @@ config section of that stage (``settings.stt``, ``settings.llm``, ...), with at 
 providers register the same way, so a third-party stage needs no change here.
 
 Optional hooks a stage may define: ``async warm()`` (load models, open connections
-before the first turn) and ``async aclose()``.
+before the first turn) and ``async aclose()`` (release what the stage itself holds; what
+it shares through its :class:`StageContext`, like the HTTP pool, belongs to the context and
+is closed by it). :func:`call_hook` calls either.
 
 Providers may add what they learn about a request (usage, retries, request ids) to the
 current turn's :class:`StageReport` through :func:`current_report`, which the engine sets
@@ -30,7 +32,8 @@ for each turn; outside a turn it is ``None``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -38,6 +41,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
+
+log = logging.getLogger(__name__)
 
 StageKind = Literal["transcriber", "responder", "synthesizer"]
 ENTRY_POINT_GROUP = "voiceloop.stages"
@@ -72,7 +77,14 @@ class StageContext:
 
     settings: Any = None
     resources: dict[str, Any] = field(default_factory=dict)
-    """Shared objects by name (e.g. ``"http"``: the per-base-URL client pool)."""
+    """Shared objects by name (e.g. ``"http"``: the per-base-URL client pool). The context
+    owns them: stages use them, :meth:`aclose` closes them."""
+
+    async def aclose(self) -> None:
+        """Close every shared resource that can be closed; errors are logged, not raised."""
+        resources = list(self.resources.values())
+        self.resources.clear()
+        await aclose_all(resources)
 
 
 @dataclass
@@ -124,6 +136,27 @@ def set_current_report(report: StageReport | None) -> object:
 
 def reset_current_report(token: object) -> None:
     _current_report.reset(token)  # type: ignore[arg-type]
+
+
+async def call_hook(stage: object, name: Literal["warm", "aclose"]) -> None:
+    """Await ``stage.warm()`` or ``stage.aclose()`` when the stage has that optional hook."""
+    hook = getattr(stage, name, None)
+    if hook is not None:
+        await hook()
+
+
+async def aclose_all(objects: Iterable[object]) -> None:
+    """``aclose()`` each of ``objects`` that has one, once each; a failure is logged and
+    the others are still closed."""
+    seen: list[object] = []
+    for obj in objects:
+        if any(obj is other for other in seen):
+            continue
+        seen.append(obj)
+        try:
+            await call_hook(obj, "aclose")
+        except Exception:
+            log.warning("closing %s failed", type(obj).__name__, exc_info=True)
 
 
 StageFactory = Callable[[StageKind, Any, StageContext], object]

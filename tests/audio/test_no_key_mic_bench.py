@@ -20,7 +20,7 @@ from tests.fakegroq.sounds import espeak
 from tests.local.wer import corpus_wer
 from voiceloop import events as ev
 from voiceloop.config import load_settings
-from voiceloop.engine import Engine
+from voiceloop.session.engine import engine_from_settings
 from voiceloop.store import DATA_DIR_ENV
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -53,7 +53,7 @@ def test_dictation_from_the_microphone_with_no_key_and_no_server(
         if listening and not player.is_alive() and not played:
             player.start()
 
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         load_settings({"audio": {"input": "mic.monitor", "cues": False}}),
         mode="dictate",
         on_event=on_event,

@@ -19,8 +19,8 @@ from tests.e2e.bench import (
     wait_for,
 )
 from tests.fakegroq import Latency
-from voiceloop.engine import Engine
 from voiceloop.events import Event, ReplyDone, TurnFinished, TurnMetrics
+from voiceloop.session.engine import engine_from_settings
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -46,7 +46,7 @@ async def test_a_spoken_question_is_answered_sentence_by_sentence_on_the_speaker
         transcription=0.25, first_token=0.2, per_token=0.06, speech_base=0.15, speech_per_char=0.01
     )
     events: list[Event] = []
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings(),
         mode="converse",
         on_event=events.append,

@@ -13,8 +13,8 @@ import soxr
 import tests.fakegroq.audio as fake_audio
 from tests.e2e.bench import RATE, listening, open_bench, settings, speech, wait_for
 from tests.e2e.test_interrupt_devices import PACING, REPLY
-from voiceloop.engine import Engine
 from voiceloop.events import Event, ReplyDone, TurnFinished
+from voiceloop.session.engine import engine_from_settings
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -44,7 +44,7 @@ async def test_without_echo_cancellation_barge_in_cuts_the_reply_on_its_own_echo
     groq_env.chat_reply = REPLY
     groq_env.latency = PACING
     events: list[Event] = []
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings(barge_in=True, echo_cancellation=False, false_interruption_s=0.0), mode="converse",
         on_event=events.append, input="mic.monitor", output="spk", recorder=None,
     )  # fmt: skip

@@ -20,8 +20,8 @@ from tests.e2e.bench import (
     wait_for,
 )
 from tests.fakegroq import Latency
-from voiceloop.engine import Engine
 from voiceloop.events import Event, ReplyDone, SpeakingChunk, TurnFinished, TurnMetrics
+from voiceloop.session.engine import engine_from_settings
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ async def test_interrupt_stops_the_speaker_at_once_and_nothing_plays_later(
     groq_env.chat_reply = REPLY
     groq_env.latency = PACING
     events: list[Event] = []
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings(), mode="converse", on_event=events.append, input="mic.monitor",
         output="spk", recorder=None,
     )  # fmt: skip
@@ -105,7 +105,7 @@ async def test_barge_in_by_voice_cuts_the_reply_and_answers_the_new_question(
     monkeypatch.setattr(handlers, "_reply_for", lambda fake, messages: next(replies))
     groq_env.latency = PACING
     events: list[Event] = []
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings(barge_in=True), mode="converse", on_event=events.append,
         input="mic.monitor", output="spk", recorder=None, max_turns=2,
     )  # fmt: skip

@@ -13,9 +13,9 @@ from tests.engine.fakes import (
     Silence,
     make_settings,
 )
-from voiceloop.engine.wiring import build_stages
 from voiceloop.errors import ConfigError
 from voiceloop.events import ReplyDone, TranscriptReady
+from voiceloop.session.builder import build_stages
 from voiceloop.stages import StageRegistry, registry
 
 

@@ -17,6 +17,7 @@ from voiceloop.stages import (
     StageReport,
     Synthesizer,
     Transcriber,
+    call_hook,
     registry,
     reset_current_report,
     set_current_report,
@@ -177,7 +178,7 @@ async def test_synthesizer_stopped_early_releases_the_connection(context, groq_e
     assert groq_env.abandoned_streams == 1
 
 
-async def test_stages_warm_and_close_the_shared_pool(context, groq_env):
+async def test_stages_warm_the_shared_pool_and_its_owner_closes_it(context, groq_env):
     settings = context.settings
     stages = [
         registry.create("transcriber", "groq", settings.stt, context),
@@ -190,11 +191,36 @@ async def test_stages_warm_and_close_the_shared_pool(context, groq_env):
     client = pool.client(groq_env.base_url)
     assert len(client._transport._pool.connections) == 1  # one warm connection, shared
     for stage in stages:
-        await stage.aclose()
+        await call_hook(stage, "aclose")
+    assert not client.is_closed  # the pool is shared: a stage closing leaves it open
+    text = "".join([d async for d in stages[1].respond([Message("user", "still")])])
+    assert text.startswith("You said: still")
+    await context.aclose()  # the context owns the pool
     assert client.is_closed
     # Closing is not the end: a later request opens a fresh client.
     text = "".join([d async for d in stages[1].respond([Message("user", "again")])])
     assert text.startswith("You said: again")
+    await context.aclose()
+
+
+async def test_a_session_closes_its_stages_then_the_pool_they_share(groq_env):
+    from voiceloop.session.builder import Session
+
+    settings = load_settings()
+    async with Session(settings) as session:
+        stages, errors = session.build("converse")
+        assert errors == {} and stages.context is session.context
+        await stages.responder.warm()
+        client = session.pool.client(groq_env.base_url)
+        closed: list[str] = []
+        for name, stage in (("stt", stages.transcriber), ("tts", stages.synthesizer)):
+            stage.aclose = lambda name=name: _note(closed, name, client)
+    assert closed == [("tts", False), ("stt", False)]  # stages first, pool still open
+    assert client.is_closed and session.context.resources == {}
+
+
+async def _note(closed: list, name: str, client) -> None:
+    closed.append((name, client.is_closed))
 
 
 @pytest.mark.parametrize("kind", ["responder", "synthesizer"])

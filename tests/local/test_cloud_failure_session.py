@@ -24,8 +24,8 @@ from tests.local.speech import espeak_audio, utterance_from
 from tests.local.wer import corpus_wer
 from voiceloop import events as ev
 from voiceloop.config import load_settings
-from voiceloop.engine import Engine
 from voiceloop.providers.local import LocalTranscriber
+from voiceloop.session.engine import engine_from_settings
 from voiceloop.store import DATA_DIR_ENV, Store
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -98,7 +98,7 @@ def test_cloud_failure_mid_session_falls_back_locally(
 
     reply_wav = tmp_path / "reply.wav"
     metrics = tmp_path / "metrics.jsonl"
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings,
         mode="converse",
         on_event=on_event,

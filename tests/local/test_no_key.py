@@ -15,8 +15,9 @@ from tests.local.speech import SENTENCES, espeak_audio
 from tests.local.wer import corpus_wer
 from voiceloop.cli import main
 from voiceloop.config import Settings
-from voiceloop.engine.wiring import build_stages, effective_provider
 from voiceloop.errors import ConfigError
+from voiceloop.session.builder import build_stages
+from voiceloop.session.serving import effective_provider
 from voiceloop.store import DATA_DIR_ENV
 
 

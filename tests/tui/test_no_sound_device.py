@@ -65,7 +65,7 @@ async def test_without_a_microphone_the_reason_stays_and_talk_is_not_offered(
 
 
 def test_the_header_names_the_engines_in_use_without_a_key(monkeypatch, tmp_path) -> None:
-    from voiceloop.engine import wiring
+    from voiceloop.session import serving as wiring
 
     monkeypatch.setattr(wiring, "_local_engine", lambda kind: True)
     settings = load_settings(path=tmp_path / "none.toml")

@@ -10,18 +10,19 @@ they can be merged once none is pending. ``--job ID`` then writes the merged tra
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
 
+    from voiceloop.session.builder import Session
     from voiceloop.store import JobRow, Store
 
 SAMPLE_RATE = 16_000
 
 
 async def retry_jobs(
-    store: Store, jobs: list[JobRow], settings: Any, args: argparse.Namespace, context: Any
+    store: Store, jobs: list[JobRow], args: argparse.Namespace, session: Session
 ) -> int:
     """Transcribe every pending chunk of ``jobs``; returns how many jobs still failed."""
     from voiceloop.errors import VoiceloopError
@@ -29,7 +30,7 @@ async def retry_jobs(
     failures = 0
     for job in jobs:
         try:
-            await _finish(store, job, settings, args, context)
+            await _finish(store, job, args, session)
         except VoiceloopError as exc:
             failures += 1
             line = store.redact(exc.one_line())
@@ -84,17 +85,14 @@ def write_result(job: JobRow, output: str | None) -> None:
     print(f"Wrote {output}", file=sys.stderr)
 
 
-async def _finish(
-    store: Store, job: JobRow, settings: Any, args: argparse.Namespace, context: Any
-) -> None:
+async def _finish(store: Store, job: JobRow, args: argparse.Namespace, session: Session) -> None:
     from voiceloop.audio.formats import encode_flac, load_speech
     from voiceloop.frames import Utterance
-
-    from .retry import close_stages, create_stage, section_for
+    from voiceloop.session.builder import section_for
 
     task = job.params.get("task", "transcribe")
     section = section_for(
-        settings,
+        session.settings,
         "translate" if task == "translate" else "stt",
         provider=args.provider or job.params.get("provider"),
         model=args.model or job.params.get("model"),
@@ -105,43 +103,39 @@ async def _finish(
         store.finish_job(job.id)
         return
     pcm = load_speech(job.source_path, SAMPLE_RATE)
-    transcriber = create_stage("transcriber", section, context)
-    try:
-        for chunk in (c for c in job.chunks if c.index in pending):
-            piece = pcm[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
-            utterance = Utterance(
-                pcm=piece,
-                start=chunk.start,
-                end=chunk.start + len(piece) / SAMPLE_RATE,
-                speech_fraction=1.0,
-                flac=encode_flac(piece, SAMPLE_RATE),
-            )
-            try:
-                transcript = await transcriber.transcribe(utterance, task=task)
-            except Exception as exc:
-                store.update_chunk(job.id, chunk.index, status="failed", error=_line(exc))
-                raise
-            store.update_chunk(
-                job.id,
-                chunk.index,
-                status="done",
-                text=transcript.text,
-                result={
-                    "language": transcript.language,
-                    "segments": [
-                        {"start": s.start, "end": s.end, "text": s.text}
-                        for s in transcript.segments
-                    ],
-                    "words": [
-                        {"start": w.start, "end": w.end, "word": w.word} for w in transcript.words
-                    ],
-                    "provider": transcript.provider,
-                    "model": transcript.model,
-                },
-            )
-            print(f"job {job.id}: chunk {chunk.index + 1}/{len(job.chunks)} done", file=sys.stderr)
-    finally:
-        await close_stages({"transcriber": transcriber})
+    transcriber = session.create("transcriber", section)
+    for chunk in (c for c in job.chunks if c.index in pending):
+        piece = pcm[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+        utterance = Utterance(
+            pcm=piece,
+            start=chunk.start,
+            end=chunk.start + len(piece) / SAMPLE_RATE,
+            speech_fraction=1.0,
+            flac=encode_flac(piece, SAMPLE_RATE),
+        )
+        try:
+            transcript = await transcriber.transcribe(utterance, task=task)
+        except Exception as exc:
+            store.update_chunk(job.id, chunk.index, status="failed", error=_line(exc))
+            raise
+        store.update_chunk(
+            job.id,
+            chunk.index,
+            status="done",
+            text=transcript.text,
+            result={
+                "language": transcript.language,
+                "segments": [
+                    {"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments
+                ],
+                "words": [
+                    {"start": w.start, "end": w.end, "word": w.word} for w in transcript.words
+                ],
+                "provider": transcript.provider,
+                "model": transcript.model,
+            },
+        )
+        print(f"job {job.id}: chunk {chunk.index + 1}/{len(job.chunks)} done", file=sys.stderr)
     store.finish_job(job.id)
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from voiceloop.cli.common import add_command, read_text_arg, settings_from_args
+
+if TYPE_CHECKING:
+    from voiceloop.stages import Responder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,36 +33,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     text = read_text_arg(args.text, what="question")
     settings = settings_from_args(args, {"llm.model": args.model})
-    section = settings.llm
     from voiceloop.capabilities import stage_capabilities
-    from voiceloop.cli.remote import require_service
+    from voiceloop.cli.remote import require_service, run_with_stage
     from voiceloop.frames import Message
-    from voiceloop.stages import StageContext, registry
+    from voiceloop.session.builder import section_for
 
+    system = {} if args.system is None else {"system_prompt": args.system}
+    section = section_for(settings, "llm", extra=system)
     if stage_capabilities(section, settings).openai_api:
         require_service(settings, section, "ask")
-    context = StageContext(settings=settings)
-    responder = registry.create("responder", section.provider, section, context)
-    if args.system is not None:
-        responder.system_prompt = args.system
 
-    async def main() -> None:
+    async def ask(responder: Responder) -> None:
         out = sys.stdout
         wrote = False
-        try:
-            async for delta in responder.respond([Message("user", text)]):
-                out.write(delta)
-                out.flush()
-                wrote = True
-        finally:
-            pool = context.resources.get("http")
-            if pool is not None:
-                await pool.aclose()
+        async for delta in responder.respond([Message("user", text)]):
+            out.write(delta)
+            out.flush()
+            wrote = True
         if wrote:
             out.write("\n")
             out.flush()
 
-    import asyncio
-
-    asyncio.run(main())
+    run_with_stage(settings, section, "responder", ask)
     return 0

@@ -10,7 +10,6 @@ from voiceloop.cli.common import add_command, settings_from_args
 
 if TYPE_CHECKING:
     from voiceloop.providers.groq import GroqClient, ModelInfo
-    from voiceloop.providers.http import ClientPool
 
 STAGES = ("llm", "stt", "translate", "tts")
 
@@ -46,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     section = getattr(settings, args.stage)
     require_service(settings, section, "models")
 
-    async def work(client: GroqClient, pool: ClientPool) -> list[ModelInfo]:
+    async def work(client: GroqClient) -> list[ModelInfo]:
         return await client.models()
 
     models = sorted(run_with_client(settings, section, work), key=lambda m: m.id)

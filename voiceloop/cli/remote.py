@@ -1,7 +1,8 @@
-"""Running one service operation from a command: settings, the HTTP pool, clean shutdown.
+"""Running one service operation from a command in a session, closed when it ends.
 
-A command first asks :func:`serving_provider` who serves its stage: with no key (or
-``--local``) speech to text and speech run on the local engines (:func:`run_with_local`).
+A command first asks :func:`~voiceloop.session.serving.serving_provider` who serves its
+stage: with no key (or ``--local``) speech to text and speech run on the local engines.
+The stages and API clients come from a :class:`~voiceloop.session.builder.Session`.
 """
 
 from __future__ import annotations
@@ -10,111 +11,75 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from voiceloop.session.serving import require_service, serving_provider
+
 if TYPE_CHECKING:
     from voiceloop.config import Settings
     from voiceloop.providers.groq import GroqClient
-    from voiceloop.providers.http import ClientPool
+    from voiceloop.session.builder import Session
+    from voiceloop.stages import StageKind
+
+__all__ = [
+    "require_service",
+    "run_in_session",
+    "run_with_client",
+    "run_with_fallback",
+    "run_with_stage",
+    "serving_provider",
+]
 
 T = TypeVar("T")
 
 
+def run_in_session(settings: Settings, work: Callable[[Session], Awaitable[T]]) -> T:
+    """Run ``work(session)`` on a fresh event loop; the session is closed after it."""
+    from voiceloop.session.builder import Session
+
+    async def main() -> T:
+        async with Session(settings) as session:
+            return await work(session)
+
+    return asyncio.run(main())
+
+
 def run_with_client(
-    settings: Settings,
-    section: Any,
-    work: Callable[[GroqClient, ClientPool], Awaitable[T]],
+    settings: Settings, section: Any, work: Callable[[GroqClient], Awaitable[T]]
 ) -> T:
-    """Run ``work(client, pool)`` on a fresh event loop for ``section``'s server."""
-    from voiceloop.providers.http import ClientPool
-    from voiceloop.providers.pool import client_for
-
-    async def main() -> T:
-        pool = ClientPool.from_settings(settings)
-        try:
-            client = client_for(settings, section, pool, provider=section.provider)
-            return await work(client, pool)
-        finally:
-            await pool.aclose()
-
-    return asyncio.run(main())
+    """Run ``work(client)`` with an API client for ``section``'s server."""
+    return run_in_session(settings, lambda session: work(session.client(section)))
 
 
-def serving_provider(settings: Settings, section_name: str, what: str) -> str:
-    """``"local"`` when the local engine serves ``[section_name]`` (configured, forced by
-    ``--local`` or for lack of a key); else the cloud provider, checked by
-    :func:`require_service` (a :class:`ConfigError`, exit 2, saying what is missing)."""
-    from voiceloop.engine.wiring import effective_provider, lacks_key, missing_key_error
-
-    provider = effective_provider(settings, section_name)
-    if provider == "local":
-        return provider
-    section = getattr(settings, section_name)
-    if section_name == "translate" and lacks_key(settings, section):
-        raise missing_key_error(settings, section_name)
-    require_service(settings, section, what)
-    return provider
-
-
-def run_with_local(
+def run_with_stage(
     settings: Settings,
     section: Any,
-    kind: str,
+    kind: StageKind,
     work: Callable[[Any], Awaitable[T]],
+    *,
+    provider: str | None = None,
 ) -> T:
-    """Run ``work(stage)`` with the ``local`` stage of ``kind`` on a fresh event loop."""
-    from voiceloop.stages import StageContext, registry
-
-    async def main() -> T:
-        stage = registry.create(kind, "local", section, StageContext(settings=settings))  # type: ignore[arg-type]
-        try:
-            return await work(stage)
-        finally:
-            aclose = getattr(stage, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    return asyncio.run(main())
-
-
-def require_service(settings: Settings, section: Any, what: str) -> None:
-    """Refuse early (exit 2) when a stage is not backed by an OpenAI-compatible server."""
-    from voiceloop.capabilities import stage_capabilities
-    from voiceloop.errors import ConfigError
-
-    if not stage_capabilities(section, settings).openai_api:
-        raise ConfigError(
-            f"`{what}` needs an OpenAI-compatible server, but its provider is {section.provider!r}",
-            hint=f'set provider = "groq" (any OpenAI-compatible server) for `{what}`',
-        )
-    auth = settings.stage_auth(section)
-    if auth.missing:
-        raise ConfigError(
-            f"no API key for {auth.url}: {auth.source} is not set",
-            hint=(
-                "export GROQ_API_KEY=... or run `voiceloop config set groq_api_key gsk_...`"
-                if auth.source == "GROQ_API_KEY"
-                else f"export {auth.source}=... or set api_key in the stage's config section"
-            ),
-        )
+    """Run ``work(stage)`` with ``section``'s ``kind`` stage (of ``provider`` if given)."""
+    return run_in_session(settings, lambda session: work(session.create(kind, section, provider)))
 
 
 def run_with_fallback(
     settings: Settings,
     section: Any,
-    kind: str,
-    work: Callable[[GroqClient, ClientPool], Awaitable[T]],
+    kind: StageKind,
+    work: Callable[[Session], Awaitable[T]],
     local_work: Callable[[Any], Awaitable[T]],
 ) -> T:
-    """:func:`run_with_client`, and when the cloud fails the way the live modes fall back
-    on (after its retries) and ``section.fallback`` is on, ``local_work`` on the local
-    engine instead, with one line on stderr saying why."""
+    """:func:`run_in_session`, and when the cloud fails the way the live modes fall back on
+    (after its retries) and ``section.fallback`` is on, ``local_work`` on the local
+    engine's stage instead, with one line on stderr saying why."""
     import sys
 
     from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON, describe
+    from voiceloop.session.serving import FALLBACK_PROVIDER
 
     try:
-        return run_with_client(settings, section, work)
+        return run_in_session(settings, work)
     except DEFAULT_FALLBACK_ON as exc:
         if not getattr(section, "fallback", False):
             raise
         print(f"voiceloop: {describe(exc)}; using the local engine", file=sys.stderr)
-    return run_with_local(settings, section, kind, local_work)
+    return run_with_stage(settings, section, kind, local_work, provider=FALLBACK_PROVIDER)

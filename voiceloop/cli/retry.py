@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from voiceloop.cli._history_common import open_store, positive_int
 from voiceloop.cli.common import add_command, settings_from_args
 
 if TYPE_CHECKING:
+    from voiceloop.session.builder import Session
     from voiceloop.store import JobRow, Store, TurnRow
 
 EXAMPLES = [
@@ -107,15 +107,14 @@ async def _retry(
     store: Store, turns: list[TurnRow], jobs: list[JobRow], settings: Any, args: Any
 ) -> int:
     from voiceloop.errors import VoiceloopError
-    from voiceloop.stages import StageContext
+    from voiceloop.session.builder import Session
 
-    context = StageContext(settings=settings)
-    stages: dict[str, Any] = {}
     failures = 0
-    try:
+    async with Session(settings) as session:
+        stages: dict[str, Any] = {}
         for turn in turns:
             try:
-                text = await _retry_turn(store, turn, settings, args, context, stages)
+                text = await _retry_turn(store, turn, args, session, stages)
             except VoiceloopError as exc:
                 failures += 1
                 line = store.redact(exc.one_line())
@@ -123,34 +122,32 @@ async def _retry(
                 print(f"turn {turn.id}: failed — {line}", file=sys.stderr)
             else:
                 print(f"turn {turn.id}: {text}")
-    finally:
-        await close_stages(stages)
-    if jobs:
-        from voiceloop.cli._retry_jobs import retry_jobs
+        if jobs:
+            from voiceloop.cli._retry_jobs import retry_jobs
 
-        failures += await retry_jobs(store, jobs, settings, args, context)
+            failures += await retry_jobs(store, jobs, args, session)
     return failures
 
 
 async def _retry_turn(
     store: Store,
     turn: TurnRow,
-    settings: Any,
     args: argparse.Namespace,
-    context: Any,
+    session: Session,
     stages: dict[str, Any],
 ) -> str:
+    from voiceloop.session.builder import section_for
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
     if turn.mode == "converse" and not _has_audio(turn):  # the words were kept, not the audio
-        return await _answer(store, turn, turn.transcript or "", settings, context, stages, args)
+        return await _answer(store, turn, turn.transcript or "", session, stages, args)
     task = "translate" if turn.mode == "translate" else "transcribe"
     section = section_for(
-        settings, "translate" if task == "translate" else "stt", args.provider, args.model
+        session.settings, "translate" if task == "translate" else "stt", args.provider, args.model
     )
     key = f"transcriber:{task}"
     if key not in stages:
-        stages[key] = create_stage("transcriber", section, context)
+        stages[key] = session.create("transcriber", section)
     utterance = _utterance(turn)
     report = StageReport()
     token = set_current_report(report)
@@ -176,7 +173,7 @@ async def _retry_turn(
         fields["error"] = "not answered yet — `voiceloop retry` asks again"
     store.update_turn(turn.id, **fields)  # the words are safe before anything else is tried
     if converse:
-        return await _answer(store, turn, transcript.text, settings, context, stages, args)
+        return await _answer(store, turn, transcript.text, session, stages, args)
     return str(transcript.text)
 
 
@@ -184,17 +181,18 @@ async def _answer(
     store: Store,
     turn: TurnRow,
     text: str,
-    settings: Any,
-    context: Any,
+    session: Session,
     stages: dict[str, Any],
     args: argparse.Namespace,
 ) -> str:
     """Ask the assistant the turn's question again; the turn is answered only if it replies."""
+    from voiceloop.session.builder import section_for
+
     if not text.strip():
         store.update_turn(turn.id, status="dropped", error=None)  # nothing was said to answer
         return text
-    reply = await _reask(text, settings, context, stages, args.llm_provider)
-    section = section_for(settings, "llm", args.llm_provider)
+    section = section_for(session.settings, "llm", args.llm_provider)
+    reply = await _reask(text, section, session, stages)
     store.update_turn(
         turn.id,
         reply=reply,
@@ -207,14 +205,11 @@ async def _answer(
     return f"{text}\n  → {reply}"
 
 
-async def _reask(
-    text: str, settings: Any, context: Any, stages: dict[str, Any], provider: str | None
-) -> str:
+async def _reask(text: str, section: Any, session: Session, stages: dict[str, Any]) -> str:
     from voiceloop.frames import Message
 
-    section = section_for(settings, "llm", provider)
     if "responder" not in stages:
-        stages["responder"] = create_stage("responder", section, context)
+        stages["responder"] = session.create("responder", section)
     messages = []
     system = getattr(section, "system_prompt", None)
     if system:
@@ -222,48 +217,6 @@ async def _reask(
     messages.append(Message("user", text))
     parts = [delta async for delta in stages["responder"].respond(messages)]
     return "".join(parts)
-
-
-def create_stage(kind: str, section: Any, context: Any) -> Any:
-    """A stage from the registry, by the section's provider name."""
-    from voiceloop.stages import registry
-
-    return registry.create(kind, section.provider, section, context)  # type: ignore[arg-type]
-
-
-async def close_stages(stages: dict[str, Any]) -> None:
-    for stage in stages.values():
-        close = getattr(stage, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):  # closing must not hide the result
-                await close()
-
-
-def section_for(
-    settings: Any,
-    name: str,
-    provider: str | None = None,
-    model: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> Any:
-    """The config section of a stage with a provider, model (and other fields) overridden."""
-    from types import SimpleNamespace
-
-    section = getattr(settings, name, None)
-    updates = {**(extra or {})}
-    if provider:
-        updates["provider"] = provider
-    if model:
-        updates["model"] = model
-    if section is None:  # no settings to read: the documented defaults
-        base = {"provider": "groq", "base_url": None, "api_key": None, "model": None}
-        return SimpleNamespace(**{**base, **updates})
-    if not updates:
-        return section
-    if hasattr(section, "model_copy"):
-        known = type(section).model_fields
-        return section.model_copy(update={k: v for k, v in updates.items() if k in known})
-    return SimpleNamespace(**{**vars(section), **updates})
 
 
 def _utterance(turn: TurnRow) -> Any:

@@ -187,7 +187,6 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
     from pathlib import Path
 
     from voiceloop.cli._printer import EventPrinter
-    from voiceloop.engine import Engine
     from voiceloop.errors import UsageError
 
     source = args.input
@@ -198,8 +197,10 @@ def run_headless(args: argparse.Namespace, settings: Any) -> int:
 
         # Before any model loads: a bad file fails at once, with nothing to shut down.
         check_audio_file(Path(source).expanduser())
+    from voiceloop.session.engine import engine_from_settings
+
     printer = EventPrinter(verbose=bool(getattr(args, "verbose", False)))
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings,
         mode=args.mode,
         on_event=printer,

@@ -13,8 +13,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from voiceloop.frames import AudioChunk
-    from voiceloop.providers.groq import GroqClient
-    from voiceloop.providers.http import ClientPool
+    from voiceloop.session.builder import Session
     from voiceloop.stages import Synthesizer
 
 
@@ -61,31 +60,22 @@ def run(args: argparse.Namespace) -> int:
     play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
-    from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
+    from voiceloop.cli.remote import run_with_fallback, run_with_stage, serving_provider
 
     progress = _Progress(sys.stderr)
 
-    async def speak_locally(synth: Synthesizer) -> list[AudioChunk]:
+    async def speak(synth: Synthesizer) -> list[AudioChunk]:
         return [progress(chunk) async for chunk in synth.synthesize(text)]
 
-    if serving_provider(settings, "tts", "say") == "local":
-        chunks = run_with_local(settings, section, "synthesizer", speak_locally)
+    provider = serving_provider(settings, "tts", "say")
+    if provider == "local":
+        chunks = run_with_stage(settings, section, "synthesizer", speak, provider=provider)
     else:
-        from voiceloop.capabilities import stage_capabilities
-        from voiceloop.providers.groq_stages import GroqSynthesizer
 
-        accepts_rate = stage_capabilities(section, settings).sample_rate
+        async def in_cloud(session: Session) -> list[AudioChunk]:
+            return await speak(session.create("synthesizer", section))
 
-        async def work(client: GroqClient, pool: ClientPool) -> list[AudioChunk]:
-            synth = GroqSynthesizer(
-                client, model=section.model, voice=section.voice,
-                sample_rate=section.sample_rate if accepts_rate else None,
-                max_chars=section.max_chars, response_format=section.response_format,
-                pcm_rate=section.pcm_rate,
-            )  # fmt: skip
-            return [progress(chunk) async for chunk in synth.synthesize(text)]
-
-        chunks = run_with_fallback(settings, section, "synthesizer", work, speak_locally)
+        chunks = run_with_fallback(settings, section, "synthesizer", in_cloud, speak)
     progress.done()
     pcm, rate = _join(chunks)
     if output is not None:

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import run_with_fallback, run_with_local, serving_provider
+    from voiceloop.cli.remote import run_with_fallback, run_with_stage, serving_provider
     from voiceloop.providers.longform import transcribe_path
 
     filter_on = settings.stt.hallucination_filter
@@ -117,15 +117,17 @@ def run(args: argparse.Namespace) -> int:
             stage.prompt = prompt
         return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
 
-    if serving_provider(settings, section_name, args.task) == "local":
-        results = run_with_local(settings, section, "transcriber", local_work)
+    provider = serving_provider(settings, section_name, args.task)
+    if provider == "local":
+        results = run_with_stage(settings, section, "transcriber", local_work, provider=provider)
         return _emit(args, files, results, out_dir, out_file)
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
     show_progress = _is_tty(sys.stderr)
 
-    async def work(client: Any, pool: Any) -> list[Any]:
+    async def work(session: Any) -> list[Any]:
         from voiceloop.cli._transcribe_jobs import StoreJournal
 
+        client = session.client(section)
         results = []
         language = settings.stt.language if args.task == "transcribe" else None
         for f in files:

@@ -146,15 +146,6 @@ class Engine:
         self._startup_notices = list(startup_notices or ())
         self._closers = list(closers or ())
 
-    @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> Engine:
-        """An engine with everything built from the configuration: stages, devices or
-        files, endpointer, history store. Keywords: ``mode``, ``on_event`` and those of
-        :func:`voiceloop.engine.factory.engine_from_settings`."""
-        from voiceloop.engine.factory import engine_from_settings
-
-        return engine_from_settings(settings, engine_class=cls, **kwargs)
-
     # -- control surface ---------------------------------------------------------
 
     @property

@@ -17,7 +17,7 @@ from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
 from voiceloop.events import EngineState, Event, Notice
-from voiceloop.stages import Responder, Synthesizer, Transcriber
+from voiceloop.stages import Responder, StageContext, Synthesizer, Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class Stages:
     translator: Transcriber | None = None
     providers: dict[str, str] = field(default_factory=dict)
     """Configured provider name per stage kind (for fallback reporting)."""
+    context: StageContext | None = field(default=None, repr=False, compare=False)
+    """What the stages share (the HTTP pool), closed with them."""
 
     def transcriber_for(self, stage: str) -> Transcriber | None:
         """The stage that answers ``stage`` requests ("transcriber" or "translator")."""

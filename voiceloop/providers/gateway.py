@@ -75,9 +75,6 @@ class GatewayResponder:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
-    async def aclose(self) -> None:
-        await self.client.pool.aclose()
-
     async def respond(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         msgs = with_system_prompt(messages, self.system_prompt)
         result = await self.client.chat(msgs, model=self.model)

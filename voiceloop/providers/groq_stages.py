@@ -46,9 +46,6 @@ class GroqTranscriber:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url, self.translate_client.base_url)
 
-    async def aclose(self) -> None:
-        await self.client.pool.aclose()
-
     def _deadline(self, utterance: Utterance, flac: bytes) -> float | None:
         """How long the reply may take to start: the stall timeout, plus time to upload
         the audio at a slow 2 Mbit/s and to decode it at a slow 10× real time."""
@@ -115,10 +112,6 @@ class GroqResponder:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
 
-    async def aclose(self) -> None:
-        """Close the shared pool's connections (it reopens them if used again)."""
-        await self.client.pool.aclose()
-
     @property
     def rate_limits(self) -> RateLimits | None:
         """What the chat server's latest response said is left of the rate limits."""
@@ -160,10 +153,6 @@ class GroqSynthesizer:
 
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url)
-
-    async def aclose(self) -> None:
-        """Close the shared pool's connections (it reopens them if used again)."""
-        await self.client.pool.aclose()
 
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         from voiceloop.text.sentences import split_text

@@ -28,7 +28,7 @@ def profile_from_settings(settings: Settings) -> Profile:
     def device(value: Any) -> str:
         return "default" if value is None else str(value)
 
-    from voiceloop.engine.wiring import FALLBACK_PROVIDER, effective_provider
+    from voiceloop.session.serving import FALLBACK_PROVIDER, effective_provider
 
     # The engines that will actually serve, e.g. the local ones when there is no key.
     stt = settings.stt.model
@@ -97,10 +97,10 @@ def deps_from_settings(
 
 def engine_factory(settings: Settings) -> Any:
     """``(mode, on_event) -> Engine`` built from ``settings`` as they are at each call."""
-    from voiceloop.engine import Engine
+    from voiceloop.session.engine import engine_from_settings
 
     def build(mode: Mode, on_event: EventCallback) -> EngineLike:
-        return Engine.from_settings(settings, mode=mode, on_event=on_event)
+        return engine_from_settings(settings, mode=mode, on_event=on_event)
 
     return build
 
@@ -143,19 +143,15 @@ def key_user(settings: Settings) -> Any:
         from pydantic import SecretStr
 
         from voiceloop.logs import add_secret
-        from voiceloop.providers.groq import GroqClient
-        from voiceloop.providers.http import ClientPool
+        from voiceloop.session.builder import Session
 
         secret = SecretStr(key)
         add_secret(secret)  # masked in logs from the first request that carries it
         # The shared key goes to the Groq root (stages with a base_url of their own keep
         # their own key).
         root = settings.groq_base_url.rstrip("/") + "/openai/v1"
-        pool = ClientPool.from_settings(settings)
-        try:
-            await GroqClient(root, secret, pool=pool, provider="groq").models()
-        finally:
-            await pool.aclose()
+        async with Session(settings) as session:
+            await session.client_at(root, secret).models()
         settings.groq_api_key = secret
         return profile_from_settings(settings)
 
@@ -168,8 +164,7 @@ def model_lister(settings: Settings) -> Any:
     async def models() -> list[str]:
         from voiceloop.capabilities import stage_capabilities
         from voiceloop.errors import ConfigError
-        from voiceloop.providers.http import ClientPool
-        from voiceloop.providers.pool import client_for
+        from voiceloop.session.builder import Session
 
         section = settings.llm
         if not stage_capabilities(section, settings).lists_models:
@@ -177,11 +172,8 @@ def model_lister(settings: Settings) -> Any:
                 f"the chat provider {section.provider!r} has no model list",
                 hint="type the model in Settings (F10) instead",
             )
-        pool = ClientPool.from_settings(settings)
-        try:
-            client = client_for(settings, section, pool, provider=section.provider)
-            return [m.id for m in await client.models() if m.active is not False]
-        finally:
-            await pool.aclose()
+        async with Session(settings) as session:
+            models = await session.client(section).models()
+        return [m.id for m in models if m.active is not False]
 
     return models

@@ -1,6 +1,8 @@
 """Building a complete engine from settings: stages, audio in and out, history store.
 
-Used by the headless CLI and the TUI (``Engine.from_settings``). Audio endpoints are
+Used by the headless CLI and the TUI. The stages come from a
+:class:`~voiceloop.session.builder.Session`, which the engine closes when it ends. Audio
+endpoints are
 given as *specs*: an existing audio file is read with ``FileSource``; an output that
 looks like a file path (an audio suffix or a directory part) is written with
 ``FileSink``; anything else names a device (index or part of its name), ``None`` the
@@ -14,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voiceloop.engine.wiring import aclose_stages, build_stages, local_instead_notice
 from voiceloop.events import Event, Mode, Notice
+from voiceloop.session.builder import Session
+from voiceloop.session.serving import local_instead_notice
 
 if TYPE_CHECKING:
     from voiceloop.engine.loop import Engine
@@ -54,8 +57,9 @@ def engine_from_settings(
 
         engine_class = Engine
 
-    stages, unavailable = build_stages(settings, mode=mode)
-    closers: list[Callable[[], Any]] = [lambda: aclose_stages(stages)]
+    session = Session(settings)
+    stages, unavailable = session.build(mode)
+    closers: list[Callable[[], Any]] = [session.aclose]
     if recorder is _DEFAULT:
         recorder = open_store(settings)
         if recorder is not None:
