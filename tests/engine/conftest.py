@@ -18,7 +18,7 @@ from tests.engine.fakes import (
     fake_flac,
     make_settings,
 )
-from voiceloop.engine import Engine, Stages
+from voiceloop.engine import Engine, StageSet
 
 
 @dataclass
@@ -62,7 +62,7 @@ def build(
     source = MemorySource(script, realtime=realtime)
     endpointer = endpointer or FakeEndpointer()
     events = EventLog()
-    stages = Stages(
+    stages = StageSet(
         transcriber=transcriber,
         responder=responder,
         synthesizer=synthesizer,

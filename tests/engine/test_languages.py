@@ -6,8 +6,8 @@ import pytest
 
 from tests.engine.conftest import build
 from tests.engine.fakes import FakeResponder, FakeSink, FakeTranscriber, Say, Silence, make_settings
-from voiceloop.engine.options import EngineOptions
-from voiceloop.engine.parts import default_splitter_factory
+from voiceloop.engine.services import EngineOptions
+from voiceloop.engine.startup import default_splitter_factory
 
 GERMAN = [
     "Das ist z. B. ein kurzer Satz.",

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from voiceloop.config import Settings, SttSettings
 from voiceloop.credentials import check_plain_http, origin_of, stage_auth
 from voiceloop.errors import InsecureTransportError, ProviderError
+from voiceloop.providers.clients import client_for
 from voiceloop.providers.http import ClientPool
-from voiceloop.providers.pool import client_for
 
 GROQ, OPENAI, OWN = "gsk_groq", "sk-openai", "own-key"
 BASE_URLS = [

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from voiceloop.engine.loop import Engine
-    from voiceloop.engine.services import Stages
+    from voiceloop.engine.services import StageSet
 
-__all__ = ["Engine", "Stages"]
+__all__ = ["Engine", "StageSet"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,8 +20,8 @@ def __getattr__(name: str) -> Any:
         from voiceloop.engine.loop import Engine
 
         return Engine
-    if name == "Stages":
-        from voiceloop.engine.services import Stages
+    if name == "StageSet":
+        from voiceloop.engine.services import StageSet
 
-        return Stages
+        return StageSet
     raise AttributeError(name)

@@ -36,17 +36,22 @@ from voiceloop.engine.duplex import CuePlayer, Deafness
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
 from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
-from voiceloop.engine.options import EngineOptions
-from voiceloop.engine.parts import default_endpointer, default_splitter_factory, lazy_flac_encoder
 from voiceloop.engine.services import (
+    EngineOptions,
     Recorder,
     RecorderGuard,
     SplitterFactory,
-    Stages,
+    StageSet,
     TurnServices,
 )
 from voiceloop.engine.speculate import Speculator
-from voiceloop.engine.startup import start_sink, warm_up
+from voiceloop.engine.startup import (
+    default_endpointer,
+    default_splitter_factory,
+    lazy_flac_encoder,
+    start_sink,
+    warm_up,
+)
 from voiceloop.engine.turn import Turn
 from voiceloop.events import (
     CaptureOverflow,
@@ -80,7 +85,7 @@ class Engine:
         mode: Mode,
         source: FrameSource,
         sink: AudioSink,
-        stages: Stages,
+        stages: StageSet,
         on_event: Callable[[Event], None],
         recorder: Recorder | None = None,
         endpointer: Any = None,

@@ -1,4 +1,4 @@
-"""What a turn may use: stages, sink, context, outputs, and the engine's callbacks.
+"""What a turn may use: the engine's options, stages, sink, context, outputs, callbacks.
 
 Also the structural types of the parts the engine drives (splitter, recorder) and a
 guard that keeps a failing history store from failing turns.
@@ -9,17 +9,67 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from voiceloop.audio.base import AudioSink
+from voiceloop.config import Settings
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.metrics import MetricsLog
-from voiceloop.engine.options import EngineOptions
 from voiceloop.events import EngineState, Event, Notice
 from voiceloop.stages import Responder, StageContext, Synthesizer, Transcriber
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """What the loop needs to know from the configuration, nothing more."""
+
+    system_prompt: str
+    context_budget_chars: int
+    prefetch: int
+    max_chars: int
+    first_chunk_min_chars: int
+    barge_in: bool
+    false_interruption_s: float
+    false_interruption: str
+    cues: bool
+    translate_show_original: bool
+    translate_speak: bool
+    dictate_output_file: Path | None
+    dictate_clipboard: bool
+    dictate_cleanup: bool
+    language: str | None
+    """``[stt] language``: the language spoken, hence of the replies (None: detected)."""
+    speculate: bool
+    speculate_min_requests: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineOptions:
+        """Read the ``[llm]``, ``[tts]``, ``[audio]``, ``[translate]``, ``[dictate]`` and
+        ``[turn]`` fields."""
+        output_file = settings.dictate.output_file
+        return cls(
+            system_prompt=settings.llm.system_prompt,
+            context_budget_chars=settings.llm.context_budget_chars,
+            prefetch=max(0, settings.tts.prefetch),
+            max_chars=settings.tts.max_chars,
+            first_chunk_min_chars=settings.tts.first_chunk_min_chars,
+            barge_in=settings.audio.barge_in,
+            false_interruption_s=settings.audio.false_interruption_s,
+            false_interruption=settings.audio.false_interruption,
+            cues=settings.audio.cues,
+            translate_show_original=settings.translate.show_original,
+            translate_speak=settings.translate.speak,
+            dictate_output_file=Path(output_file).expanduser() if output_file else None,
+            dictate_clipboard=settings.dictate.clipboard,
+            dictate_cleanup=settings.dictate.cleanup,
+            language=settings.stt.language or None,
+            speculate=settings.turn.speculate,
+            speculate_min_requests=settings.turn.speculate_min_requests,
+        )
 
 
 class Splitter(Protocol):
@@ -50,7 +100,7 @@ class Recorder(Protocol):
 
 
 @dataclass
-class Stages:
+class StageSet:
     """The stages of a session. Any may be ``None`` when not configured.
 
     ``translator`` serves translate mode (``[translate]`` section); when ``None`` the
@@ -131,7 +181,7 @@ class TurnServices:
     """Everything shared by the turns of one engine."""
 
     options: EngineOptions
-    stages: Stages
+    stages: StageSet
     sink: AudioSink
     emit: Callable[[Event], None]
     recorder: RecorderGuard

@@ -1,4 +1,9 @@
-"""What the engine does once as it starts: warm the stages up, open the speaker."""
+"""What the engine does once as it starts: its default parts, warming up, the speaker.
+
+The default parts (endpointer, sentence splitter, FLAC encoder) are imported only when
+first needed, so the engine can be built with other parts (tests, embedding applications)
+and importing the engine does not import numpy or the VAD model.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from voiceloop.audio.base import AudioSink
+from voiceloop.engine.services import EngineOptions, Splitter, SplitterFactory
 from voiceloop.errors import AudioError
 from voiceloop.events import Event, Notice
 
@@ -65,3 +71,46 @@ async def start_sink(
         with contextlib.suppress(Exception):
             await sink.aclose()
         return NullSink()
+
+
+def default_endpointer(settings: Any, realtime: bool = True) -> Any:
+    """The audio layer's ``Endpointer`` configured from ``[vad]`` and ``[turn]`` (models
+    loaded here); the end-of-turn model keeps off the caller's thread for live input."""
+    from voiceloop.audio import vad
+
+    return vad.Endpointer.from_settings(settings.vad, turn=settings.turn, background=realtime)
+
+
+def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
+    """A factory of the text layer's ``SentenceSplitter`` honouring ``[tts] max_chars`` and
+    ``first_chunk_min_chars``, with the abbreviations of the reply's language."""
+
+    def make(*, language: str | None = None) -> Splitter:
+        from voiceloop.text.sentences import SentenceSplitter
+
+        return SentenceSplitter(
+            max_chars=options.max_chars,
+            first_chunk_min_chars=options.first_chunk_min_chars,
+            language=language,
+        )
+
+    return make
+
+
+def default_flac_encoder() -> Callable[[Any, int], bytes]:
+    from voiceloop.audio.formats import encode_flac
+
+    return encode_flac
+
+
+def lazy_flac_encoder() -> Callable[[Any, int], bytes]:
+    """:func:`default_flac_encoder`, loaded on the first utterance rather than at start-up."""
+    encoder: Callable[[Any, int], bytes] | None = None
+
+    def encode(pcm: Any, sample_rate: int) -> bytes:
+        nonlocal encoder
+        if encoder is None:
+            encoder = default_flac_encoder()
+        return encoder(pcm, sample_rate)
+
+    return encode

@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
 from voiceloop.frames import Message
+from voiceloop.providers.clients import shared_pool
 from voiceloop.providers.groq_chat import ChatResult, parse_chat_completion, with_system_prompt
 from voiceloop.providers.http import ClientPool
-from voiceloop.providers.pool import shared_pool
 from voiceloop.providers.reporting import note_request
 from voiceloop.providers.sse import iter_json_events
 from voiceloop.stages import StageContext, StageKind

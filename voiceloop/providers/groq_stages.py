@@ -9,11 +9,11 @@ from typing import Any, Literal
 from voiceloop.capabilities import stage_capabilities
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
+from voiceloop.providers.clients import client_for, shared_pool
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.groq_chat import with_system_prompt
 from voiceloop.providers.groq_speech import PCM_RATE, SpeechFormat
 from voiceloop.providers.longform import apply_hallucination_filter, to_segments, to_words
-from voiceloop.providers.pool import client_for, shared_pool
 from voiceloop.providers.ratelimits import RateLimits
 from voiceloop.providers.reporting import note_request
 from voiceloop.stages import StageContext, StageKind

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from voiceloop.capabilities import Capabilities
-from voiceloop.engine.services import Stages
+from voiceloop.engine.services import StageSet
 from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.session.serving import (
     FALLBACK_PROVIDER,
@@ -115,14 +115,14 @@ class Session:
         self._built.append(stage)
         return stage, provider
 
-    def build(self, mode: str | None = None) -> tuple[Stages, dict[str, VoiceloopError]]:
+    def build(self, mode: str | None = None) -> tuple[StageSet, dict[str, VoiceloopError]]:
         """Build every configured stage.
 
         Returns the stages and, for each stage that could not be built, its error. A
         stage that ``mode`` needs (see :data:`REQUIRED_BY_MODE`) raises its error instead.
         """
         required = REQUIRED_BY_MODE.get(mode or "", set())
-        stages = Stages(context=self.context)
+        stages = StageSet(context=self.context)
         errors: dict[str, VoiceloopError] = {}
         for attr, section_name, kind in STAGE_SLOTS:
             section = getattr(self.settings, section_name, None)
@@ -159,13 +159,13 @@ class Session:
     @property
     def pool(self) -> ClientPool:
         """The session's HTTP client pool (one keep-alive client per server)."""
-        from voiceloop.providers.pool import shared_pool
+        from voiceloop.providers.clients import shared_pool
 
         return shared_pool(self.context)
 
     def client(self, section: Any) -> GroqClient:
         """An OpenAI-compatible API client for ``section``'s server, on the session's pool."""
-        from voiceloop.providers.pool import client_for
+        from voiceloop.providers.clients import client_for
 
         return client_for(self.settings, section, self.pool, provider=section.provider)
 
@@ -200,7 +200,7 @@ def build_stages(
     stage_registry: StageRegistry | None = None,
     context: StageContext | None = None,
     fallback_wrappers: dict[str, FallbackWrapper] | None = None,
-) -> tuple[Stages, dict[str, VoiceloopError]]:
+) -> tuple[StageSet, dict[str, VoiceloopError]]:
     """:meth:`Session.build` of a new session (closed by closing its stages' context)."""
     session = Session(
         settings,
@@ -211,7 +211,7 @@ def build_stages(
     return session.build(mode)
 
 
-async def aclose_stages(stages: Stages) -> None:
+async def aclose_stages(stages: StageSet) -> None:
     """Close ``stages`` and what they share; errors are logged, not raised."""
     await aclose_all(stages.all())
     if stages.context is not None:

@@ -20,7 +20,7 @@ from voiceloop.stages import StageKind
 FALLBACK_PROVIDER = "local"
 """Registry name of the stages used when a cloud stage fails (and fallback is on)."""
 
-# (Stages attribute, settings section, stage kind)
+# (StageSet attribute, settings section, stage kind)
 STAGE_SLOTS: tuple[tuple[str, str, StageKind], ...] = (
     ("transcriber", "stt", "transcriber"),
     ("translator", "translate", "transcriber"),
