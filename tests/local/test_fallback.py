@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from tests.engine.fakes import make_settings
 from voiceloop.errors import (
     AuthenticationError,
     BadRequestError,
@@ -22,13 +22,15 @@ from voiceloop.errors import (
     StreamError,
 )
 from voiceloop.frames import AudioChunk, Task, Transcript, Utterance
-from voiceloop.providers.fallback import (
-    FallbackSynthesizer,
-    FallbackTranscriber,
-    with_local_fallback,
-)
+from voiceloop.providers.fallback import FallbackSynthesizer, FallbackTranscriber
 from voiceloop.providers.local import LocalSynthesizer, LocalTranscriber
-from voiceloop.stages import StageContext, StageReport, reset_current_report, set_current_report
+from voiceloop.session.builder import Session
+from voiceloop.stages import (
+    StageRegistry,
+    StageReport,
+    reset_current_report,
+    set_current_report,
+)
 
 UTTERANCE = Utterance(pcm=np.zeros(1600, dtype=np.int16), start=0.0, end=0.1, speech_fraction=1)
 
@@ -253,27 +255,36 @@ def test_every_default_fallback_error_is_a_provider_error() -> None:
     assert BadRequestError not in DEFAULT_FALLBACK_ON
 
 
-def _section(**fields: object) -> SimpleNamespace:
-    base = {"provider": "groq", "base_url": None, "api_key": None, "model": "m", "fallback": True}
-    base.update(fields)
-    return SimpleNamespace(**base)
+def _session(**sections: dict[str, object]) -> Session:
+    """A session whose "cloud" provider serves fakes, and whose "local" is the real one."""
+    from voiceloop.providers.local import make_stage as local_stage
+
+    reg = StageRegistry()
+    reg._loaded = True  # no entry points: only what is registered here
+    reg.register("cloud", lambda kind, section, ctx: CLOUD[kind]())
+    reg.register("local", local_stage)
+    return Session(make_settings(**sections), stage_registry=reg)
+
+
+CLOUD = {"transcriber": FakeTranscriber, "synthesizer": FakeSynthesizer, "responder": object}
 
 
 def test_local_fallback_wraps_cloud_stages_when_asked() -> None:
-    context = StageContext()
-    primary = FakeTranscriber()
-    wrapped = with_local_fallback("transcriber", primary, _section(), context)
-    assert isinstance(wrapped, FallbackTranscriber)
-    assert wrapped.primary is primary and isinstance(wrapped.fallback, LocalTranscriber)
-    voice = with_local_fallback("synthesizer", FakeSynthesizer(), _section(), context)
+    session = _session(
+        stt={"provider": "cloud", "fallback": True}, tts={"provider": "cloud", "fallback": True}
+    )
+    wrapped, provider = session.stage("stt")
+    assert provider == "cloud" and isinstance(wrapped, FallbackTranscriber)
+    assert isinstance(wrapped.primary, FakeTranscriber)
+    assert isinstance(wrapped.fallback, LocalTranscriber)
+    voice, _ = session.stage("tts")
     assert isinstance(voice, FallbackSynthesizer) and isinstance(voice.fallback, LocalSynthesizer)
 
 
 def test_local_fallback_leaves_alone_what_it_should() -> None:
-    context = StageContext()
-    primary = FakeTranscriber()
-    off = _section(fallback=False)
-    assert with_local_fallback("transcriber", primary, off, context) is primary
-    local = _section(provider="local")
-    assert with_local_fallback("transcriber", primary, local, context) is primary
-    assert with_local_fallback("responder", primary, _section(), context) is primary
+    off, _ = _session(stt={"provider": "cloud", "fallback": False}).stage("stt")
+    assert isinstance(off, FakeTranscriber)
+    local, _ = _session(stt={"provider": "local", "fallback": True}).stage("stt")
+    assert isinstance(local, LocalTranscriber)
+    chat, _ = _session(llm={"provider": "cloud"}).stage("llm")
+    assert type(chat) is object  # no local chat to fall back to

@@ -73,7 +73,8 @@ def run_with_fallback(
     engine's stage instead, with one line on stderr saying why."""
     import sys
 
-    from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON, describe
+    from voiceloop.errors import describe
+    from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON
     from voiceloop.session.serving import FALLBACK_PROVIDER
 
     try:
@@ -81,5 +82,5 @@ def run_with_fallback(
     except DEFAULT_FALLBACK_ON as exc:
         if not getattr(section, "fallback", False):
             raise
-        print(f"voiceloop: {describe(exc)}; using the local engine", file=sys.stderr)
+        print(f"voiceloop: {describe(exc).titled()}; using the local engine", file=sys.stderr)
     return run_with_stage(settings, section, kind, local_work, provider=FALLBACK_PROVIDER)

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from voiceloop.engine import metrics as m
 from voiceloop.engine.dictation import CLEANUP_PROMPT
-from voiceloop.engine.failures import StageFailed, describe
 from voiceloop.engine.speech import SpeechPipeline
-from voiceloop.errors import ConfigError, VoiceloopError
+from voiceloop.errors import ConfigError, StageFailed, VoiceloopError, describe
 from voiceloop.events import (
     DictationAppended,
     Notice,

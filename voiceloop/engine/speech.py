@@ -24,8 +24,8 @@ from typing import Any
 
 from voiceloop.audio.base import AudioSink, PlaybackHandle
 from voiceloop.engine import metrics as m
-from voiceloop.engine.failures import StageFailed
 from voiceloop.engine.metrics import TurnTimer
+from voiceloop.errors import StageFailed
 from voiceloop.frames import AudioChunk
 from voiceloop.stages import Synthesizer
 

@@ -17,6 +17,7 @@ from voiceloop.audio.base import AudioSink
 from voiceloop.engine.services import EngineOptions, Splitter, SplitterFactory
 from voiceloop.errors import AudioError
 from voiceloop.events import Event, Notice
+from voiceloop.stages import call_hook
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,8 @@ async def warm_up(
     """Call each stage's ``warm()`` (a failure is a notice) and warm the FLAC encoder."""
 
     async def warm_one(stage: Any) -> None:
-        warm = getattr(stage, "warm", None)
-        if warm is None:
-            return
         try:
-            await warm()
+            await call_hook(stage, "warm")
         except Exception as exc:
             log.warning("warming %s failed", type(stage).__name__, exc_info=True)
             message = getattr(exc, "message", None) or f"{type(exc).__name__}"

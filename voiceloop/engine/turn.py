@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.engine import metrics as m
 from voiceloop.engine import modes
-from voiceloop.engine.failures import StageFailed, describe
 from voiceloop.engine.metrics import TurnTimer
 from voiceloop.engine.services import TurnServices
-from voiceloop.errors import AudioError, ConfigError
+from voiceloop.errors import AudioError, ConfigError, StageFailed, describe
 from voiceloop.events import (
     EngineState,
     FallbackUsed,

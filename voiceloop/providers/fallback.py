@@ -40,17 +40,17 @@ from voiceloop.errors import (
     ServerError,
     StreamError,
     VoiceloopError,
+    describe,
 )
 from voiceloop.frames import AudioChunk, Task, Transcript, Utterance
 from voiceloop.stages import (
-    StageContext,
     StageKind,
-    StageRegistry,
     Synthesizer,
     Transcriber,
+    aclose_all,
+    call_hook,
     current_report,
 )
-from voiceloop.stages import registry as default_registry
 
 DEFAULT_FALLBACK_ON: tuple[type[ProviderError], ...] = (
     ConnectError,
@@ -66,11 +66,6 @@ DEFAULT_COOLDOWN_S = 30.0
 
 OnFallback = Callable[[str, str, str], None]
 """``on_fallback(stage, reason, provider)``: stage kind, one-line reason, provider used."""
-
-
-def describe(error: ProviderError) -> str:
-    """A one-line reason for the user: what failed and what to do (never a secret)."""
-    return f"{error.title}: {error.one_line()}"
 
 
 class _FallbackPolicy:
@@ -110,10 +105,10 @@ class _FallbackPolicy:
         self._last_error = error
         if self.cooldown > 0:
             self._skip_until = self._clock() + self.cooldown
-        self._report(describe(error))
+        self._report(describe(error).titled())
 
     def note_skip(self) -> None:
-        reason = describe(self._last_error) if self._last_error else "the cloud failed"
+        reason = describe(self._last_error).titled() if self._last_error else "the cloud failed"
         self._report(f"{reason} (retrying the cloud shortly)")
 
     def both_failed(self, fallback_error: VoiceloopError) -> VoiceloopError:
@@ -142,18 +137,10 @@ class _FallbackPolicy:
 
     async def warm(self) -> None:
         """Warm both: the fallback must be ready the moment the cloud fails."""
-        await asyncio.gather(_call_hook(self.primary, "warm"), _call_hook(self.fallback, "warm"))
+        await asyncio.gather(call_hook(self.primary, "warm"), call_hook(self.fallback, "warm"))
 
     async def aclose(self) -> None:
-        await asyncio.gather(
-            _call_hook(self.primary, "aclose"), _call_hook(self.fallback, "aclose")
-        )
-
-
-async def _call_hook(stage: object, name: str) -> None:
-    hook = getattr(stage, name, None)
-    if hook is not None:
-        await hook()
+        await aclose_all((self.primary, self.fallback))
 
 
 class FallbackTranscriber(_FallbackPolicy):
@@ -218,32 +205,3 @@ class FallbackSynthesizer(_FallbackPolicy):
             if yielded:
                 raise
             raise self.both_failed(fallback_error) from fallback_error
-
-
-def with_local_fallback(
-    kind: StageKind,
-    primary: Any,
-    section: Any,
-    context: StageContext,
-    *,
-    on_fallback: OnFallback | None = None,
-    registry: StageRegistry | None = None,
-    **options: Any,
-) -> Any:
-    """``primary`` wrapped with the ``local`` stage of ``kind`` when its section asks for it.
-
-    Unwrapped when: ``kind`` is ``"responder"`` (no local chat), the section's
-    ``fallback`` is off (``[stt] fallback`` / ``[tts] fallback``; sections without the
-    field, like ``[translate]``, count as on), the primary already is ``local``, or the
-    local engine is not installed. The local stage is built (not loaded) here; the
-    wrapper's ``warm()`` loads it.
-    """
-    from voiceloop.providers.local import local_available
-
-    if kind == "responder" or not getattr(section, "fallback", True):
-        return primary
-    if getattr(section, "provider", None) == "local" or not local_available(kind):
-        return primary
-    fallback = (registry or default_registry).create(kind, "local", section, context)
-    wrapper = FallbackTranscriber if kind == "transcriber" else FallbackSynthesizer
-    return wrapper(primary, fallback, on_fallback=on_fallback, **options)
