@@ -24,6 +24,7 @@ import numpy as np
 from voiceloop.audio.devices import (
     DeviceInfo,
     import_sounddevice,
+    input_format,
     pulse_route,
     resolve_device,
 )
@@ -171,20 +172,9 @@ class Microphone:
     # -- internals ----------------------------------------------------------------------
 
     def _choose_format(self, device: DeviceInfo) -> tuple[float, int]:
-        native = device.default_samplerate or SAMPLE_RATE
-        for rate, channels in (
-            (SAMPLE_RATE, 1),
-            (native, 1),
-            (native, min(2, device.max_input_channels)),
-            (native, device.max_input_channels),
-        ):
-            try:
-                self._sd.check_input_settings(
-                    device=device.index, samplerate=rate, channels=channels, dtype="float32"
-                )
-            except Exception:
-                continue
-            return float(rate), int(channels)
+        found = input_format(self._sd, device, SAMPLE_RATE)
+        if found is not None:
+            return found
         raise DeviceError(
             f"Input device {device.name!r} accepts none of 16 kHz mono or its native format.",
             hint="choose another with --input-device (see `voiceloop devices`)",

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from voiceloop.errors import DeviceError, PortAudioMissingError
 
@@ -228,3 +228,23 @@ def rescan(sd: ModuleType | None = None) -> None:
     sd = sd or import_sounddevice()
     sd._terminate()
     sd._initialize()
+
+
+def input_format(sd: Any, device: DeviceInfo, rate: float) -> tuple[float, int] | None:
+    """The first capture format ``device`` accepts, as ``(sample rate, channels)``: ``rate``
+    mono, else its native rate in mono, stereo, then all its channels (``None``: none)."""
+    native = device.default_samplerate or rate
+    for candidate, channels in (
+        (rate, 1),
+        (native, 1),
+        (native, min(2, device.max_input_channels)),
+        (native, device.max_input_channels),
+    ):
+        try:
+            sd.check_input_settings(
+                device=device.index, samplerate=candidate, channels=channels, dtype="float32"
+            )
+        except Exception:
+            continue
+        return float(candidate), int(channels)
+    return None

@@ -21,7 +21,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from voiceloop.audio.devices import DeviceInfo, import_sounddevice, pulse_route, resolve_device
+from voiceloop.audio.devices import (
+    DeviceInfo,
+    import_sounddevice,
+    input_format,
+    pulse_route,
+    resolve_device,
+)
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE
 
 BACKLOG_S = 20.0
@@ -113,21 +119,10 @@ class EarlyCapture:
 
 
 def _input_format(sd: Any, device: DeviceInfo) -> tuple[float, int]:
-    native = device.default_samplerate or SAMPLE_RATE
-    for rate, channels in (
-        (SAMPLE_RATE, 1),
-        (native, 1),
-        (native, min(2, device.max_input_channels)),
-        (native, device.max_input_channels),
-    ):
-        try:
-            sd.check_input_settings(
-                device=device.index, samplerate=rate, channels=channels, dtype="float32"
-            )
-        except Exception:
-            continue
-        return float(rate), int(channels)
-    raise OSError(f"input device {device.name!r} accepts no usable format")
+    found = input_format(sd, device, SAMPLE_RATE)
+    if found is None:
+        raise OSError(f"input device {device.name!r} accepts no usable format")
+    return found
 
 
 _kept: EarlyCapture | None = None
