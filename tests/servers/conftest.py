@@ -113,3 +113,15 @@ def litellm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     server = start("litellm", argv, "/health/liveliness", home / "server.log", 240.0, offline)
     yield server
     stop(server)
+
+
+def use_server_config(monkeypatch, tmp_path, section: str, base_url: str, key: str, model: str):
+    """Point ``[section]`` at a server of its own, with no Groq key or URL around."""
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    monkeypatch.delenv("GROQ_BASE_URL", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[{section}]\nbase_url = "{base_url}"\napi_key = "{key}"\nmodel = "{model}"\n'
+    )
+    monkeypatch.setenv("VOICELOOP_CONFIG", str(config))
+    monkeypatch.setenv("VOICELOOP_LOG_DIR", str(tmp_path / "logs"))

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers.conftest import GATEWAY_KEY, GATEWAY_REPLY
+from tests.servers.conftest import GATEWAY_KEY, GATEWAY_REPLY, use_server_config
 from voiceloop.cli import main
 
 
 @pytest.fixture
 def llm_env(litellm_server, monkeypatch, tmp_path):
-    monkeypatch.delenv("GROQ_API_KEY", raising=False)
-    monkeypatch.delenv("GROQ_BASE_URL", raising=False)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[llm]\n"
-        f'base_url = "{litellm_server.root}/v1"\n'
-        f'api_key = "{GATEWAY_KEY}"\n'
-        'model = "mock-chat"\n'
+    use_server_config(
+        monkeypatch, tmp_path, "llm", f"{litellm_server.root}/v1", GATEWAY_KEY, "mock-chat"
     )
-    monkeypatch.setenv("VOICELOOP_CONFIG", str(config))
-    monkeypatch.setenv("VOICELOOP_LOG_DIR", str(tmp_path / "logs"))
     return litellm_server
 
 

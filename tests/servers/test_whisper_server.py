@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.fakegroq.sounds import espeak
+from tests.servers.conftest import use_server_config
 from voiceloop.cli import main
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
@@ -14,17 +15,10 @@ SENTENCE = "The quick brown fox jumps over the lazy dog."
 
 @pytest.fixture
 def stt_env(whisper_server, monkeypatch, tmp_path):
-    monkeypatch.delenv("GROQ_API_KEY", raising=False)
-    monkeypatch.delenv("GROQ_BASE_URL", raising=False)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[stt]\n"
-        f'base_url = "{whisper_server.root}/v1"\n'
-        'api_key = "not-checked-by-this-server"\n'
-        'model = "whisper-1"\n'
-    )
-    monkeypatch.setenv("VOICELOOP_CONFIG", str(config))
-    monkeypatch.setenv("VOICELOOP_LOG_DIR", str(tmp_path / "logs"))
+    use_server_config(
+        monkeypatch, tmp_path, "stt", f"{whisper_server.root}/v1",
+        "not-checked-by-this-server", "whisper-1",
+    )  # fmt: skip
     return whisper_server
 
 

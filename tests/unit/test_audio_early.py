@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 
+from tests.unit.fake_portaudio import fake_sd
 from voiceloop.audio import early
 from voiceloop.audio.devices import DeviceInfo
 from voiceloop.audio.early import EarlyCapture, guess_input_spec, open_early, take_early
@@ -18,40 +18,9 @@ from voiceloop.frames import FRAME_SAMPLES
 BLOCK_S = FRAME_SAMPLES / 16000
 
 
-class FakeRawStream:
-    def __init__(self, **kwargs) -> None:
-        self.kwargs = kwargs
-        self.callback = kwargs["callback"]
-        self.finished = kwargs["finished_callback"]
-        self.time = 0.0
-        self.started = self.closed = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.started = False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def push(self, value: float, adc: float, overflow: bool = False) -> None:
-        data = np.full(FRAME_SAMPLES, value, np.float32).tobytes()
-        status = types.SimpleNamespace(input_overflow=overflow)
-        self.callback(data, FRAME_SAMPLES, types.SimpleNamespace(inputBufferAdcTime=adc), status)
-
-
 @pytest.fixture
 def sd(monkeypatch):
-    opened: list[FakeRawStream] = []
-
-    def raw_input_stream(**kwargs):
-        opened.append(FakeRawStream(**kwargs))
-        return opened[-1]
-
-    fake = types.SimpleNamespace(
-        check_input_settings=lambda **kw: None, RawInputStream=raw_input_stream, opened=opened
-    )
+    fake = fake_sd()
     device = DeviceInfo(3, "Fake Mic", "ALSA", 1, 0, 16000.0, True, False)
     monkeypatch.setattr(early, "import_sounddevice", lambda: fake)
     monkeypatch.setattr(early, "resolve_device", lambda spec, kind: device)

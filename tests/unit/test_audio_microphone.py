@@ -8,45 +8,11 @@ import types
 import numpy as np
 import pytest
 
+from tests.unit.fake_portaudio import fake_sd, stamp, status
 from voiceloop.audio import capture
 from voiceloop.audio.base import FrameSource
 from voiceloop.audio.capture import Microphone
 from voiceloop.audio.devices import DeviceInfo
-
-
-class FakeStream:
-    def __init__(self, **kwargs) -> None:
-        self.kwargs = kwargs
-        self.callback = kwargs["callback"]
-        self.time = 0.0
-        self.started = self.closed = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.started = False
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def fake_sd(supports_16k: bool):
-    opened: list[FakeStream] = []
-
-    def check_input_settings(device, samplerate, channels, dtype):
-        if samplerate == 16000 and not supports_16k:
-            raise ValueError("Invalid sample rate")
-        if channels == 1 and not supports_16k:
-            raise ValueError("Invalid number of channels")
-
-    def input_stream(**kwargs):
-        opened.append(FakeStream(**kwargs))
-        return opened[-1]
-
-    return types.SimpleNamespace(
-        check_input_settings=check_input_settings, InputStream=input_stream, opened=opened
-    )
 
 
 @pytest.fixture
@@ -58,14 +24,6 @@ def patch_devices(monkeypatch):
         return sd
 
     return apply
-
-
-def status(overflow=False):
-    return types.SimpleNamespace(input_overflow=overflow)
-
-
-def stamp(t):
-    return types.SimpleNamespace(inputBufferAdcTime=t)
 
 
 async def test_opens_at_16k_mono_when_supported(patch_devices):
