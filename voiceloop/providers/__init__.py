@@ -2,6 +2,8 @@
 
 - :mod:`~voiceloop.providers.http`: :class:`ClientPool`, one keep-alive client per server,
   retries and error mapping (no httpx exception escapes).
+- :mod:`~voiceloop.providers.clients`: a :class:`GroqClient` for a stage section (its URL
+  and the key it may send) on the pool its context shares.
 - :mod:`~voiceloop.providers.groq`: :class:`GroqClient`, Groq or any OpenAI-compatible
   server (transcribe, translate, chat streamed or not, speech, models).
 - :mod:`~voiceloop.providers.groq_stages`: the Transcriber / Responder / Synthesizer
