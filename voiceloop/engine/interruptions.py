@@ -7,7 +7,14 @@ When the user starts speaking over a reply (barge-in on), the speaker is paused 
   (flushed, its turn cancelled) and the utterance will be answered when it closes;
 * it closes (or pauses) sooner: it is transcribed; empty text or only a backchannel
   ("mm-hmm", "yeah") resumes the reply from the sample where it stopped, and the
-  utterance is not answered; real words cut the reply and are answered.
+  utterance is not answered; real words cut the reply and are answered;
+* its words are those of the reply just spoken (:func:`is_echo`): it was the speaker's
+  own voice that got past the echo canceller — the reply resumes, the text is neither
+  answered nor kept, whatever ``behaviour`` says.
+
+Speech that starts within :data:`ECHO_TAIL_S` of the reply's end (its last words may
+still be on their way back from the room) is checked the same way: echo is dropped,
+anything else is answered as usual.
 
 With ``behaviour="cut"`` a false interruption still ends the reply (but is not answered).
 Sinks without ``pause()`` (files) are cut at once, as is everything when ``window_s`` is 0.
@@ -19,7 +26,9 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
@@ -33,10 +42,39 @@ BACKCHANNELS = frozenset(
 )
 
 
+ECHO_OVERLAP = 0.7
+"""Share of an utterance's words that, in order, are words of the recent reply: above it,
+the utterance is the reply's echo."""
+ECHO_TAIL_S = 1.5
+SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:['-][a-z0-9]+)*", text.lower())
+
+
 def is_backchannel(text: str) -> bool:
     """True for text with no words, or only acknowledgements ("Mm-hmm.", "yeah, okay")."""
-    words = re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())
-    return all(word in BACKCHANNELS for word in words)
+    return all(word in BACKCHANNELS for word in _words(text))
+
+
+def is_echo(text: str, spoken: Sequence[str]) -> bool:
+    """True when ``text`` is (mostly) the words of ``spoken`` in their order: what a
+    transcriber makes of the assistant's own voice. Measured as the longest common word
+    subsequence over the utterance's word count; one- and two-word utterances must match
+    whole (a user's "rivers?" over a reply about rivers has no other words to tell)."""
+    heard = _words(text)
+    said = [w for piece in spoken for w in _words(piece)]
+    if not heard or not said:
+        return False
+    previous = [0] * (len(said) + 1)
+    for word in heard:
+        row = [0]
+        for j, other in enumerate(said):
+            row.append(previous[j] + 1 if word == other else max(previous[j + 1], row[j]))
+        previous = row
+    common = previous[-1]
+    return common == len(heard) if len(heard) <= 2 else common >= ECHO_OVERLAP * len(heard)
 
 
 class InterruptionGuard:
@@ -65,16 +103,41 @@ class InterruptionGuard:
         self._timer: asyncio.TimerHandle | None = None
         self._check: asyncio.Task[None] | None = None
         self.resumed = 0
+        self.echoes = 0
         self.cuts = 0
+        self._spoken: deque[tuple[float, str]] = deque()
+        self._ended_at: float | None = None  # when the last reply stopped playing
+        self._tail = False  # holding speech that started after the reply ended
+
+    def spoken(self, text: str) -> None:
+        """A piece of the reply started playing."""
+        now = time.monotonic()
+        self._spoken.append((now, text))
+        while self._spoken and now - self._spoken[0][0] > SPOKEN_KEEP_S:
+            self._spoken.popleft()
+
+    def recent_reply(self) -> list[str]:
+        """The pieces of the reply played lately (the current one included)."""
+        return [text for _, text in self._spoken]
 
     def configure(self, window_s: float, behaviour: str) -> None:
         """How long to hold a reply, and whether a false interruption resumes or cuts it."""
         self.window_s, self.behaviour = window_s, behaviour
 
-    def speech_started(self) -> None:
-        """The user started speaking while a reply plays."""
+    def in_echo_tail(self) -> bool:
+        """True just after a reply ended, while its echo may still come back."""
+        ended = self._ended_at
+        return bool(self._spoken) and ended is not None and time.monotonic() - ended < ECHO_TAIL_S
+
+    def speech_started(self, *, speaking: bool = True) -> None:
+        """The user started speaking while a reply plays (or in its echo's tail)."""
         if self.holding:
             self._paused_speech = False
+            return
+        if not speaking:
+            self.holding = self._tail = True
+            self._paused_speech = False
+            self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
             return
         pause = getattr(self._sink(), "pause", None)
         if self.window_s <= 0 or pause is None:
@@ -104,6 +167,9 @@ class InterruptionGuard:
 
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
+        self._ended_at = time.monotonic()
+        if self._tail:
+            return  # that hold is for speech after the reply: it decides on its own
         self._cancel_timer()
         if self.holding:
             self._resume()
@@ -111,16 +177,35 @@ class InterruptionGuard:
             self._check.cancel()
             self._check = None
 
+    def close(self) -> None:
+        """The engine stops: drop whatever is held."""
+        self._tail = False
+        self.reset()
+
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:
         text: str | None = None
         if early is not None and early.task is not None:
             with contextlib.suppress(Exception):
                 text = (await asyncio.shield(early.task)).text
-        if text is not None and is_backchannel(text):
-            log.debug("false interruption (%r): %s", text, self.behaviour)
+        echo = text is not None and is_echo(text, self.recent_reply())
+        if self._tail:
+            self.holding = self._tail = False
+            if echo:
+                log.debug("the reply's echo after its end (%r): dropped", text)
+                self.echoes += 1
+                if early is not None:
+                    early.cancel()
+            else:
+                self._start_turn(utterance, early)
+            return
+        if text is not None and (echo or is_backchannel(text)):
+            log.debug("false interruption (%r, echo: %s): %s", text, echo, self.behaviour)
             if early is not None:
                 early.cancel()
-            if self.behaviour == "cut":
+            if echo:
+                self.echoes += 1
+                self._resume()
+            elif self.behaviour == "cut":
                 self._cut_now()
             else:
                 self.resumed += 1
@@ -132,6 +217,10 @@ class InterruptionGuard:
 
     def _window_over(self) -> None:
         self._timer = None
+        if self._tail:  # nothing plays: long speech is the user's, answered when it closes
+            if not self._paused_speech:
+                self.holding = self._tail = False
+            return
         if self.holding and not self._paused_speech:
             self._cut_now()
 
