@@ -166,7 +166,7 @@ async def test_window_zero_cuts_at_speech_start():
 
 
 def test_backchannels() -> None:
-    for text in ["", " ", "Mm-hmm.", "yeah", "Uh-huh, okay.", "Hmm?", "Yeah, right."]:
+    for text in ["", " ", "Mm-hmm.", "yeah", "Uh-huh, okay.", "Hmm?", "Yeah, right.", "Thank you."]:
         assert is_backchannel(text), text
     for text in ["Stop.", "yeah but why", "No.", "wait", "What about the sea?"]:
         assert not is_backchannel(text), text

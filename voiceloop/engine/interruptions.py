@@ -33,6 +33,7 @@ from typing import Any
 
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
 from voiceloop.frames import Utterance
+from voiceloop.text.hallucination import is_known_hallucination
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ ECHO_OVERLAP = 0.7
 """Share of an utterance's words that, in order, are words of the recent reply: above it,
 the utterance is the reply's echo."""
 ECHO_TAIL_S = 1.5
+PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo path
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 
 
@@ -54,8 +56,10 @@ def _words(text: str) -> list[str]:
 
 
 def is_backchannel(text: str) -> bool:
-    """True for text with no words, or only acknowledgements ("Mm-hmm.", "yeah, okay")."""
-    return all(word in BACKCHANNELS for word in _words(text))
+    """True for text with no words, only acknowledgements ("Mm-hmm.", "yeah, okay"), or
+    what Whisper invents for a noise ("Thank you.": over a reply, a thank-you is no
+    request either)."""
+    return all(word in BACKCHANNELS for word in _words(text)) or is_known_hallucination(text)
 
 
 def is_echo(text: str, spoken: Sequence[str]) -> bool:
@@ -90,7 +94,12 @@ class InterruptionGuard:
         start_turn: Callable[[Utterance, EarlyTranscript | None], None],
         sink: Callable[[], Any],
         mode: Callable[[], Any],
+        echo_delay: Callable[[], float | None] = lambda: None,
+        echo_only: Callable[[float, float | None], bool] | None = None,
     ) -> None:
+        self._echo_delay = echo_delay
+        self._echo_only = echo_only
+        self._speech_at: float | None = None  # capture time the held speech started
         self._sink = sink
         self._early = early
         self._cut = cut
@@ -129,11 +138,13 @@ class InterruptionGuard:
         ended = self._ended_at
         return bool(self._spoken) and ended is not None and time.monotonic() - ended < ECHO_TAIL_S
 
-    def speech_started(self, *, speaking: bool = True) -> None:
-        """The user started speaking while a reply plays (or in its echo's tail)."""
+    def speech_started(self, *, speaking: bool = True, at: float | None = None) -> None:
+        """The user started speaking (at capture time ``at``) while a reply plays, or in
+        its echo's tail."""
         if self.holding:
             self._paused_speech = False
             return
+        self._speech_at = at
         if not speaking:
             self.holding = self._tail = True
             self._paused_speech = False
@@ -146,7 +157,10 @@ class InterruptionGuard:
         pause()
         self.holding = True
         self._paused_speech = False
-        self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
+        # The speaker's last sound before the pause is still coming back from the room:
+        # the window starts once it is in.
+        window = self.window_s + (self._echo_delay() or 0.0)
+        self._timer = asyncio.get_running_loop().call_later(window, self._window_over)
 
     def speech_paused(self) -> None:
         """The user went quiet: let the utterance close before deciding."""
@@ -182,12 +196,29 @@ class InterruptionGuard:
         self._tail = False
         self.reset()
 
+    def _heard_echo_only(self, start: float | None, end: float | None = None) -> bool:
+        return self._echo_only is not None and start is not None and self._echo_only(start, end)
+
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:
         text: str | None = None
-        if early is not None and early.task is not None:
+        speech_end = utterance.speech_end if utterance.speech_end is not None else utterance.end
+        if self._echo_only is not None:
+            # The first words of a session's first reply come back before the echo path is
+            # placed: give the canceller's detector a moment (the reply stays paused).
+            for _ in range(PLACE_TRIES):
+                if self._echo_delay() is not None:
+                    break
+                await asyncio.sleep(PLACE_STEP_S)
+        if self._heard_echo_only(utterance.start, speech_end):
+            text = ""  # the echo canceller's own measure: nothing but the speaker's sound
+            echo = True
+        elif early is not None and early.task is not None:
             with contextlib.suppress(Exception):
                 text = (await asyncio.shield(early.task)).text
-        echo = text is not None and is_echo(text, self.recent_reply())
+            echo = text is not None and is_echo(text, self.recent_reply())
+        else:
+            echo = False
+        log.debug("speech over the reply: %r, echo: %s", text, echo)
         if self._tail:
             self.holding = self._tail = False
             if echo:
@@ -222,6 +253,12 @@ class InterruptionGuard:
                 self.holding = self._tail = False
             return
         if self.holding and not self._paused_speech:
+            unplaced = self._echo_only is not None and self._echo_delay() is None
+            if unplaced or self._heard_echo_only(self._speech_at):
+                # Still the echo, or an echo not (yet) placed: the transcript will tell;
+                # the reply stays paused meanwhile.
+                self._timer = asyncio.get_running_loop().call_later(0.25, self._window_over)
+                return
             self._cut_now()
 
     def _cut_now(self) -> None:

@@ -121,8 +121,10 @@ class Engine:
         self._early = EarlyTranscripts(self._services)
         self._speculator = Speculator(self._services)
         self._guard = InterruptionGuard(
-            self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode
-        )
+            self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode,
+            echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
+            echo_only=getattr(source, "echo_only", None),
+        )  # fmt: skip
         self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"
         self._turns: dict[asyncio.Task[None], Turn] = {}
@@ -261,9 +263,9 @@ class Engine:
         if isinstance(event, SpeechStart):
             self._emit(SpeechStarted(time=event.time))
             if self.barge_in and self._speaking:
-                self._guard.speech_started()  # paused now; cut or resumed once heard
+                self._guard.speech_started(at=event.time)  # paused; cut or resumed once heard
             elif self._live and self._guard.in_echo_tail():
-                self._guard.speech_started(speaking=False)  # the reply's echo, or not
+                self._guard.speech_started(speaking=False, at=event.time)  # its echo, or not
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
             self._speculator.cancel()
