@@ -30,9 +30,9 @@ _BULK_MARGIN_S = 0.030  # the echo is left this late after the shifted reference
 _BULK_STEP_S = 0.020  # a new delay moves the reference only when it differs by more
 _MAX_BLOCKS = 4096  # bound on blocks waiting for the loop, should it stall
 _DECIMATE = 4  # the echo path is looked for at 4 kHz
-ECHO_ONLY = 0.55
+ECHO_ONLY = 0.5
 """Correlation with the delayed reference above which a stretch of microphone signal is
-the echo alone: 0.67-0.83 measured for the echo alone on the bench, while a voice over an
+the echo alone: 0.51-0.87 measured for the echo alone on the bench, while a voice over an
 echo 6-8 dB below it cannot reach more than 0.45 (the echo's share of the power)."""
 
 
@@ -294,7 +294,8 @@ class EchoCancellingSource:
     def echo_only(self, start: float, end: float | None = None) -> bool:
         """True when the microphone heard nothing but the speaker's echo from ``start`` to
         ``end`` (capture clock, None: the latest frame; see :meth:`EchoPath.explained`)."""
-        r = self.path.explained(start, self.path.latest if end is None else end)
+        end = self.path.latest if end is None else end
+        r = self.path.explained(start, end)
         log.debug("echo check %.2f-%.2f: correlation %s at %s s", start, end, r, self.path.delay_s)
         return r is not None and r >= ECHO_ONLY
 

@@ -48,6 +48,8 @@ ECHO_OVERLAP = 0.7
 the utterance is the reply's echo."""
 ECHO_TAIL_S = 1.5
 PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo path
+LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
+RECHECK_S = 0.1  # speech held without a pause is checked again this often
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 
 
@@ -117,6 +119,7 @@ class InterruptionGuard:
         self._spoken: deque[tuple[float, str]] = deque()
         self._ended_at: float | None = None  # when the last reply stopped playing
         self._tail = False  # holding speech that started after the reply ended
+        self._quiet = False  # holding speech over the reply without pausing it (its echo)
 
     def spoken(self, text: str) -> None:
         """A piece of the reply started playing."""
@@ -150,17 +153,37 @@ class InterruptionGuard:
             self._paused_speech = False
             self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
             return
+        if at is not None and self._heard_echo_only(at - LOOK_BACK_S):
+            # By the canceller's own measure this is the speaker's sound: no pause (no
+            # stutter) unless it turns into something else; its utterance is still checked.
+            self.holding = self._quiet = True
+            self._paused_speech = False
+            self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
+            return
+        self._pause()
+
+    def _pause(self) -> None:
         pause = getattr(self._sink(), "pause", None)
         if self.window_s <= 0 or pause is None:
             self._cut_now()
             return
         pause()
+        self._quiet = False
         self.holding = True
         self._paused_speech = False
         # The speaker's last sound before the pause is still coming back from the room:
         # the window starts once it is in.
         window = self.window_s + (self._echo_delay() or 0.0)
         self._timer = asyncio.get_running_loop().call_later(window, self._window_over)
+
+    def _recheck(self) -> None:
+        self._timer = None
+        if not (self.holding and self._quiet):
+            return
+        if self._heard_echo_only(self._speech_at):
+            self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
+        else:
+            self._pause()  # someone speaks over the echo now
 
     def speech_paused(self) -> None:
         """The user went quiet: let the utterance close before deciding."""
@@ -182,6 +205,9 @@ class InterruptionGuard:
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
         self._ended_at = time.monotonic()
+        if self._quiet:  # the reply ended under speech held without a pause
+            self._cancel_timer()
+            self._quiet, self._tail = False, True
         if self._tail:
             return  # that hold is for speech after the reply: it decides on its own
         self._cancel_timer()
@@ -264,8 +290,7 @@ class InterruptionGuard:
     def _cut_now(self) -> None:
         self._cancel_timer()
         self.cuts += 1
-        if self.holding:
-            self.holding = False
+        self.holding = self._quiet = False
         self._cut()
         sink = self._sink()
         resume = getattr(sink, "resume", None)
@@ -273,7 +298,7 @@ class InterruptionGuard:
             resume()  # flushed: nothing queued, later replies must play
 
     def _resume(self) -> None:
-        self.holding = False
+        self.holding = self._quiet = False
         resume = getattr(self._sink(), "resume", None)
         if resume is not None:
             resume()
