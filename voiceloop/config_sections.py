@@ -156,7 +156,7 @@ class AudioSettings(_Section):
     noise_suppression: bool = False
     """WebRTC noise suppression on the microphone. Off: the voice detector already copes
     with steady noise, and suppression dulls quiet speech onsets."""
-    barge_in: bool | None = None
+    barge_in: bool | None = Field(default=None, examples=[False])
     """Let your voice interrupt the assistant. Unset: on exactly when echo_cancellation
     is on (the assistant's own voice is then taken out of the microphone and never
     interrupts it); without it, speakers leak into microphones: use headphones."""
