@@ -291,13 +291,13 @@ class EchoCancellingSource:
             self.record.append((frame.time, near, now, pcm))
         return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm))
 
-    def echo_only(self, start: float, end: float | None = None) -> bool:
+    def echo_only(self, start: float, end: float | None = None, threshold: float = 0.0) -> bool:
         """True when the microphone heard nothing but the speaker's echo from ``start`` to
         ``end`` (capture clock, None: the latest frame; see :meth:`EchoPath.explained`)."""
         end = self.path.latest if end is None else end
         r = self.path.explained(start, end)
         log.debug("echo check %.2f-%.2f: correlation %s at %s s", start, end, r, self.path.delay_s)
-        return r is not None and r >= ECHO_ONLY
+        return r is not None and r >= (threshold or ECHO_ONLY)
 
     async def aclose(self) -> None:
         await self.source.aclose()

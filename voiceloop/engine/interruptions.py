@@ -48,6 +48,7 @@ ECHO_OVERLAP = 0.7
 the utterance is the reply's echo."""
 ECHO_TAIL_S = 1.5
 PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo path
+GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
 LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
 RECHECK_S = 0.1  # speech held without a pause is checked again this often
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
@@ -97,7 +98,7 @@ class InterruptionGuard:
         sink: Callable[[], Any],
         mode: Callable[[], Any],
         echo_delay: Callable[[], float | None] = lambda: None,
-        echo_only: Callable[[float, float | None], bool] | None = None,
+        echo_only: Callable[..., bool] | None = None,
     ) -> None:
         self._echo_delay = echo_delay
         self._echo_only = echo_only
@@ -222,8 +223,12 @@ class InterruptionGuard:
         self._tail = False
         self.reset()
 
-    def _heard_echo_only(self, start: float | None, end: float | None = None) -> bool:
-        return self._echo_only is not None and start is not None and self._echo_only(start, end)
+    def _heard_echo_only(
+        self, start: float | None, end: float | None = None, threshold: float = 0.0
+    ) -> bool:
+        if self._echo_only is None or start is None:
+            return False
+        return self._echo_only(start, end, threshold)
 
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:
         text: str | None = None
@@ -242,6 +247,10 @@ class InterruptionGuard:
             with contextlib.suppress(Exception):
                 text = (await asyncio.shield(early.task)).text
             echo = text is not None and is_echo(text, self.recent_reply())
+            if text is not None and not echo and 0 < len(_words(text)) <= GARBLED_WORDS:
+                # A few words no reply had, over sound mostly the speaker's: what a
+                # transcriber makes of the echo's remains, not a request.
+                echo = self._heard_echo_only(utterance.start, speech_end, MOSTLY_ECHO)
         else:
             echo = False
         log.debug("speech over the reply: %r, echo: %s", text, echo)
