@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.engine.fakes import Say, Silence, Until
+from tests.engine.fakes import MemorySource, Say, Silence, Until
 from tests.engine.test_bargein import REPLY, SENTENCES
 from tests.engine.test_false_interruptions import harness
-from voiceloop.engine.interruptions import is_echo
+from voiceloop.engine.interruptions import MOSTLY_ECHO, is_echo
 from voiceloop.events import ReplyDone, TranscriptReady, TurnFinished
 
 
@@ -77,3 +77,30 @@ def test_is_echo() -> None:
     for text in ["", "Stop.", "what about the sea", "why is the sky green", "is it"]:
         assert not is_echo(text, spoken), text
     assert not is_echo("the sky is blue", [])
+
+
+class _Path:
+    delay_s = 0.05
+
+
+def _mostly_echo(self, start, end=None, threshold=0.0):
+    """The canceller's measure: sound mostly the speaker's, never the echo alone."""
+    return threshold == MOSTLY_ECHO
+
+
+async def test_a_few_strange_words_over_sound_mostly_echo_are_its_remains(monkeypatch):
+    monkeypatch.setattr(MemorySource, "path", _Path(), raising=False)
+    monkeypatch.setattr(MemorySource, "echo_only", _mostly_echo, raising=False)
+    h = harness(["tell me about the sky", "Let's see."], [Say(6), Silence(5)])
+    await h.run()
+    assert [e.status for e in h.events.of(TurnFinished)] == ["answered"]
+    assert len(h.sink.pauses) == 1 and len(h.sink.resumes) == 1
+    assert users(h) == ["tell me about the sky"]
+
+
+async def test_a_request_over_sound_mostly_echo_still_cuts_the_reply(monkeypatch):
+    monkeypatch.setattr(MemorySource, "path", _Path(), raising=False)
+    monkeypatch.setattr(MemorySource, "echo_only", _mostly_echo, raising=False)
+    h = harness(["tell me about the sky", "stop, what about the sea"], [Say(6), Silence(5)])
+    await h.run()
+    assert [e.status for e in h.events.of(TurnFinished)] == ["interrupted", "answered"]

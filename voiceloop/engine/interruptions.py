@@ -247,12 +247,13 @@ class InterruptionGuard:
             with contextlib.suppress(Exception):
                 text = (await asyncio.shield(early.task)).text
             echo = text is not None and is_echo(text, self.recent_reply())
-            if text is not None and not echo and 0 < len(_words(text)) <= GARBLED_WORDS:
-                # A few words no reply had, over sound mostly the speaker's: what a
-                # transcriber makes of the echo's remains, not a request.
-                echo = self._heard_echo_only(utterance.start, speech_end, MOSTLY_ECHO)
         else:
             echo = False
+        if not echo and (text is None or 0 < len(_words(text)) <= GARBLED_WORDS):
+            # A few words no reply had (or no transcript), over sound mostly the
+            # speaker's: what a transcriber makes of the echo's remains.
+            echo = self._heard_echo_only(utterance.start, speech_end, MOSTLY_ECHO)
+            text = "" if echo else text
         log.debug("speech over the reply: %r, echo: %s", text, echo)
         if self._tail:
             self.holding = self._tail = False
