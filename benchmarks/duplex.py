@@ -8,8 +8,16 @@
 - ``cpu_ms_per_s``: CPU milliseconds per second of listening through the canceller,
   and through the reference lookup alone (echo cancellation off costs nothing: the
   source is not wrapped).
-- ``barge_in_reaction_ms`` and ``false_interruption_resume_rate``: null here; measured on
-  the PulseAudio echo bench by ``tests/e2e/test_echo_devices.py``.
+- ``barge_in_reaction_ms``: p50/p95 over ``--trials`` espeak-ng voices cutting into an
+  espeak-ng reply in the same room: from the voice's onset to the moment the guard would
+  pause the reply (the voice detector's speech start through the canceller, and, when the
+  canceller's measure first calls it echo, its next check that does not). Add the
+  speaker's output latency (one block with ``latency='low'``) for silence at the speaker.
+- ``false_interruption_resume_rate``: the share of 200 ms noise bursts (coughs) over the
+  reply that do not stop it: either no speech start at all, or one the canceller's
+  measure calls echo (the transcript check, which resumes on empty text, comes on top).
+- ``echo_only_rate``: the share of speech starts on the reply's echo alone that the
+  canceller's measure holds without a pause (the rest pause until the transcript).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
 
@@ -69,9 +78,113 @@ def run(seconds: float, delay_s: float, gain_db: float, cancel: bool) -> tuple[f
     return float(suppression), cpu / seconds * 1000
 
 
+def _espeak(text: str) -> np.ndarray:
+    import shutil
+    import subprocess
+    import tempfile
+
+    import soundfile
+    import soxr
+
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is needed for the barge-in figures (apt-get install espeak-ng)")
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["espeak-ng", "-w", f.name, text], check=True, capture_output=True)
+        pcm, rate = soundfile.read(f.name, dtype="float32")
+    return np.asarray(soxr.resample(pcm, rate, SAMPLE_RATE), np.float64)
+
+
+REPLY_TEXT = (
+    "Rivers carry water from the high hills all the way down to the sea. They shape deep "
+    "valleys over long ages. Many old cities grew up beside them."
+)
+
+
+def barge_in(trials: int) -> dict[str, Any]:
+    """Reaction to a voice, noise bursts and the echo alone over a reply (see the docstring)."""
+    from voiceloop.audio.vad import Endpointer
+    from voiceloop.config import load_settings
+
+    settings = load_settings({})
+    far = 0.6 * _espeak(REPLY_TEXT)
+    voice = 0.6 * _espeak("Stop. What about lakes?")
+    rng = np.random.default_rng(3)
+    reactions, resumed, echo_starts, echo_held = [], 0, 0, 0
+    for trial in range(trials):
+        kind = ("voice", "cough")[trial % 2]
+        onset = 3.0 + rng.uniform(0, 2.0)
+        user = np.zeros_like(far)
+        at = int(onset * SAMPLE_RATE)
+        if kind == "voice":
+            user[at : at + len(voice)] = voice[: len(user) - at]
+        else:
+            n = int(0.2 * SAMPLE_RATE)
+            user[at : at + n] = rng.normal(0, 0.2, n) * np.hanning(n)
+        d = int(0.045 * SAMPLE_RATE)
+        mic = user.copy()
+        mic[d:] += far[:-d] * 10 ** (-8 / 20)
+        events = _through(far, mic, Endpointer.from_settings(settings.vad))
+        over = [(t, held) for t, held, kind_ in events if kind_ == "start" and t >= onset - 0.05]
+        before = [held for t, held, kind_ in events if kind_ == "start" and t < onset - 0.05]
+        echo_starts += len(before)
+        echo_held += sum(1 for held in before if held)
+        if kind == "voice" and over:
+            reactions.append(over[0][1] - onset if over[0][1] else over[0][0] - onset)
+        elif kind == "cough" and (not over or over[0][1] is True):
+            resumed += 1
+    coughs = trials // 2
+    ms = sorted(r * 1000 for r in reactions)
+    return {
+        "barge_in_reaction_ms": {
+            "p50": round(float(np.percentile(ms, 50)), 1) if ms else None,
+            "p95": round(float(np.percentile(ms, 95)), 1) if ms else None,
+            "heard": f"{len(ms)}/{trials - coughs}",
+        },
+        "false_interruption_resume_rate": round(resumed / coughs, 2) if coughs else None,
+        "echo_only_rate": round(echo_held / echo_starts, 2) if echo_starts else None,
+    }
+
+
+def _through(far: np.ndarray, mic: np.ndarray, endpointer: Any) -> list[tuple[float, Any, str]]:
+    """Frames of ``mic`` through the canceller and the voice detector: each speech start as
+    (its time, the time the guard would pause (or True: held as echo throughout), "start")."""
+    from voiceloop.audio.base import SpeechStart
+
+    t0 = 10.0
+    far48 = np.repeat(far, 3).astype(np.float32)
+    played = [(far48[i : i + BLOCK, None], t0 + i / OUT_RATE)
+              for i in range(0, len(far48) - BLOCK + 1, BLOCK)]  # fmt: skip
+    reference = PlaybackReference()
+    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    pcm = np.clip(mic * 32767, -32768, 32767).astype(np.int16)
+    out: list[tuple[float, Any, str]] = []
+    watching: float | None = None
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        at = t0 + i / SAMPLE_RATE
+        while played and played[0][1] < at + 0.1:
+            block, stamp = played.pop(0)
+            reference.tap(block, stamp, OUT_RATE)
+        frame = source.process(AudioFrame(pcm=pcm[i : i + FRAME_SAMPLES], time=at, level_db=0))
+        for event in endpointer.feed(frame):
+            if isinstance(event, SpeechStart):
+                start = event.time - t0
+                if source.path.delay_s is not None and source.echo_only(event.time - 0.3):
+                    watching = event.time
+                    out.append((start, True, "start"))
+                else:
+                    out.append((start, at + FRAME_SAMPLES / SAMPLE_RATE - t0, "start"))
+        if watching is not None and not source.echo_only(watching):
+            out[-1] = (out[-1][0], at + FRAME_SAMPLES / SAMPLE_RATE - t0, "start")
+            watching = None
+        if endpointer._open is None:
+            watching = None
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--trials", type=int, default=20)
     args = parser.parse_args()
     suppression = {}
     for delay in (0.030, 0.045, 0.060):
@@ -84,8 +197,7 @@ def main() -> None:
     print(json.dumps({
         "echo_suppression_db": suppression,
         "cpu_ms_per_s": cpu,
-        "barge_in_reaction_ms": None,
-        "false_interruption_resume_rate": None,
+        **barge_in(args.trials),
     }, indent=2))  # fmt: skip
 
 

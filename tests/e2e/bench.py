@@ -9,6 +9,7 @@ reply are stamped by one clock (the stream's). ``to_monotonic`` maps that clock 
 from __future__ import annotations
 
 import asyncio
+import collections
 import shutil
 import statistics
 import subprocess
@@ -48,7 +49,10 @@ class DuplexBench:
     def __init__(self, *, echo_db: float | None = None) -> None:
         self.echo_gain = 0.0 if echo_db is None else 10 ** (echo_db / 20)
         """The room: what the app plays comes back into its mic this much quieter, late by
-        the monitor's lag plus this stream's own input-to-output latency."""
+        the monitor's lag plus this stream's own input-to-output latency (or, with
+        :meth:`room`, by the room's own delay)."""
+        self._room: collections.deque[tuple[float, np.ndarray]] | None = None
+        self.room_delay = 0.0
         self._queue: list[tuple[np.ndarray, Played]] = []
         self._pos = 0
         self.blocks: list[np.ndarray] = []
@@ -97,7 +101,9 @@ class DuplexBench:
         self.block_times.append(float(t.inputBufferAdcTime or t.currentTime))
         dac = float(t.outputBufferDacTime or t.currentTime)
         outdata.fill(0.0)
-        if self.echo_gain:
+        if self.echo_gain and self._room is not None:
+            outdata[:, 0] = self.echo_gain * self._heard(dac - self.room_delay, frames)
+        elif self.echo_gain:
             outdata[:, 0] = self.echo_gain * indata[:, 0]
         pos = 0
         while pos < frames and self._queue:
@@ -113,7 +119,48 @@ class DuplexBench:
                 self._queue.pop(0)
                 self._pos = 0
 
+    def _heard(self, at: float, frames: int) -> np.ndarray:
+        """What the app's speaker emitted from ``at`` on (its own DAC stamps)."""
+        out = np.zeros(frames, np.float32)
+        room = self._room
+        assert room is not None
+        while room and room[0][0] + len(room[0][1]) / RATE < at - 2.0:
+            room.popleft()
+        for start, block in list(room):
+            offset = round((start - at) * RATE)
+            lo, hi = max(0, offset), min(frames, offset + len(block))
+            if hi > lo:
+                out[lo:hi] = block[lo - offset : hi - offset]
+        return out
+
     # -- the test's side ------------------------------------------------------------
+
+    def room(self, sink: Any, delay_s: float = 0.045) -> None:
+        """Feed what ``sink`` (the app's speaker) plays back into the mic ``delay_s`` after
+        its DAC stamps say it left the speaker, on PortAudio's one clock: a room's echo,
+        without the sound server's monitor lag (hundreds of ms, growing under load)."""
+        self._room = collections.deque()
+        self.room_delay = delay_s
+        original = sink.reference_tap
+        room = self._room
+
+        next_at = [0.0]
+
+        def tap(block: np.ndarray, dac: float, rate: int) -> None:
+            mono = block[:, 0] if block.ndim == 2 else block
+            pcm = np.array(mono, np.float32)
+            if rate != RATE:
+                pcm = soxr.resample(pcm, rate, RATE).astype(np.float32)
+            # A speaker's samples follow one another: stamps that jitter by a few ms
+            # (the sound server's estimates) do not move the sound.
+            if abs(dac - next_at[0]) < 0.005:
+                dac = next_at[0]
+            next_at[0] = dac + len(mono) / rate
+            room.append((dac, pcm))
+            if original is not None:
+                original(block, dac, rate)
+
+        sink.reference_tap = tap
 
     def play(self, samples: np.ndarray) -> Played:
         """Queue ``samples`` (48 kHz mono float32) into ``mic``; stamps fill in as it plays."""
@@ -157,8 +204,11 @@ class DuplexBench:
         self.stream.close()
 
 
-async def open_bench(*, echo_db: float | None = None) -> DuplexBench:
+async def open_bench(*, echo_db: float | None = None, room: Any = None) -> DuplexBench:
+    """The bench, running; with ``room`` (the app's speaker), its echo comes by :meth:`room`."""
     bench = DuplexBench(echo_db=echo_db)
+    if room is not None:
+        bench.room(room)
     bench._watch = asyncio.create_task(bench._keep_running(), name="bench-watch")
     # An idle null sink stalls on its first write: run both directions for a moment first,
     # until a buffer has gone all the way out.

@@ -11,6 +11,7 @@ from tests.engine.fakes import (
     FakeSink,
     FakeSynthesizer,
     FakeTranscriber,
+    MemorySource,
     Say,
     Silence,
     Until,
@@ -165,7 +166,16 @@ async def test_window_zero_cuts_at_speech_start():
 
 
 def test_backchannels() -> None:
-    for text in ["", " ", "Mm-hmm.", "yeah", "Uh-huh, okay.", "Hmm?", "Yeah, right."]:
+    for text in ["", " ", "Mm-hmm.", "yeah", "Uh-huh, okay.", "Hmm?", "Yeah, right.", "Thank you."]:
         assert is_backchannel(text), text
     for text in ["Stop.", "yeah but why", "No.", "wait", "What about the sea?"]:
         assert not is_backchannel(text), text
+
+
+def test_barge_in_is_on_by_default_exactly_when_the_source_cancels_echo(monkeypatch):
+    defaults = make_settings(audio={"barge_in": None})
+    assert build([], settings=defaults).engine.barge_in is False
+    monkeypatch.setattr(MemorySource, "cancels_echo", True, raising=False)
+    assert build([], settings=defaults).engine.barge_in is True
+    off = make_settings(audio={"barge_in": False})
+    assert build([], settings=off).engine.barge_in is False

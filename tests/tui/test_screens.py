@@ -7,7 +7,7 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
-from textual.widgets import Input, Markdown, OptionList, Switch
+from textual.widgets import Input, Markdown, OptionList, Select, Switch
 
 from tests.tui.fakes import FIXED_NOW, Harness
 from voiceloop.tui.app import VoiceloopApp
@@ -119,14 +119,25 @@ async def test_settings_validates_masks_and_writes_0600(harness: Harness, tmp_pa
         screen.query_one("#llm-temperature", Input).value = ""
         screen.query_one("#llm-model", Input).value = "qwen/qwen3-32b"
         key.value = "gsk_new_secret"
-        screen.query_one("#audio-barge-in", Switch).value = True
+        # The echo and barge-in fields show the defaults: barge-in follows echo cancellation.
+        assert screen.query_one("#audio-echo-cancellation", Switch).value is True
+        assert screen.query_one("#audio-noise-suppression", Switch).value is False
+        assert screen.query_one("#audio-barge-in", Select).value == "auto"
+        assert screen.query_one("#audio-false-interruption-s", Input).value == "1.0"
+        assert screen.query_one("#audio-false-interruption", Select).value == "resume"
+        screen.query_one("#audio-barge-in", Select).value = "off"
+        screen.query_one("#audio-false-interruption", Select).value = "cut"
+        screen.query_one("#audio-false-interruption-s", Input).value = "0.6"
         await pilot.press("ctrl+s")
         await pilot.pause()
         data = tomllib.loads(config.read_text())
         assert data["vad"]["hangover_ms"] == 450
         assert data["llm"]["model"] == "qwen/qwen3-32b"
         assert data["llm"]["api_key"] == "gsk_new_secret"
-        assert data["audio"]["barge_in"] is True
+        assert data["audio"]["barge_in"] is False
+        assert data["audio"]["false_interruption"] == "cut"
+        assert data["audio"]["false_interruption_s"] == 0.6
+        assert "echo_cancellation" not in data["audio"]  # unchanged: not written
         assert mode_of(config) == 0o600
         assert key.value == ""
         applied = {(s, f): v for s, f, v in harness.applied}

@@ -171,3 +171,37 @@ def test_the_echo_delay_is_measured(delay_s: float) -> None:
             reference.tap(block, at, OUT_RATE)
         source.process(frame)
     assert source.path.delay_s == pytest.approx(delay_s, abs=0.002)
+
+
+def _source_after(far: np.ndarray, mic: np.ndarray, t0: float) -> EchoCancellingSource:
+    reference = PlaybackReference()
+    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    played = blocks(far, t0)
+    for frame in frames_of(mic, t0):
+        while played and played[0][1] < frame.time + 0.1:
+            block, at = played.pop(0)
+            reference.tap(block, at, OUT_RATE)
+        source.process(frame)
+    return source
+
+
+def test_an_echo_a_second_late_is_placed_and_removed() -> None:
+    # A sound server whose latency report is a second off: AEC3 alone never finds it.
+    far = speechlike(10.0, seed=5, pitch=200.0)
+    mic_in, out = run(far, room(far, delay_s=1.2, gain_db=-8.0))
+    tail = slice(6 * SAMPLE_RATE, None)
+    assert power_db(mic_in[tail]) - power_db(out[tail]) > 15.0
+
+
+@pytest.mark.parametrize("delay_s", [0.045, 0.9])
+def test_the_echo_alone_is_told_from_a_voice_over_it(delay_s: float) -> None:
+    far = speechlike(8.0, seed=6, pitch=180.0)
+    echo = room(far, delay_s=delay_s, gain_db=-6.0)
+    alone = _source_after(far, echo, 10.0)
+    assert alone.echo_only(14.0, 16.0)
+    user = np.zeros_like(far)
+    user[4 * SAMPLE_RATE : 7 * SAMPLE_RATE] = speechlike(3.0, seed=7, pitch=120.0)
+    over = _source_after(far, echo + user, 10.0)
+    assert not over.echo_only(14.0, 16.0)
+    explained = over.path.explained(14.0, 16.0)
+    assert explained is not None and explained < 0.5  # the voice 6 dB above its echo

@@ -77,7 +77,9 @@ def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool
     )
     if mode == "converse":
         parser.add_argument(
-            "--barge-in", action="store_true", help="let your voice interrupt (use headphones)"
+            "--barge-in",
+            action="store_true",
+            help="let your voice interrupt (on by default with echo cancellation)",
         )
     if mode == "dictate":
         parser.add_argument("--append", metavar="FILE", help="append each piece to FILE")

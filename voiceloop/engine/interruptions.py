@@ -7,7 +7,14 @@ When the user starts speaking over a reply (barge-in on), the speaker is paused 
   (flushed, its turn cancelled) and the utterance will be answered when it closes;
 * it closes (or pauses) sooner: it is transcribed; empty text or only a backchannel
   ("mm-hmm", "yeah") resumes the reply from the sample where it stopped, and the
-  utterance is not answered; real words cut the reply and are answered.
+  utterance is not answered; real words cut the reply and are answered;
+* its words are those of the reply just spoken (:func:`is_echo`): it was the speaker's
+  own voice that got past the echo canceller — the reply resumes, the text is neither
+  answered nor kept, whatever ``behaviour`` says.
+
+Speech that starts within :data:`ECHO_TAIL_S` of the reply's end (its last words may
+still be on their way back from the room) is checked the same way: echo is dropped,
+anything else is answered as usual.
 
 With ``behaviour="cut"`` a false interruption still ends the reply (but is not answered).
 Sinks without ``pause()`` (files) are cut at once, as is everything when ``window_s`` is 0.
@@ -19,11 +26,14 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
 from voiceloop.frames import Utterance
+from voiceloop.text.hallucination import is_known_hallucination
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +43,45 @@ BACKCHANNELS = frozenset(
 )
 
 
+ECHO_OVERLAP = 0.7
+"""Share of an utterance's words that, in order, are words of the recent reply: above it,
+the utterance is the reply's echo."""
+ECHO_TAIL_S = 1.5
+PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo path
+GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
+LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
+RECHECK_S = 0.1  # speech held without a pause is checked again this often
+SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:['-][a-z0-9]+)*", text.lower())
+
+
 def is_backchannel(text: str) -> bool:
-    """True for text with no words, or only acknowledgements ("Mm-hmm.", "yeah, okay")."""
-    words = re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())
-    return all(word in BACKCHANNELS for word in words)
+    """True for text with no words, only acknowledgements ("Mm-hmm.", "yeah, okay"), or
+    what Whisper invents for a noise ("Thank you.": over a reply, a thank-you is no
+    request either)."""
+    return all(word in BACKCHANNELS for word in _words(text)) or is_known_hallucination(text)
+
+
+def is_echo(text: str, spoken: Sequence[str]) -> bool:
+    """True when ``text`` is (mostly) the words of ``spoken`` in their order: what a
+    transcriber makes of the assistant's own voice. Measured as the longest common word
+    subsequence over the utterance's word count; one- and two-word utterances must match
+    whole (a user's "rivers?" over a reply about rivers has no other words to tell)."""
+    heard = _words(text)
+    said = [w for piece in spoken for w in _words(piece)]
+    if not heard or not said:
+        return False
+    previous = [0] * (len(said) + 1)
+    for word in heard:
+        row = [0]
+        for j, other in enumerate(said):
+            row.append(previous[j] + 1 if word == other else max(previous[j + 1], row[j]))
+        previous = row
+    common = previous[-1]
+    return common == len(heard) if len(heard) <= 2 else common >= ECHO_OVERLAP * len(heard)
 
 
 class InterruptionGuard:
@@ -52,7 +97,12 @@ class InterruptionGuard:
         start_turn: Callable[[Utterance, EarlyTranscript | None], None],
         sink: Callable[[], Any],
         mode: Callable[[], Any],
+        echo_delay: Callable[[], float | None] = lambda: None,
+        echo_only: Callable[..., bool] | None = None,
     ) -> None:
+        self._echo_delay = echo_delay
+        self._echo_only = echo_only
+        self._speech_at: float | None = None  # capture time the held speech started
         self._sink = sink
         self._early = early
         self._cut = cut
@@ -65,25 +115,76 @@ class InterruptionGuard:
         self._timer: asyncio.TimerHandle | None = None
         self._check: asyncio.Task[None] | None = None
         self.resumed = 0
+        self.echoes = 0
         self.cuts = 0
+        self._spoken: deque[tuple[float, str]] = deque()
+        self._ended_at: float | None = None  # when the last reply stopped playing
+        self._tail = False  # holding speech that started after the reply ended
+        self._quiet = False  # holding speech over the reply without pausing it (its echo)
+
+    def spoken(self, text: str) -> None:
+        """A piece of the reply started playing."""
+        now = time.monotonic()
+        self._spoken.append((now, text))
+        while self._spoken and now - self._spoken[0][0] > SPOKEN_KEEP_S:
+            self._spoken.popleft()
+
+    def recent_reply(self) -> list[str]:
+        """The pieces of the reply played lately (the current one included)."""
+        return [text for _, text in self._spoken]
 
     def configure(self, window_s: float, behaviour: str) -> None:
         """How long to hold a reply, and whether a false interruption resumes or cuts it."""
         self.window_s, self.behaviour = window_s, behaviour
 
-    def speech_started(self) -> None:
-        """The user started speaking while a reply plays."""
+    def in_echo_tail(self) -> bool:
+        """True just after a reply ended, while its echo may still come back."""
+        ended = self._ended_at
+        return bool(self._spoken) and ended is not None and time.monotonic() - ended < ECHO_TAIL_S
+
+    def speech_started(self, *, speaking: bool = True, at: float | None = None) -> None:
+        """The user started speaking (at capture time ``at``) while a reply plays, or in
+        its echo's tail."""
         if self.holding:
             self._paused_speech = False
             return
+        self._speech_at = at
+        if not speaking:
+            self.holding = self._tail = True
+            self._paused_speech = False
+            self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
+            return
+        if at is not None and self._heard_echo_only(at - LOOK_BACK_S):
+            # By the canceller's own measure this is the speaker's sound: no pause (no
+            # stutter) unless it turns into something else; its utterance is still checked.
+            self.holding = self._quiet = True
+            self._paused_speech = False
+            self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
+            return
+        self._pause()
+
+    def _pause(self) -> None:
         pause = getattr(self._sink(), "pause", None)
         if self.window_s <= 0 or pause is None:
             self._cut_now()
             return
         pause()
+        self._quiet = False
         self.holding = True
         self._paused_speech = False
-        self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
+        # The speaker's last sound before the pause is still coming back from the room:
+        # the window starts once it is in.
+        window = self.window_s + (self._echo_delay() or 0.0)
+        self._timer = asyncio.get_running_loop().call_later(window, self._window_over)
+
+    def _recheck(self) -> None:
+        self._timer = None
+        if not (self.holding and self._quiet):
+            return
+        if self._heard_echo_only(self._speech_at):
+            self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
+        else:
+            self._pause()  # someone speaks over the echo now
 
     def speech_paused(self) -> None:
         """The user went quiet: let the utterance close before deciding."""
@@ -104,6 +205,12 @@ class InterruptionGuard:
 
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
+        self._ended_at = time.monotonic()
+        if self._quiet:  # the reply ended under speech held without a pause
+            self._cancel_timer()
+            self._quiet, self._tail = False, True
+        if self._tail:
+            return  # that hold is for speech after the reply: it decides on its own
         self._cancel_timer()
         if self.holding:
             self._resume()
@@ -111,16 +218,61 @@ class InterruptionGuard:
             self._check.cancel()
             self._check = None
 
+    def close(self) -> None:
+        """The engine stops: drop whatever is held."""
+        self._tail = False
+        self.reset()
+
+    def _heard_echo_only(
+        self, start: float | None, end: float | None = None, threshold: float = 0.0
+    ) -> bool:
+        if self._echo_only is None or start is None:
+            return False
+        return self._echo_only(start, end, threshold)
+
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:
         text: str | None = None
-        if early is not None and early.task is not None:
+        speech_end = utterance.speech_end if utterance.speech_end is not None else utterance.end
+        if self._echo_only is not None:
+            # The first words of a session's first reply come back before the echo path is
+            # placed: give the canceller's detector a moment (the reply stays paused).
+            for _ in range(PLACE_TRIES):
+                if self._echo_delay() is not None:
+                    break
+                await asyncio.sleep(PLACE_STEP_S)
+        if self._heard_echo_only(utterance.start, speech_end):
+            text = ""  # the echo canceller's own measure: nothing but the speaker's sound
+            echo = True
+        elif early is not None and early.task is not None:
             with contextlib.suppress(Exception):
                 text = (await asyncio.shield(early.task)).text
-        if text is not None and is_backchannel(text):
-            log.debug("false interruption (%r): %s", text, self.behaviour)
+            echo = text is not None and is_echo(text, self.recent_reply())
+        else:
+            echo = False
+        if not echo and (text is None or 0 < len(_words(text)) <= GARBLED_WORDS):
+            # A few words no reply had (or no transcript), over sound mostly the
+            # speaker's: what a transcriber makes of the echo's remains.
+            echo = self._heard_echo_only(utterance.start, speech_end, MOSTLY_ECHO)
+            text = "" if echo else text
+        log.debug("speech over the reply: %r, echo: %s", text, echo)
+        if self._tail:
+            self.holding = self._tail = False
+            if echo:
+                log.debug("the reply's echo after its end (%r): dropped", text)
+                self.echoes += 1
+                if early is not None:
+                    early.cancel()
+            else:
+                self._start_turn(utterance, early)
+            return
+        if text is not None and (echo or is_backchannel(text)):
+            log.debug("false interruption (%r, echo: %s): %s", text, echo, self.behaviour)
             if early is not None:
                 early.cancel()
-            if self.behaviour == "cut":
+            if echo:
+                self.echoes += 1
+                self._resume()
+            elif self.behaviour == "cut":
                 self._cut_now()
             else:
                 self.resumed += 1
@@ -132,14 +284,23 @@ class InterruptionGuard:
 
     def _window_over(self) -> None:
         self._timer = None
+        if self._tail:  # nothing plays: long speech is the user's, answered when it closes
+            if not self._paused_speech:
+                self.holding = self._tail = False
+            return
         if self.holding and not self._paused_speech:
+            unplaced = self._echo_only is not None and self._echo_delay() is None
+            if unplaced or self._heard_echo_only(self._speech_at):
+                # Still the echo, or an echo not (yet) placed: the transcript will tell;
+                # the reply stays paused meanwhile.
+                self._timer = asyncio.get_running_loop().call_later(0.25, self._window_over)
+                return
             self._cut_now()
 
     def _cut_now(self) -> None:
         self._cancel_timer()
         self.cuts += 1
-        if self.holding:
-            self.holding = False
+        self.holding = self._quiet = False
         self._cut()
         sink = self._sink()
         resume = getattr(sink, "resume", None)
@@ -147,7 +308,7 @@ class InterruptionGuard:
             resume()  # flushed: nothing queued, later replies must play
 
     def _resume(self) -> None:
-        self.holding = False
+        self.holding = self._quiet = False
         resume = getattr(self._sink(), "resume", None)
         if resume is not None:
             resume()

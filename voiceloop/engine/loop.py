@@ -4,7 +4,7 @@ The frame loop keeps feeding the endpointer while turns run, so the user can be 
 (and barge in) while the assistant thinks or speaks. Turns run concurrently with
 listening but deliver their results in utterance order.
 
-Barge-in (``[audio] barge_in``; its echo is removed by the source when it cancels the
+Barge-in (``[audio] barge_in``, by default on exactly when the source cancels the
 speaker's echo): user speech pauses the reply and, unless it was a false interruption
 (see :mod:`voiceloop.engine.interruptions`), cancels it; a new utterance cancels any
 converse or translate turn still running. Without barge-in, the endpointer is
@@ -23,13 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from voiceloop.audio.base import (
-    AudioSink,
-    FrameSource,
-    SpeechPaused,
-    SpeechStart,
-    UtteranceReady,
-)
+from voiceloop.audio.base import AudioSink, FrameSource, SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
@@ -61,6 +55,7 @@ from voiceloop.events import (
     Mode,
     ModeChanged,
     Notice,
+    SpeakingChunk,
     SpeechStarted,
     StateChanged,
 )
@@ -114,7 +109,8 @@ class Engine:
             from voiceloop.engine.osc52 import copy_to_terminal
 
             clipboard = copy_to_terminal
-        self._barge_in = options.barge_in
+        cancels_echo = bool(getattr(source, "cancels_echo", False))
+        self._barge_in = cancels_echo if options.barge_in is None else options.barge_in
         self._deafness = Deafness(live=self._live, barge_in=self._barge_in)
         self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
         self._services = TurnServices(
@@ -136,8 +132,10 @@ class Engine:
         self._early = EarlyTranscripts(self._services)
         self._speculator = Speculator(self._services)
         self._guard = InterruptionGuard(
-            self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode
-        )
+            self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode,
+            echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
+            echo_only=getattr(source, "echo_only", None),
+        )  # fmt: skip
         self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"
         self._turns: dict[asyncio.Task[None], Turn] = {}
@@ -267,7 +265,9 @@ class Engine:
         if isinstance(event, SpeechStart):
             self._emit(SpeechStarted(time=event.time))
             if self.barge_in and self._speaking:
-                self._guard.speech_started()  # paused now; cut or resumed once heard
+                self._guard.speech_started(at=event.time)  # paused; cut or resumed once heard
+            elif self._live and self._guard.in_echo_tail():
+                self._guard.speech_started(speaking=False, at=event.time)  # its echo, or not
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
             self._speculator.cancel()
@@ -347,7 +347,7 @@ class Engine:
                 await work
 
     async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
-        self._guard.reset()
+        self._guard.close()
         self._early.cancel()
         pending = [t for t in tasks if t is not None] + list(self._turns)
         for task in pending:
@@ -390,6 +390,8 @@ class Engine:
             self._dropped_seen = dropped
 
     def _emit(self, event: Event) -> None:
+        if isinstance(event, SpeakingChunk):
+            self._guard.spoken(event.text)  # its echo is no user turn
         try:
             self._on_event(event)
         except Exception:

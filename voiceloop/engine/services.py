@@ -32,7 +32,8 @@ class EngineOptions:
     prefetch: int
     max_chars: int
     first_chunk_min_chars: int
-    barge_in: bool
+    barge_in: bool | None
+    """None: on exactly when the source cancels the speaker's echo."""
     false_interruption_s: float
     false_interruption: str
     cues: bool

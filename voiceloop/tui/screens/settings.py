@@ -29,7 +29,9 @@ from voiceloop.tui.protocols import ConfigFileLike
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
 
-Kind = Literal["text", "secret", "int", "float", "bool", "choice"]
+Kind = Literal["text", "secret", "int", "float", "bool", "choice", "auto-bool"]
+AUTO_BOOL = {"auto": None, "on": True, "off": False}
+"""An ``auto-bool`` field's choices: unset (the setting decides by itself), on, off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,17 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         "Audio",
         (
             FieldSpec("audio", "cues", "Listening cues", "bool"),
-            FieldSpec("audio", "barge_in", "Barge-in (speak over the reply)", "bool"),
+            FieldSpec("audio", "echo_cancellation", "Echo cancellation", "bool"),
+            FieldSpec("audio", "noise_suppression", "Noise suppression", "bool"),
+            FieldSpec(
+                "audio",
+                "barge_in",
+                "Barge-in (auto: with echo cancellation)",
+                "auto-bool",
+                tuple(AUTO_BOOL),
+            ),
+            FieldSpec("audio", "false_interruption_s", "Hold on speech over a reply (s)", "float"),
+            FieldSpec("audio", "false_interruption", "After a cough", "choice", ("resume", "cut")),
             FieldSpec("vad", "engine", "Voice detection", "choice", ("silero", "energy")),
             FieldSpec("vad", "threshold", "Detection threshold", "float"),
             FieldSpec("vad", "hangover_ms", "Pause that ends a turn (ms)", "int"),
@@ -134,7 +146,9 @@ def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
     wid = spec.widget_id
     if spec.kind == "bool":
         return Switch(bool(value), id=wid)  # styled to one line in app.tcss
-    if spec.kind == "choice":
+    if spec.kind == "auto-bool":
+        value = next((name for name, v in AUTO_BOOL.items() if v is value), "auto")
+    if spec.kind in ("choice", "auto-bool"):
         chosen = value if value in spec.choices else spec.choices[0]
         options = [(c, c) for c in spec.choices]
         return Select(options, value=chosen, id=wid, allow_blank=False, compact=True)
@@ -148,6 +162,8 @@ def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
 
 def parse_value(spec: FieldSpec, raw: Any) -> Any:
     """Turn a widget value into the config value (``None`` clears the key)."""
+    if spec.kind == "auto-bool":
+        return AUTO_BOOL[str(raw)]
     if spec.kind in ("bool", "choice"):
         return raw
     text = str(raw).strip()
