@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from voiceloop.engine import metrics as m
 from voiceloop.engine.dictation import CLEANUP_PROMPT
 from voiceloop.engine.failures import StageFailed, describe
+from voiceloop.engine.presynth import primed_synthesizer
 from voiceloop.engine.speech import SpeechPipeline
 from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.events import (
@@ -25,6 +26,7 @@ from voiceloop.frames import Message, Transcript
 
 if TYPE_CHECKING:
     from voiceloop.engine.turn import Turn
+    from voiceloop.stages import Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,13 @@ async def converse(turn: Turn) -> None:
         )
     turn.state("thinking")
     language = services.options.language or transcript.language
-    reply = ReplyStream(turn, show=True, speak=True, language=language)
     spec, turn.speculative = turn.speculative, None
     if spec is not None and turn.speculator is not None:
         if not turn.speculator.matches(spec, user_text):
             spec = None
         turn.metrics_extra.update(turn.speculator.counts())
+    primed = primed_synthesizer(turn, spec, language)
+    reply = ReplyStream(turn, show=True, speak=True, language=language, synthesizer=primed)
     try:
         if spec is not None:
             deltas = spec.stream()
@@ -77,6 +80,9 @@ async def converse(turn: Turn) -> None:
         if reply.text:
             turn.update(reply=reply.text, reply_heard=reply.heard(interrupted=True))
         raise
+    finally:
+        if primed is not None:
+            primed.close()
     _reply_done(turn, user_text, reply, interrupted=False)
     if reply.speech is not None and reply.speech.pieces:
         services.cue("done")
@@ -108,12 +114,23 @@ _NOTHING = object()  # no first delta taken apart (the stream is read as it is)
 class ReplyStream:
     """Streams text deltas to the display and, piece by piece, to the speaker."""
 
-    def __init__(self, turn: Turn, *, show: bool, speak: bool, language: str | None = None) -> None:
+    def __init__(
+        self,
+        turn: Turn,
+        *,
+        show: bool,
+        speak: bool,
+        language: str | None = None,
+        synthesizer: Synthesizer | None = None,
+    ) -> None:
         self.language = language  # of the reply, for cutting it into sentences
         self.turn = turn
         self.show = show
         services = turn.services
-        synthesizer = services.stages.synthesizer if speak else None
+        if synthesizer is None:
+            synthesizer = services.stages.synthesizer
+        if not speak:
+            synthesizer = None
         self.speech: SpeechPipeline | None = None
         if synthesizer is not None:
             self.speech = SpeechPipeline(
