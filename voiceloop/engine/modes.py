@@ -54,8 +54,10 @@ async def converse(turn: Turn) -> None:
     turn.state("thinking")
     language = services.options.language or transcript.language
     spec, turn.speculative = turn.speculative, None
-    if spec is not None and turn.speculator is not None:
-        if not turn.speculator.matches(spec, user_text):
+    if turn.speculator is not None:
+        # What was asked during the pauses of this utterance, used or dropped, is this
+        # turn's cost, whether or not a speculative reply survived.
+        if spec is not None and not turn.speculator.matches(spec, user_text):
             spec = None
         turn.metrics_extra.update(turn.speculator.counts())
     primed = primed_synthesizer(turn, spec, language)
