@@ -144,13 +144,21 @@ class Speculator:
         busy: bool,
     ) -> None:
         """The transcript of a pause is back: words that look unfinished keep the pause
-        open (the endpointer's ``hold``); finished ones, in conversation, get a reply."""
-        if looks_unfinished(transcript.text, transcript.language):
-            hold = getattr(endpointer, "hold", None)
-            if hold is not None:
-                hold(utterance.speech_end)
-        elif mode == "converse":
+        open (the endpointer's ``hold``); finished ones let it end (``release``) and, in
+        conversation, get a reply."""
+        unfinished = looks_unfinished(transcript.text, transcript.language)
+        verdict = getattr(endpointer, "hold" if unfinished else "release", None)
+        if verdict is not None:
+            verdict(utterance.speech_end)
+        if not unfinished and mode == "converse":
             self.start(utterance, transcript, busy=busy)
+
+    def asked(self, endpointer: Any) -> None:
+        """The pause's transcript was asked for: the endpointer waits for its words before
+        a voice that only sounds finished ends the turn (``expect_words``)."""
+        expect = getattr(endpointer, "expect_words", None)
+        if expect is not None:
+            expect()
 
     def watch(self, endpointer: Any) -> None:
         """After each frame: speech back inside the open utterance drops the reply at once."""
