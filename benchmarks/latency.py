@@ -27,8 +27,8 @@ and pieces spoken), per answered turn. ``mic_open_s`` is ``benchmarks/startup.py
 measurement (needs the PulseAudio bench, else null).
 
 Usage: ``uv run python benchmarks/latency.py [--baseline] [--whole 10] [--paused 10]
-[--voice espeak|piper] [--mic-runs 3]`` (``piper``: the questions in the local Piper voice,
-whose prosody is closer to a person's than espeak-ng's)
+[--voice espeak|piper] [--mic-runs 3] [--set tts.first_chunk_min_words=1 ...]``
+(``piper``: the questions in the local Piper voice; ``--set`` changes the current run)
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ BASELINE = {
 }
 
 
-def bench_settings(fake: FakeGroq, config_dir: Path, baseline: bool) -> Any:
+def bench_settings(
+    fake: FakeGroq, config_dir: Path, baseline: bool, changes: dict[str, dict[str, Any]]
+) -> Any:
     """Settings talking to the loopback server only (no config file, no local fallback)."""
     for name in [n for n in os.environ if n.startswith(("GROQ_", "VOICELOOP_"))]:
         del os.environ[name]
@@ -74,7 +76,7 @@ def bench_settings(fake: FakeGroq, config_dir: Path, baseline: bool) -> Any:
         "stt": {"fallback": False},
         "tts": {"fallback": False},
     }
-    for section, values in (BASELINE if baseline else {}).items():
+    for section, values in (BASELINE if baseline else changes).items():
         overrides.setdefault(section, {}).update(values)
     return load_settings(overrides)
 
@@ -232,14 +234,16 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
-async def main_async(items: list[Question], voice: str, baseline: bool) -> dict[str, Any]:
+async def main_async(
+    items: list[Question], voice: str, baseline: bool, changes: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     fake = FakeGroq().start()
     runs: dict[str, dict[str, Any]] = {}
     try:
         fake.latency = Latency.realistic()
         for name in ("baseline", "current") if baseline else ("current",):
             with tempfile.TemporaryDirectory() as tmp:
-                settings = bench_settings(fake, Path(tmp), name == "baseline")
+                settings = bench_settings(fake, Path(tmp), name == "baseline", changes)
                 runs[name] = await run_config(fake, settings, items, Path(tmp) / "data")
         latency = fake.latency
     finally:
@@ -256,6 +260,7 @@ async def main_async(items: list[Question], voice: str, baseline: bool) -> dict[
             "speech_per_char_ms": latency.speech_per_char * 1000,
             "playback_speed": PLAYBACK_SPEED,
         },
+        "current_changed": changes,
         "questions": {
             "voice": voice,
             "whole": sum(1 for q in items if not q.pause_ms),
@@ -303,18 +308,41 @@ def mic_open(runs: int) -> float | None:
     return round(statistics.median(times), 4) if times else None
 
 
+def parse_changes(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, dict[str, Any]]:
+    changes: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        section, dot, field = name.partition(".")
+        if not (sep and dot and section and field):
+            parser.error(f"--set {item!r}: expected SECTION.FIELD=VALUE")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        changes.setdefault(section, {})[field] = value
+    return changes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--baseline", action="store_true", help="also run the old defaults")
     parser.add_argument("--whole", type=int, default=10, help="questions said in one go")
     parser.add_argument("--paused", type=int, default=10, help="questions with a pause")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="change a setting of the current run (VALUE as JSON, else a string)",
+    )
     parser.add_argument("--voice", choices=("espeak", "piper"), default="espeak")
     parser.add_argument("--mic-runs", type=int, default=3, help="launches timed to an open mic")
     args = parser.parse_args()
     if args.whole < 0 or args.paused < 0 or args.whole + args.paused == 0:
         parser.error("--whole and --paused must not be negative, nor both 0")
     items = questions(args.whole, args.paused, args.voice)
-    result = asyncio.run(main_async(items, args.voice, args.baseline))
+    changes = parse_changes(parser, args.set)
+    result = asyncio.run(main_async(items, args.voice, args.baseline, changes))
     result["mic_open_s"] = mic_open(args.mic_runs)
     result["targets"] = targets(result)
     print(json.dumps(result, indent=2))
