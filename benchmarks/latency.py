@@ -186,7 +186,12 @@ def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, recor
             str(ms): rate(q["false_eot"] for q in paused if q["pause_ms"] == ms)
             for ms in sorted({q["pause_ms"] for q in paused})
         },
-        "requests": {"chat": chats, "speech": speeches, "pieces_spoken": record.pieces},
+        "requests": {
+            "transcriptions": len(fake.requests_to("transcriptions")),
+            "chat": chats,
+            "speech": speeches,
+            "pieces_spoken": record.pieces,
+        },
         "wasted_requests_per_turn": round(wasted / answered, 3) if answered else None,
         "engine_wasted_requests_per_turn": round(engine_wasted / answered, 3) if answered else None,
         "engine_p50_ms": {
