@@ -74,12 +74,13 @@ class Question:
         return " ".join(self.parts)
 
 
-def espeak_pcm(text: str) -> np.ndarray:
+def espeak_pcm(text: str, ssml: bool = False) -> np.ndarray:
     """``text`` spoken by espeak-ng: int16 at 16 kHz, silence trimmed at both ends."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise SystemExit("espeak-ng is not installed (system package espeak-ng)")
-    wav = subprocess.run([exe, "--stdout", text], check=True, capture_output=True).stdout
+    flags = ["-m"] if ssml else []
+    wav = subprocess.run([exe, *flags, "--stdout", text], check=True, capture_output=True).stdout
     pcm, rate = sf.read(io.BytesIO(wav), dtype="float32")
     return _trimmed(resample(pcm, int(rate), SAMPLE_RATE))
 
@@ -106,7 +107,9 @@ def _trimmed(pcm: np.ndarray) -> np.ndarray:
 
 def questions(whole: int, paused: int, voice: str = "espeak") -> list[Question]:
     """``whole`` questions said in one go, then ``paused`` with a mid-sentence pause, in
-    espeak-ng's voice or the local Piper one."""
+    espeak-ng's voice (the pause an SSML break inside the sentence) or the local Piper one
+    (the two halves synthesized apart, so the first ends with a sentence's falling tone:
+    harder for an end-of-turn model than a person's pause)."""
     speak = piper_voice() if voice == "piper" else espeak_pcm
     out = []
     for i in range(whole):
@@ -115,8 +118,11 @@ def questions(whole: int, paused: int, voice: str = "espeak") -> list[Question]:
     for i in range(paused):
         head, tail = PAUSED[i % len(PAUSED)]
         pause_ms = PAUSES_MS[i % len(PAUSES_MS)]
-        gap = np.zeros(round(pause_ms / 1000 * SAMPLE_RATE), np.int16)
-        audio = np.concatenate([speak(head), gap, speak(tail)])
+        if voice == "piper":  # two syntheses: the first half ends as a sentence would
+            gap = np.zeros(round(pause_ms / 1000 * SAMPLE_RATE), np.int16)
+            audio = np.concatenate([speak(head), gap, speak(tail)])
+        else:  # one sentence with a break inside: its melody goes on over the pause
+            audio = espeak_pcm(f'{head} <break time="{pause_ms}ms"/> {tail}', ssml=True)
         out.append(Question([head, tail], pause_ms, audio))
     return out
 
