@@ -1,35 +1,34 @@
-"""Time to first audio of the voice loop on the loopback Groq server, against a naive
-sequential pipeline. Prints JSON.
+"""Time to first audio of a spoken question, with today's turn-taking against the old
+defaults (``--baseline``), on the loopback Groq server. Prints JSON.
 
-The engine runs for real — paced 16 kHz frames, the energy endpointer (a 600 ms hangover;
-transcription asked at the pause, ``early_transcribe_ms`` into it), one FLAC encode per
-utterance into a real history store, the Groq providers over real HTTP to the loopback
-server (multipart upload, paced SSE chat stream, chunked WAV speech), the sentence
-splitter, ordered prefetch — with a sink that plays on the event loop's clock.
-The server is paced by ``Latency.realistic()`` (see ``tests/fakegroq/server.py``):
-transcription delay, time to first token, time per token, and speech synthesis whose
-time grows with the text (base + per character). Each turn's reply is five sentences.
+The engine runs for real: espeak-ng questions played in real time as 16 kHz frames (see
+``speech_set.py``; half of them with a 400/600/800 ms pause in the middle of the
+sentence), the Silero VAD and, by default, the Smart Turn end-of-turn model, one FLAC
+encode per utterance into a real history store, the Groq providers over real HTTP to the
+loopback server, the sentence splitter and ordered prefetch, with a sink that plays on the
+event loop's clock. The server is paced by ``Latency.realistic()``
+(``tests/fakegroq/server.py``): transcription 250 ms + 20 ms per second of audio, 200 ms to
+the first token, speech whose first byte comes 150 ms + 10 ms per character after the
+request.
 
-For every turn:
+Two configurations run one after the other on the same questions:
 
-- ``ttfa``: speech end → first reply sample played (the engine's own ``ttfa_ms``);
-- ``overhead``: ``ttfa`` minus what the server and the endpointer impose: the later of
-  the hangover (speech end → utterance closed) and the transcription request's arrival
-  plus the server's transcription delay, then the chat stream's time from
-  the request's arrival until the last token of the first speakable chunk was sent
-  (server stamps), and the speech delay for that chunk;
-  ``engine_overhead_by_step_p50_ms`` splits it: upload and transcription request,
-  chat request until the first chunk left the splitter, synthesis request and WAV
-  decoding, queueing on the sink;
-- ``naive``: the same utterance (its FLAC as uploaded) through a sequential pipeline on
-  the same server — transcribe, wait for the whole reply, synthesize all of it (in
-  ``tts.max_chars`` pieces, the API's limit), then play — plus the same hangover.
+- ``current``: the defaults (end-of-turn model, transcription at the short pause, the
+  speculative reply and first synthesis, the short first chunk);
+- ``baseline`` (with ``--baseline``): the old defaults: a fixed 600 ms hangover
+  (``[turn] enabled = false``), transcription asked at 300 ms of silence, a first chunk of
+  at least 15 characters, no speculation.
 
-Ratios are given end to end (from speech end) and from the transcript (hangover and
-transcription are the same in both pipelines, so they dilute the end-to-end ratio).
+Per question: ``ttfa`` runs from the end of the voice (the source's own clock) to the first
+reply sample played, for questions answered in a single turn; a *false end of turn* is a
+turn that ended before the question did (inside its pause); wasted requests are the chat
+and speech requests whose answer was never used (server side: requests made minus replies
+and pieces spoken), per answered turn. ``mic_open_s`` is ``benchmarks/startup.py``'s
+measurement (needs the PulseAudio bench, else null).
 
-Usage: ``uv run python benchmarks/latency.py [--turns 20] [--seed 1]
-[--speech-ms-per-char 10] [--early-transcribe-ms 300]`` (0: transcribe after the hangover)
+Usage: ``uv run python benchmarks/latency.py [--baseline] [--whole 10] [--paused 10]
+[--voice espeak|piper] [--mic-runs 3] [--set tts.first_chunk_min_words=1 ...]``
+(``piper``: the questions in the local Piper voice; ``--set`` changes the current run)
 """
 
 from __future__ import annotations
@@ -38,45 +37,32 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.sim_audio import PacedSource, SimSink
+from benchmarks.sim_audio import SimSink
+from benchmarks.speech_set import Question, SpokenSource, Transcripts, questions, reply_for
 from tests.fakegroq import FakeGroq, Latency
-from voiceloop.config_sections import VadSettings
-from voiceloop.frames import Message, Utterance
 
-HANGOVER_MS = 600
 PLAYBACK_SPEED = 50.0  # the simulated speaker plays this much faster than real time
-
-SENTENCES = [
-    "The sky looks blue because air scatters short wavelengths of sunlight the most.",
-    "At sunset the light crosses much more air, so the reds and oranges win.",
-    "Clouds are white because their droplets scatter every colour about equally.",
-    "On Mars the dust makes the daytime sky a pale butterscotch colour instead.",
-    "Your eyes are also more sensitive to blue than to violet light.",
-    "That is why the sky does not look purple, even though violet scatters more.",
-    "Photographers call the hour after sunrise and before sunset the golden hour.",
-    "Pollution and volcanic ash can make sunsets unusually vivid for months.",
-    "High up in the atmosphere, the sky quickly fades to black.",
-    "Astronauts describe the thin blue line of the atmosphere as strikingly fragile.",
-]
+STEPS = ("utterance_closed", "transcript", "first_token", "first_chunk", "first_audio", "ttfa")
+SETTLE_S = 2.6  # past the end-of-turn model's longest wait (2 s): the question is over
+BASELINE = {
+    "turn": {"enabled": False, "speculate": False},
+    "vad": {"hangover_ms": 600, "early_transcribe_ms": 300},
+    "tts": {"first_chunk_min_chars": 15, "first_chunk_min_words": 1, "first_chunk_max_words": 1000},
+}
 
 
-# -- runs ------------------------------------------------------------------------------
-
-
-def bench_settings(fake: FakeGroq, config_dir: Path, early_ms: int) -> Any:
+def bench_settings(
+    fake: FakeGroq, config_dir: Path, baseline: bool, changes: dict[str, dict[str, Any]]
+) -> Any:
     """Settings talking to the loopback server only (no config file, no local fallback)."""
     for name in [n for n in os.environ if n.startswith(("GROQ_", "VOICELOOP_"))]:
         del os.environ[name]
@@ -85,233 +71,285 @@ def bench_settings(fake: FakeGroq, config_dir: Path, early_ms: int) -> Any:
     os.environ["VOICELOOP_CONFIG"] = str(config_dir / "config.toml")
     from voiceloop.config import load_settings
 
-    return load_settings(
-        {
-            "audio": {"cues": False, "barge_in": False},
-            "vad": {
-                "engine": "energy",
-                "hangover_ms": HANGOVER_MS,
-                "early_transcribe_ms": early_ms,
-            },
-            "stt": {"fallback": False},
-            "tts": {"fallback": False},
-        }
-    )
+    overrides: dict[str, dict[str, Any]] = {
+        "audio": {"cues": False, "barge_in": False},
+        "stt": {"fallback": False},
+        "tts": {"fallback": False},
+    }
+    for section, values in (BASELINE if baseline else changes).items():
+        overrides.setdefault(section, {}).update(values)
+    return load_settings(overrides)
 
 
-def words(text: str) -> list[str]:
-    """The server's tokens: words with their following space."""
-    parts = text.split(" ")
-    return [w + (" " if i < len(parts) - 1 else "") for i, w in enumerate(parts)]
+class Record:
+    """What the engine said, stamped with the loop's clock."""
+
+    def __init__(self) -> None:
+        self.started: dict[int, float] = {}
+        self.finished: dict[int, str] = {}
+        self.first_audio: dict[int, float] = {}
+        self.metrics: dict[int, dict[str, Any]] = {}
+        self.pieces = 0
+
+    def __call__(self, event: Any) -> None:
+        from voiceloop.events import SpeakingChunk, TurnFinished, TurnMetrics, TurnStarted
+
+        now = asyncio.get_running_loop().time()
+        if isinstance(event, TurnStarted):
+            self.started[event.turn_id] = now
+        elif isinstance(event, TurnFinished):
+            self.finished[event.turn_id] = event.status
+        elif isinstance(event, SpeakingChunk):
+            self.pieces += 1
+            self.first_audio.setdefault(event.turn_id, now)
+        elif isinstance(event, TurnMetrics):
+            self.metrics[event.turn_id] = event.metrics
+
+    def settled(self, index: int, speech_end: float) -> bool:
+        """The turns are over, and one started after the question ended (or it is long
+        past: a question whose end was lost)."""
+        if len(self.finished) < len(self.started):
+            return False
+        loop = asyncio.get_running_loop()
+        after = any(t >= speech_end for t in self.started.values())
+        return after or loop.time() - speech_end > SETTLE_S
 
 
-def tokens_for(reply: str, chunk: str) -> int:
-    """How many tokens of ``reply`` the server had sent once ``chunk`` (its start) was whole."""
-    sent = ""
-    for i, token in enumerate(words(reply)):
-        sent += token
-        if len(sent.strip()) >= len(chunk):
-            return i + 1
-    return len(words(reply))
-
-
-async def run_engine(fake: FakeGroq, settings: Any, replies: list[str], data_dir: Path):
+async def run_config(fake: FakeGroq, settings: Any, items: list[Question], data: Path) -> dict:
     from voiceloop.engine import Engine
-    from voiceloop.events import TurnMetrics
     from voiceloop.session.builder import aclose_stages, build_stages
     from voiceloop.store import Store
 
-    turns = len(replies)
-    fake.transcripts.extend(["why is the sky blue"] * turns)
-    fake.chat_replies.extend(replies)
+    fake.requests.clear()
+    transcripts = Transcripts()
+    fake.transcribe = transcripts
+    fake.chat_reply_for = reply_for
     stages, _ = build_stages(settings, mode="converse")
-    metrics: list[dict[str, Any]] = []
-    finished: list[int] = []
-
-    def on_event(event: Any) -> None:
-        if isinstance(event, TurnMetrics):
-            metrics.append(event.metrics)
-            finished.append(event.turn_id)
-
-    store = Store(data_dir)
-    source = PacedSource(turns, finished)
+    record = Record()
+    store = Store(data)
+    source = SpokenSource(items, transcripts, record.settled)
     engine = Engine(
         settings,
         mode="converse",
         source=source,
         sink=SimSink(PLAYBACK_SPEED),
         stages=stages,
-        on_event=on_event,
+        on_event=record,
         recorder=store,
-        max_turns=turns,
         closers=[store.close, lambda: aclose_stages(stages)],
     )
     await engine.run()
-    chats = fake.requests_to("chat")
-    speeches = fake.requests_to("speech")
-    uploads = fake.requests_to("transcriptions")
-    assert len(metrics) == len(chats) == len(uploads) == turns, (len(metrics), len(uploads))
-    results = []
-    for i, m in enumerate(metrics):
-        chat = chats[i]
-        first_speech = next(r for r in speeches if r.time >= chat.time)
-        chunk = first_speech.json["input"]
-        chat_wait = chat.sent[tokens_for(replies[i], chunk) - 1] - chat.time
-        hangover = m["utterance_closed_ms"] / 1000
-        speech_delay = fake.latency.speech_delay(chunk)
-        # The transcript cannot come before the utterance closes, nor before the server's
-        # delay after the request's arrival (at the pause, when it was asked early).
-        asked = uploads[i].time - source.speech_ends[i]  # from speech end
-        transcribed = max(hangover, asked + fake.latency.transcription)
-        unavoidable = transcribed + chat_wait + speech_delay
-        at = {k: m[k + "_ms"] / 1000 for k in ("transcript", "first_chunk", "first_audio", "ttfa")}
-        results.append(
+    return summarize(fake, items, source, record)
+
+
+def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, record: Record):
+    spans = source.spans
+    per_question = []
+    for i, (item, (start, end)) in enumerate(zip(items, spans, strict=False)):
+        until = spans[i + 1][0] if i + 1 < len(spans) else float("inf")
+        turns = sorted((t, tid) for tid, t in record.started.items() if start <= t < until)
+        false_eot = any(t < end for t, _ in turns)
+        whole = len(turns) == 1 and not false_eot
+        tid = turns[0][1] if turns else None
+        audio = record.first_audio.get(tid) if tid is not None and whole else None
+        metrics = record.metrics.get(tid, {}) if tid is not None else {}
+        per_question.append(
             {
-                "steps": {
-                    "transcription": at["transcript"] - transcribed,
-                    "chat_to_first_chunk": at["first_chunk"] - at["transcript"] - chat_wait,
-                    "synthesis": at["first_audio"] - at["first_chunk"] - speech_delay,
-                    "playback": at["ttfa"] - at["first_audio"],
-                },
-                "ttfa": m["ttfa_ms"] / 1000,
-                "overhead": m["ttfa_ms"] / 1000 - unavoidable,
-                "hangover": hangover,
-                "early": bool(m.get("early_transcript")),
-                "transcript": m["transcript_ms"] / 1000,
-                "first_chunk": chunk,
-                "reply": replies[i],
-                "flac": uploads[i].file[1] if uploads[i].file else b"",
+                "text": item.text,
+                "pause_ms": item.pause_ms,
+                "turns": len(turns),
+                "false_eot": false_eot,
+                "ttfa": audio - end if audio is not None else None,
+                "speculative": bool(metrics.get("speculative_reply")),
+                "speculative_speech": bool(metrics.get("speculative_speech")),
+                "closed_s": metrics.get("utterance_closed_ms", 0) / 1000 if whole else None,
+                "engine_ms": {k: metrics[k + "_ms"] for k in STEPS if k + "_ms" in metrics},
             }
         )
-    return results
-
-
-async def run_naive(fake: FakeGroq, settings: Any, turn: dict[str, Any]) -> dict[str, float]:
-    """The same turn, sequentially: transcribe, whole reply, synthesize all of it, play."""
-    from voiceloop.session.builder import aclose_stages, build_stages
-
-    stages, _ = build_stages(settings, mode="converse")
-    assert stages.transcriber and stages.responder and stages.synthesizer
-    fake.transcripts.append("why is the sky blue")
-    fake.chat_replies.append(turn["reply"])
-    utterance = Utterance(
-        np.zeros(1, np.int16), 0.0, 0.0, 1.0, flac=turn["flac"]
-    )  # what the engine uploaded
-    sink = SimSink(PLAYBACK_SPEED)
-    start = time.monotonic()
-    transcript = await stages.transcriber.transcribe(utterance)
-    heard = time.monotonic()
-    messages = [Message("system", settings.llm.system_prompt), Message("user", transcript.text)]
-    text = "".join([d async for d in stages.responder.respond(messages)])
-    chunks = [c async for c in stages.synthesizer.synthesize(text)]
-    handle = sink.play(chunks[0])
-    await handle.started
-    end = time.monotonic()
-    await aclose_stages(stages)
-    return {"ttfa": turn["hangover"] + end - start, "after_transcript": end - heard}
-
-
-def percentiles(values: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    q = statistics.quantiles(ordered, n=20, method="inclusive")
+    answered = sum(1 for status in record.finished.values() if status == "answered")
+    chats, speeches = len(fake.requests_to("chat")), len(fake.requests_to("speech"))
+    wasted = max(0, chats - answered) + max(0, speeches - record.pieces)
+    engine_wasted = sum(m.get("wasted_requests", 0) for m in record.metrics.values())
+    ttfa = [q["ttfa"] for q in per_question if q["ttfa"] is not None]
+    paused = [q for q in per_question if q["pause_ms"]]
     return {
-        "p50": round(statistics.median(ordered) * 1000, 1),
-        "p95": round(q[18] * 1000, 1),
-        "min": round(ordered[0] * 1000, 1),
-        "max": round(ordered[-1] * 1000, 1),
+        "questions": len(per_question),
+        "turns": len(record.started),
+        "answered_turns": answered,
+        "ttfa_ms": percentiles(ttfa),
+        "ttfa_whole_ms": percentiles([q["ttfa"] for q in per_question if not q["pause_ms"]]),
+        "ttfa_paused_ms": percentiles([q["ttfa"] for q in paused]),
+        "close_after_speech_p50_ms": p50([q["closed_s"] for q in per_question]),
+        "false_eot_rate_paused": rate(q["false_eot"] for q in paused),
+        "false_eot_rate_whole": rate(q["false_eot"] for q in per_question if not q["pause_ms"]),
+        "false_eot_by_pause_ms": {
+            str(ms): rate(q["false_eot"] for q in paused if q["pause_ms"] == ms)
+            for ms in sorted({q["pause_ms"] for q in paused})
+        },
+        "requests": {
+            "transcriptions": len(fake.requests_to("transcriptions")),
+            "chat": chats,
+            "speech": speeches,
+            "pieces_spoken": record.pieces,
+        },
+        "wasted_requests_per_turn": round(wasted / answered, 3) if answered else None,
+        "engine_wasted_requests_per_turn": round(engine_wasted / answered, 3) if answered else None,
+        "engine_p50_ms": {
+            step: p50([q["engine_ms"].get(step, None) for q in per_question if q["closed_s"]], 1)
+            for step in STEPS
+        },
+        "speculative_replies_used": sum(q["speculative"] for q in per_question),
+        "speculative_speech_used": sum(q["speculative_speech"] for q in per_question),
+        "source_timeouts": source.timeouts,
+        "per_question": [
+            {**q, "ttfa": round(q["ttfa"] * 1000) if q["ttfa"] is not None else None}
+            for q in per_question
+        ],
     }
 
 
+def percentiles(values: Sequence[float | None]) -> dict[str, float | None]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"p50": None, "p95": None, "n": 0}
+    ordered = sorted(values)
+    p95 = (
+        statistics.quantiles(ordered, n=20, method="inclusive")[18]
+        if len(ordered) > 1
+        else ordered[0]
+    )
+    return {
+        "p50": round(statistics.median(ordered) * 1000, 1),
+        "p95": round(p95 * 1000, 1),
+        "n": len(ordered),
+    }
+
+
+def p50(values: Sequence[float | None], scale: float = 1000) -> float | None:
+    kept = [v for v in values if v is not None]
+    return round(statistics.median(kept) * scale, 1) if kept else None
+
+
+def rate(flags: Any) -> float | None:
+    flags = list(flags)
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
 async def main_async(
-    turns: int, seed: int, speech_ms_per_char: float, early_ms: int
+    items: list[Question], voice: str, baseline: bool, changes: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    rng = random.Random(seed)
-    replies = [" ".join(rng.sample(SENTENCES, 5)) for _ in range(turns)]
     fake = FakeGroq().start()
+    runs: dict[str, dict[str, Any]] = {}
     try:
         fake.latency = Latency.realistic()
-        fake.latency.speech_per_char = speech_ms_per_char / 1000
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = bench_settings(fake, Path(tmp), early_ms)
-            results = await run_engine(fake, settings, replies, Path(tmp) / "data")
-            naive = [await run_naive(fake, settings, turn) for turn in results]
+        for name in ("baseline", "current") if baseline else ("current",):
+            with tempfile.TemporaryDirectory() as tmp:
+                settings = bench_settings(fake, Path(tmp), name == "baseline", changes)
+                runs[name] = await run_config(fake, settings, items, Path(tmp) / "data")
         latency = fake.latency
     finally:
         fake.stop()
-    ttfa = [r["ttfa"] for r in results]
-    overhead = [r["overhead"] for r in results]
-    after = [r["ttfa"] - r["transcript"] for r in results]
-    after_closed = [r["ttfa"] - r["hangover"] for r in results]
-    naive_ttfa = [n["ttfa"] for n in naive]
-    naive_after = [n["after_transcript"] for n in naive]
-    naive_closed = [n["ttfa"] - r["hangover"] for n, r in zip(naive, results, strict=True)]
-    speedup = statistics.median(naive_ttfa) / statistics.median(ttfa)
-    speedup_closed = statistics.median(naive_closed) / statistics.median(after_closed)
-    speedup_after = statistics.median(naive_after) / statistics.median(after)
-    return {
+    out: dict[str, Any] = {
         "benchmark": "latency",
         "server": "loopback Groq server over HTTP (tests/fakegroq)",
-        "turns": len(results),
         "profile": {
-            "hangover_ms": HANGOVER_MS,
-            "early_transcribe_ms": early_ms,
             "transcription_ms": latency.transcription * 1000,
+            "transcription_per_audio_s_ms": latency.transcription_per_audio_s * 1000,
             "first_token_ms": latency.first_token * 1000,
             "per_token_ms": latency.per_token * 1000,
             "speech_base_ms": latency.speech_base * 1000,
             "speech_per_char_ms": latency.speech_per_char * 1000,
             "playback_speed": PLAYBACK_SPEED,
         },
-        "turns_with_early_transcript": sum(r["early"] for r in results),
-        "reply_chars_mean": round(statistics.mean(len(r["reply"]) for r in results)),
-        "first_chunk_chars_mean": round(statistics.mean(len(r["first_chunk"]) for r in results)),
-        "streaming_ttfa_ms": percentiles(ttfa),
-        "engine_overhead_ms": percentiles(overhead),
-        "engine_overhead_by_step_p50_ms": {
-            step: round(statistics.median(r["steps"][step] for r in results) * 1000, 1)
-            for step in results[0]["steps"]
+        "current_changed": changes,
+        "questions": {
+            "voice": voice,
+            "whole": sum(1 for q in items if not q.pause_ms),
+            "paused": sum(1 for q in items if q.pause_ms),
+            "pauses_ms": sorted({q.pause_ms for q in items if q.pause_ms}),
         },
-        "naive_ttfa_ms": percentiles(naive_ttfa),
-        "speedup_ttfa_p50": round(speedup, 2),
-        "utterance_closed_to_audio_ms": {
-            "streaming": percentiles(after_closed),
-            "naive": percentiles(naive_closed),
-            "speedup_p50": round(speedup_closed, 2),
-        },
-        "transcript_to_audio_ms": {
-            "streaming": percentiles(after),
-            "naive": percentiles(naive_after),
-            "speedup_p50": round(speedup_after, 2),
-        },
-        "targets": {
-            "overhead_p50_under_30ms": percentiles(overhead)["p50"] < 30,
-            "first_audio_3x_faster_end_to_end": speedup >= 3,
-            "first_audio_3x_faster_from_utterance_closed": speedup_closed >= 3,
-            "first_audio_3x_faster_from_transcript": speedup_after >= 3,
-        },
+        "ttfa_p50_ms": runs["current"]["ttfa_ms"]["p50"],
+        "ttfa_p95_ms": runs["current"]["ttfa_ms"]["p95"],
+        "false_eot_rate": runs["current"]["false_eot_rate_paused"],
+        "wasted_requests_per_turn": runs["current"]["wasted_requests_per_turn"],
+        "mic_open_s": None,
     }
+    if baseline:
+        current, base = runs["current"], runs["baseline"]
+        out["baseline_ttfa_p50_ms"] = base["ttfa_ms"]["p50"]
+        out["baseline_ttfa_p95_ms"] = base["ttfa_ms"]["p95"]
+        out["baseline_false_eot_rate"] = base["false_eot_rate_paused"]
+        out["ttfa_p50_ratio"] = ratio(current["ttfa_ms"]["p50"], base["ttfa_ms"]["p50"])
+        out["ttfa_p95_ratio"] = ratio(current["ttfa_ms"]["p95"], base["ttfa_ms"]["p95"])
+    out["runs"] = runs
+    return out
+
+
+def targets(result: dict[str, Any]) -> dict[str, bool | None]:
+    ratio_ = result.get("ttfa_p50_ratio")
+    eot, base_eot = result.get("false_eot_rate"), result.get("baseline_false_eot_rate")
+    wasted, mic = result.get("wasted_requests_per_turn"), result.get("mic_open_s")
+    return {
+        "ttfa_p50_at_most_0.6x_baseline": ratio_ <= 0.6 if ratio_ is not None else None,
+        "false_eot_no_worse_than_baseline": (
+            eot <= base_eot if eot is not None and base_eot is not None else None
+        ),
+        "wasted_at_most_0.5_per_turn": wasted <= 0.5 if wasted is not None else None,
+        "mic_open_at_most_0.3s": mic <= 0.3 if mic is not None else None,
+    }
+
+
+def mic_open(runs: int) -> float | None:
+    if runs <= 0:
+        return None
+    from benchmarks.startup import mic_open_times
+
+    script = str(Path(sys.executable).with_name("voiceloop"))
+    times = mic_open_times(script, runs)
+    return round(statistics.median(times), 4) if times else None
+
+
+def parse_changes(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, dict[str, Any]]:
+    changes: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        section, dot, field = name.partition(".")
+        if not (sep and dot and section and field):
+            parser.error(f"--set {item!r}: expected SECTION.FIELD=VALUE")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        changes.setdefault(section, {})[field] = value
+    return changes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--turns", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline", action="store_true", help="also run the old defaults")
+    parser.add_argument("--whole", type=int, default=10, help="questions said in one go")
+    parser.add_argument("--paused", type=int, default=10, help="questions with a pause")
     parser.add_argument(
-        "--speech-ms-per-char",
-        type=float,
-        default=Latency.realistic().speech_per_char * 1000,
-        help="synthesis time per character of text on the loopback server",
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="change a setting of the current run (VALUE as JSON, else a string)",
     )
-    parser.add_argument(
-        "--early-transcribe-ms",
-        type=int,
-        default=VadSettings().early_transcribe_ms,
-        help="[vad] early_transcribe_ms (default: the engine's); 0 turns it off",
-    )
+    parser.add_argument("--voice", choices=("espeak", "piper"), default="espeak")
+    parser.add_argument("--mic-runs", type=int, default=3, help="launches timed to an open mic")
     args = parser.parse_args()
-    result = asyncio.run(
-        main_async(args.turns, args.seed, args.speech_ms_per_char, args.early_transcribe_ms)
-    )
+    if args.whole < 0 or args.paused < 0 or args.whole + args.paused == 0:
+        parser.error("--whole and --paused must not be negative, nor both 0")
+    items = questions(args.whole, args.paused, args.voice)
+    changes = parse_changes(parser, args.set)
+    result = asyncio.run(main_async(items, args.voice, args.baseline, changes))
+    result["mic_open_s"] = mic_open(args.mic_runs)
+    result["targets"] = targets(result)
     print(json.dumps(result, indent=2))
 
 

@@ -132,9 +132,14 @@ class TtsSettings(StageSection):
     """Sample rate of raw pcm replies, which carry no header (OpenAI's is 24000)."""
     max_chars: int = Field(default=200, ge=20)
     """Longest text per speech request; longer text is split at sentence boundaries."""
-    first_chunk_min_chars: int = Field(default=15, ge=1)
-    """Speak the first sentence early, cut at a clause boundary ("," "because" ...) once it
-    has this many characters (sooner first audio); max_chars or more: whole sentence."""
+    first_chunk_min_words: int = Field(default=2, ge=1)
+    """Speak the first sentence early, cut at a clause boundary ("," ":" "because" ...) once
+    it has this many words (sooner first audio; never inside a name or a number)."""
+    first_chunk_max_words: int = Field(default=12, ge=1)
+    """No clause boundary within this many words: the first chunk is the whole sentence."""
+    first_chunk_min_chars: int = Field(default=1, ge=1)
+    """The early first chunk also needs this many characters; max_chars or more: the first
+    chunk is always a whole sentence."""
     prefetch: int = Field(default=2, ge=0, le=8)
     """How many sentences to synthesize ahead of the one playing."""
     fallback: bool = True

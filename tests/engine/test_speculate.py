@@ -75,7 +75,9 @@ async def test_a_committed_turn_plays_the_reply_asked_for_during_the_pause() -> 
     assert [p.text for p in h.sink.played if p.text] == ["Answer to what time is it."]
     assert [x.user for x in h.engine.conversation._history] == ["what time is it"]
     line = metrics(h)
-    assert line["speculative_requests"] == 1 and line["wasted_requests"] == 0
+    # the chat request, and the first chunk's synthesis when it started during the pause
+    speech = line.get("speculative_speech", False)
+    assert line["speculative_requests"] == 1 + speech and line["wasted_requests"] == 0
     assert line["speculative_reply"] is True
 
 
@@ -146,3 +148,17 @@ async def test_an_unfinished_transcript_is_not_answered_early() -> None:
     await h.run()
     [request] = responder.log
     assert request["at"] >= endpointer.closed_at[0]
+
+
+async def test_a_dropped_reply_is_counted_by_the_turn_that_follows_without_one() -> None:
+    # the words after the pause look unfinished: the turn commits with no speculative reply
+    transcriber = FakeTranscriber(["what time", "what time is it and"], latency=0.02)
+    transcriber.language = "en"
+    responder = Spy(first_token=0.3)
+    script = [Say(6), Silence(5), Say(6), Silence(16)]
+    h = build(script, transcriber=transcriber, responder=responder, endpointer=Pausing())
+    await h.run()
+    assert [entry["asked"] for entry in responder.log] == ["what time", "what time is it and"]
+    line = metrics(h)
+    assert line["speculative_requests"] == 1 and line["wasted_requests"] == 1
+    assert "speculative_reply" not in line

@@ -100,10 +100,15 @@ def stt(fake: FakeGroq, route: str):
         except ValueError:
             return _err(400, "could not process file - is it a valid media file?")
         duration = len(pcm) / rate
-        if fake.latency.transcription:
-            await asyncio.sleep(fake.latency.transcription)
-        if fake.transcripts:
-            text = fake.transcripts.popleft()
+        delay = fake.latency.transcription + fake.latency.transcription_per_audio_s * duration
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if fake.transcripts or fake.transcribe is not None:
+            if fake.transcripts:
+                text = fake.transcripts.popleft()
+            else:
+                assert fake.transcribe is not None
+                text = fake.transcribe(pcm, rate)
             segments = [fake_audio._segment(0, 0.0, round(duration, 2), " " + text,
                                             no_speech=0.01, logprob=-0.2)]  # fmt: skip
         else:
@@ -143,6 +148,8 @@ def _reply_for(fake: FakeGroq, messages: Any) -> str:
     for m in messages if isinstance(messages, list) else []:
         if isinstance(m, dict) and m.get("role") == "user":
             last = str(m.get("content", ""))
+    if fake.chat_reply_for is not None:
+        return fake.chat_reply_for(last)
     return f"You said: {last}. That is all I know."
 
 

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ class Latency:
     """Before any response starts."""
     transcription: float = 0.0
     """Before a transcription or translation answers (after ``response``)."""
+    transcription_per_audio_s: float = 0.0
+    """Added to ``transcription`` per second of the uploaded audio."""
     first_token: float = 0.0
     per_token: float = 0.0
     speech_chunk: float = 0.0
@@ -57,12 +60,12 @@ class Latency:
 
     @classmethod
     def realistic(cls) -> Latency:
-        """A cloud backend on a good connection: transcription in 250 ms, 250 ms to the
-        first token then 250 tokens (words here) a second, and speech synthesized in
-        150 ms + 10 ms per character."""
+        """A cloud backend on a good connection: transcription in 250 ms + 20 ms per
+        second of audio, 200 ms to the first token then 250 tokens (words here) a second,
+        and speech synthesized in 150 ms + 10 ms per character."""
         return cls(
-            transcription=0.25, first_token=0.25, per_token=0.004, speech_base=0.15,
-            speech_per_char=0.010,
+            transcription=0.25, transcription_per_audio_s=0.02, first_token=0.2,
+            per_token=0.004, speech_base=0.15, speech_per_char=0.010,
         )  # fmt: skip
 
 
@@ -113,6 +116,10 @@ class FakeGroq:
         """Replies for the next chat requests, in order, before ``chat_reply`` applies."""
         self.transcripts: deque[str] = deque()
         """Texts to answer transcriptions/translations with, in order, instead of the audio's."""
+        self.transcribe: Callable[[Any, int], str] | None = None
+        """With no queued transcript: the text for an upload's (mono float32 pcm, rate)."""
+        self.chat_reply_for: Callable[[str], str] | None = None
+        """With no queued reply: the reply to the last user message."""
         self.models = [
             {"id": m, "object": "model", "created": 1700000000, "owned_by": owner,
              "active": True, "context_window": ctx, "max_completion_tokens": 8192,
@@ -163,6 +170,7 @@ class FakeGroq:
             self._faults.clear()
         self.requests.clear()
         self.transcripts.clear()
+        self.transcribe = self.chat_reply_for = None
         self.latency = Latency()
         self.upload_limit_bytes = 25 * 1024 * 1024
         self.tts_max_chars = 200

@@ -199,3 +199,56 @@ def test_a_model_too_slow_for_the_hangover_leaves_the_decision_to_it() -> None:
     (u,) = utterances(events)
     assert u.reason == "silence"
     assert closed_after(events, 35) == 19
+
+
+def pause_of(ep: Endpointer, silence: int) -> list:
+    """Speech, then ``silence`` frames; the pause's transcript is asked for at its report."""
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 6), flush=False)
+    assert isinstance(events[-1], SpeechPaused)  # after 6 frames, 2 before the rating
+    ep.expect_words()
+    return events + run(ep, frames_from("." * silence, start_index=41), flush=False)
+
+
+def test_a_complete_rating_waits_for_the_pause_s_words() -> None:
+    ep = make(Scripted(0.9))
+    events = pause_of(ep, 6)  # rated complete at 8 frames: still open, the words are due
+    assert utterances(events) == [] and ep.turn_decisions == [0.9]
+    ep.release()  # the transcript looks finished
+    events += run(ep, frames_from("." * 5, start_index=47), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "turn_complete"
+    assert closed_after(events, 35) == 13  # on the first frame after the words came
+
+
+def test_words_that_never_come_leave_the_turn_to_the_hangover() -> None:
+    ep = make(Scripted(0.9, 0.9), hangover_ms=600)
+    events = pause_of(ep, 80)
+    (u,) = utterances(events)
+    assert u.reason == "turn_complete"
+    assert closed_after(events, 35) == round(0.6 / FRAME_S)
+
+
+def test_unfinished_words_overrule_a_complete_rating() -> None:
+    ep = make(Scripted(0.9, 0.9))
+    events = pause_of(ep, 6)
+    ep.hold()  # the transcript ends in "for"
+    events += run(ep, frames_from("." * 80, start_index=47), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == 63
+
+
+def test_words_of_an_earlier_pause_release_nothing() -> None:
+    ep = make(Scripted(0.1, 0.9))
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 6), flush=False)
+    ep.expect_words()
+    first_pause_end = ep._speech_end
+    events += run(ep, frames_from("." * 4 + "S" * 10 + "." * 6, start_index=41), flush=False)
+    ep.expect_words()
+    ep.release(first_pause_end)  # late words of the first pause
+    events += run(ep, frames_from("." * 10, start_index=61), flush=False)
+    assert utterances(events) == []  # rated complete, but this pause's words are due
+    assert ep.turn_decisions[-1] == 0.9
+    ep.release()
+    events += run(ep, frames_from(".", start_index=71), flush=False)
+    assert [u.reason for u in utterances(events)] == ["turn_complete"]

@@ -260,3 +260,85 @@ def test_link_targets_never_split_or_spoken() -> None:
     text = "See [the docs](https://x.y/a. B) here. Next."
     assert run(text) == ["See the docs here.", "Next."]
     assert char_by_char(text) == ["See the docs here.", "Next."]
+
+
+SHORT_FIRST = {"first_chunk_min_chars": 1, "first_chunk_min_words": 2, "first_chunk_max_words": 12}
+
+
+@pytest.mark.parametrize(
+    ("text", "chunks"),
+    [
+        # a few words at a comma, a colon, a dash or before a clause-opening word
+        (
+            "Of course, I can help with that. More.",
+            ["Of course,", "I can help with that.", "More."],
+        ),
+        (
+            "Here is how: mix the flour. Then bake.",
+            ["Here is how:", "mix the flour.", "Then bake."],
+        ),
+        ("Good question — it depends. Yes.", ["Good question —", "it depends.", "Yes."]),
+        (
+            "It looks blue because air scatters light.",
+            ["It looks blue", "because air scatters light."],
+        ),
+        # one word is not enough: the next boundary, or the sentence end
+        ("Sure, here it is, take it.", ["Sure, here it is,", "take it."]),
+        ("Sure, here it is. Next.", ["Sure, here it is.", "Next."]),
+        # never inside a number
+        ("It costs 1,000 dollars, more or less.", ["It costs 1,000 dollars,", "more or less."]),
+        ("Wait 5 - 10 minutes, roughly.", ["Wait 5 - 10 minutes,", "roughly."]),
+        ("Pick 1, 2 or 3, then go.", ["Pick 1, 2 or 3,", "then go."]),
+        ("It is 3.5 percent, today.", ["It is 3.5 percent,", "today."]),
+        # never inside an abbreviation or after one that leads on
+        ("Ask Dr. Smith, he knows.", ["Ask Dr. Smith,", "he knows."]),
+        ("Use e.g., Python or Go, maybe.", ["Use e.g., Python or Go,", "maybe."]),
+        ("In the U.S., people drive. Ok.", ["In the U.S.,", "people drive.", "Ok."]),
+        # never inside a capitalised name of several words
+        ("We flew to Paris, Texas, last year.", ["We flew to Paris, Texas,", "last year."]),
+        (
+            "I loved Star Wars: The Empire Strikes Back, truly.",
+            ["I loved Star Wars: The Empire Strikes Back,", "truly."],
+        ),
+        ("Ask John Smith, Jr., he knows.", ["Ask John Smith, Jr.,", "he knows."]),
+        ("Yes indeed, I think so.", ["Yes indeed,", "I think so."]),
+        # no boundary within the first words: the whole sentence
+        (
+            "This is a very long first clause that goes on and on without a break, finally. Yes.",
+            [
+                "This is a very long first clause that goes on and on without a break, finally.",
+                "Yes.",
+            ],
+        ),
+    ],
+)
+def test_short_first_chunk(text: str, chunks: list[str]) -> None:
+    assert run(text, **SHORT_FIRST) == chunks
+    assert char_by_char(text, **SHORT_FIRST) == chunks
+    # deltas of a word and its space each, as a chat stream sends them
+    assert run(text, re.findall(r"\S+\s*", text), **SHORT_FIRST) == chunks
+
+
+def test_short_first_chunk_waits_for_the_next_word() -> None:
+    s = SentenceSplitter(**SHORT_FIRST)
+    assert s.push("We flew to Paris, ") == []
+    assert s.push("Te") == []  # "Texas" or "to": a name would continue
+    assert s.push("xas, last ") == ["We flew to Paris, Texas,"]
+    s = SentenceSplitter(**SHORT_FIRST)
+    assert s.push("Of course, ") == []
+    assert s.push("I ") == ["Of course,"]
+
+
+def test_only_the_first_chunk_is_short() -> None:
+    text = "Of course, I can help, gladly. Then, later, more."
+    assert run(text, **SHORT_FIRST) == ["Of course,", "I can help, gladly.", "Then, later, more."]
+
+
+def test_default_settings_give_a_short_first_chunk() -> None:
+    from voiceloop.engine.options import EngineOptions
+    from voiceloop.engine.parts import default_splitter_factory
+
+    from voiceloop.config import Settings
+
+    splitter = default_splitter_factory(EngineOptions.from_settings(Settings()))()
+    assert splitter.push("Of course, I can help with that. ") == ["Of course,"]

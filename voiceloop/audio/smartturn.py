@@ -137,3 +137,20 @@ class TurnJudge:
         except Exception as exc:
             future.set_exception(exc)
         return future
+
+
+def turn_options(
+    turn: Any, model: TurnModel | None = None, background: bool = True
+) -> dict[str, Any]:
+    """The ``Endpointer`` keywords for the ``[turn]`` settings: none when it is off; else
+    the model (loaded here unless given), its threshold and silences, and whether it runs
+    on a worker thread (``background``, for frames that arrive in real time)."""
+    if turn is None or not turn.enabled:
+        return {}
+    return {
+        "turn_model": model if model is not None else SmartTurn(),
+        "turn_threshold": turn.threshold,
+        "turn_min_silence_ms": turn.min_silence_ms,
+        "turn_max_silence_ms": turn.max_silence_ms,
+        "turn_background": background,
+    }

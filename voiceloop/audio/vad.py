@@ -15,6 +15,8 @@ With a ``turn_model``, the model replaces the hangover: rated after ``turn_min_s
 of silence and again at the hangover, a complete utterance closes (``"turn_complete"``), an
 incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfinished)
 makes the pause wait for that cap. The pause is reported two frames before the first rating.
+After ``expect_words()`` a complete rating waits, up to the hangover, for the pause's
+words: ``release()`` (they look finished) or ``hold()``.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -32,22 +34,11 @@ from typing import Any
 import numpy as np
 
 from voiceloop.audio.base import EndpointEvent, SpeechPaused, SpeechStart, UtteranceReady
-from voiceloop.audio.detectors import (
-    EnergyDetector,
-    SileroDetector,
-    SpeechDetector,
-    make_detector,
-)
-from voiceloop.audio.smartturn import TurnJudge, TurnModel
+from voiceloop.audio.detectors import EnergyDetector, SileroDetector, SpeechDetector, make_detector
+from voiceloop.audio.smartturn import TurnJudge, TurnModel, turn_options
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 
-__all__ = [
-    "Endpointer",
-    "EnergyDetector",
-    "SileroDetector",
-    "SpeechDetector",
-    "make_detector",
-]
+__all__ = ["Endpointer", "EnergyDetector", "SileroDetector", "SpeechDetector", "make_detector"]
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
@@ -122,19 +113,8 @@ class Endpointer:
         background: bool = True,
     ) -> Endpointer:
         """Build from the ``[vad]`` settings section (engine, threshold, *_ms, max_length_s)
-        and the ``[turn]`` one (the end-of-turn model is loaded here when enabled; it runs
-        on a worker thread when ``background``, for frames that arrive in real time)."""
-        turn_kw: dict[str, Any] = {}
-        if turn is not None and turn.enabled:
-            from voiceloop.audio.smartturn import SmartTurn
-
-            turn_kw = {
-                "turn_model": turn_model if turn_model is not None else SmartTurn(),
-                "turn_threshold": turn.threshold,
-                "turn_min_silence_ms": turn.min_silence_ms,
-                "turn_max_silence_ms": turn.max_silence_ms,
-                "turn_background": background,
-            }
+        and the ``[turn]`` one (see :func:`~voiceloop.audio.smartturn.turn_options`)."""
+        turn_kw = turn_options(turn, turn_model, background)
         return cls(
             detector if detector is not None else make_detector(vad.engine),
             threshold=vad.threshold,
@@ -162,6 +142,8 @@ class Endpointer:
         self._silence = 0  # consecutive non-speech frames in the open utterance
         self._speech_end: float | None = None
         self._held = False  # this pause waits for the cap (the transcript looks unfinished)
+        self._awaiting = False  # this pause's transcript is on its way: a complete rating waits
+        self._complete = False  # the last rating of this pause said complete
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -181,6 +163,18 @@ class Endpointer:
         ``speech_end``, only if no speech came since (the pause is the one transcribed)."""
         current = speech_end is None or speech_end == self._speech_end
         self._held = self._held or (self._open is not None and self._silence > 0 and current)
+        if current:
+            self._awaiting = False
+
+    def expect_words(self) -> None:
+        """The current pause's transcript is on its way: a complete rating waits for it."""
+        if self._open is not None and self._silence > 0 and self.turn_model is not None:
+            self._awaiting = True
+
+    def release(self, speech_end: float | None = None) -> None:
+        """The pause's words look finished (``speech_end``: of that pause, as in hold)."""
+        if speech_end is None or speech_end == self._speech_end:
+            self._awaiting = False
 
     def set_push_to_talk(self, enabled: bool) -> None:
         """Switch between hands-free and push-to-talk; drops an open utterance."""
@@ -291,7 +285,7 @@ class Endpointer:
         end = judged.frame.time + FRAME_S
         if judged.speech:
             self._silence = 0
-            self._held = False
+            self._held = self._awaiting = self._complete = False
             self._speech_end = end
             if self._turn is not None:
                 self._turn.reset()
@@ -318,7 +312,10 @@ class Endpointer:
             return self._split(end)
         assert self._turn is not None
         complete = self._turn.step(silence, self._turn_window) if silence else None
-        if complete and not self._held:
+        if complete is not None:
+            self._complete = complete
+        waited = not self._awaiting or silence >= self.hangover_frames
+        if self._complete and not self._held and waited:
             return self._close("turn_complete", end)
         if silence >= self.hangover_frames and not (self._turn.rated or self._held):
             return self._close("silence", end)  # the model is late: the hangover decides
@@ -371,7 +368,7 @@ class Endpointer:
         speech_end = self._speech_end
         self._speech_end = None
         self._silence = 0
-        self._held = False
+        self._held = self._awaiting = self._complete = False
         if self._turn is not None:
             self._turn.reset()
         self._started = keep_open and not self.push_to_talk

@@ -71,25 +71,27 @@ class EarlyTranscripts:
         utterance: Utterance,
         mode: Mode,
         on_text: Callable[[Utterance, Transcript], None] | None = None,
-    ) -> None:
+    ) -> bool:
         """The speaker paused: transcribe ``utterance`` (the speech so far) for ``mode``;
-        ``on_text`` gets the transcript as soon as it is back (the turn is still open)."""
+        ``on_text`` gets the transcript as soon as it is back (the turn is still open).
+        False when no request went out."""
         self.cancel()
         key = early_key(mode)
         transcriber = self._services.stages.transcriber_for(key[1])
         if transcriber is None:
-            return
+            return False
         try:
             flac = self._services.encode_flac(utterance.pcm, utterance.sample_rate)
         except Exception:
             log.debug("encoding a paused utterance failed", exc_info=True)
-            return  # the closing utterance is encoded (and the error reported) by its turn
+            return False  # the closing utterance is encoded (and the error reported) by its turn
         early = EarlyTranscript(key, dataclasses.replace(utterance, flac=flac))
         early.task = asyncio.create_task(early._run(transcriber), name="early-transcript")
         early.task.add_done_callback(_quiet)
         if on_text is not None:
             early.task.add_done_callback(lambda t: _deliver(t, early.utterance, on_text))
         self._pending = early
+        return True
 
     def take(self, utterance: Utterance) -> EarlyTranscript | None:
         """The early request for ``utterance`` if no speech came after the pause (the

@@ -271,8 +271,10 @@ class Engine:
             self._set_state("hearing")
         elif isinstance(event, SpeechPaused):
             self._speculator.cancel()
-            if not self._turn_limit_reached():
-                self._early.start(event.utterance, self._mode, on_text=self._pause_hint)
+            if not self._turn_limit_reached() and self._early.start(
+                event.utterance, self._mode, on_text=self._pause_hint
+            ):
+                self._speculator.asked(self._endpointer)
             self._guard.speech_paused()
         elif isinstance(event, UtteranceReady) and not self._guard.utterance_ready(event.utterance):
             self._start_turn(event.utterance)

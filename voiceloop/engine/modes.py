@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from voiceloop.engine import metrics as m
 from voiceloop.engine.dictation import CLEANUP_PROMPT
+from voiceloop.engine.presynth import primed_synthesizer
 from voiceloop.engine.reply import ReplyStream, aclose_stream
 from voiceloop.errors import ConfigError, StageFailed, VoiceloopError, describe
 from voiceloop.events import (
@@ -48,12 +49,15 @@ async def converse(turn: Turn) -> None:
         )
     turn.state("thinking")
     language = services.options.language or transcript.language
-    reply = ReplyStream(turn, show=True, speak=True, language=language)
     spec, turn.speculative = turn.speculative, None
-    if spec is not None and turn.speculator is not None:
-        if not turn.speculator.matches(spec, user_text):
+    if turn.speculator is not None:
+        # What was asked during the pauses of this utterance, used or dropped, is this
+        # turn's cost, whether or not a speculative reply survived.
+        if spec is not None and not turn.speculator.matches(spec, user_text):
             spec = None
         turn.metrics_extra.update(turn.speculator.counts())
+    primed = primed_synthesizer(turn, spec, language)
+    reply = ReplyStream(turn, show=True, speak=True, language=language, synthesizer=primed)
     try:
         if spec is not None:
             deltas = spec.stream()
@@ -74,6 +78,9 @@ async def converse(turn: Turn) -> None:
         if reply.text:
             turn.update(reply=reply.text, reply_heard=reply.heard(interrupted=True))
         raise
+    finally:
+        if primed is not None:
+            primed.close()
     _reply_done(turn, user_text, reply, interrupted=False)
     if reply.speech is not None and reply.speech.pieces:
         services.cue("done")

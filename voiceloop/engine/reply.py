@@ -14,6 +14,7 @@ from voiceloop.events import ReplyDelta, SpeakingChunk
 
 if TYPE_CHECKING:
     from voiceloop.engine.turn import Turn
+    from voiceloop.stages import Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,23 @@ _NOTHING = object()  # no first delta taken apart (the stream is read as it is)
 class ReplyStream:
     """Streams text deltas to the display and, piece by piece, to the speaker."""
 
-    def __init__(self, turn: Turn, *, show: bool, speak: bool, language: str | None = None) -> None:
+    def __init__(
+        self,
+        turn: Turn,
+        *,
+        show: bool,
+        speak: bool,
+        language: str | None = None,
+        synthesizer: Synthesizer | None = None,
+    ) -> None:
         self.language = language  # of the reply, for cutting it into sentences
         self.turn = turn
         self.show = show
         services = turn.services
-        synthesizer = services.stages.synthesizer if speak else None
+        if synthesizer is None:
+            synthesizer = services.stages.synthesizer
+        if not speak:
+            synthesizer = None
         self.speech: SpeechPipeline | None = None
         if synthesizer is not None:
             self.speech = SpeechPipeline(

@@ -32,6 +32,8 @@ class EngineOptions:
     prefetch: int
     max_chars: int
     first_chunk_min_chars: int
+    first_chunk_min_words: int
+    first_chunk_max_words: int
     barge_in: bool | None
     """None: on exactly when the source cancels the speaker's echo."""
     false_interruption_s: float
@@ -58,6 +60,8 @@ class EngineOptions:
             prefetch=max(0, settings.tts.prefetch),
             max_chars=settings.tts.max_chars,
             first_chunk_min_chars=settings.tts.first_chunk_min_chars,
+            first_chunk_min_words=settings.tts.first_chunk_min_words,
+            first_chunk_max_words=settings.tts.first_chunk_max_words,
             barge_in=settings.audio.barge_in,
             false_interruption_s=settings.audio.false_interruption_s,
             false_interruption=settings.audio.false_interruption,

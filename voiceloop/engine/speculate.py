@@ -7,6 +7,12 @@ transcript is the one the request was made for, the turn streams the kept deltas
 the rest as they come) as if it had asked itself; the request's failure becomes the
 turn's. When the speaker goes on, the request is closed at once and counted as wasted.
 
+The first spoken chunk is synthesized during the pause too: as soon as the kept deltas
+make one (cut as the turn would cut it), its speech request goes out and the audio is
+buffered (:mod:`voiceloop.engine.presynth`); a committed turn plays it at once, a dropped
+one closes it unheard. A turn that commits before the first chunk is known synthesizes it
+itself.
+
 Each request counts against the user's rate limit: none is made while the responder
 reports fewer than ``min_remaining`` requests left (``x-ratelimit-remaining-requests``).
 """
@@ -18,12 +24,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from voiceloop.engine.presynth import Presynthesis
 from voiceloop.frames import Transcript, Utterance
 from voiceloop.stages import StageReport, set_current_report
 from voiceloop.text.unfinished import looks_unfinished
 
 if TYPE_CHECKING:
-    from voiceloop.engine.services import TurnServices
+    from voiceloop.engine.services import Splitter, TurnServices
+    from voiceloop.stages import Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +41,45 @@ _END = object()
 class SpeculativeReply:
     """One chat request made at a pause; its deltas wait in a queue for the turn."""
 
-    def __init__(self, utterance: Utterance, user_text: str, deltas: AsyncIterator[str]) -> None:
+    def __init__(
+        self,
+        utterance: Utterance,
+        user_text: str,
+        deltas: AsyncIterator[str],
+        *,
+        language: str | None = None,
+        speech: tuple[Synthesizer, Splitter] | None = None,
+    ) -> None:
         self.utterance = utterance
         self.user_text = user_text
+        self.language = language  # the reply's, as its chunks were cut
         self.report = StageReport()
+        self.presynthesis: Presynthesis | None = None
+        self.committed = False  # the turn has it: the first chunk is the turn's to speak
+        self._speech = speech
         self._deltas = deltas
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._error: BaseException | None = None
         self.task = asyncio.create_task(self._pump(), name="speculative-reply")
+
+    @property
+    def requests(self) -> int:
+        """Requests made for it: the chat request, and the first chunk's synthesis."""
+        return 1 + (self.presynthesis is not None)
 
     async def _pump(self) -> None:
         set_current_report(self.report)  # usage lands in this request's own report
         try:
             async for delta in self._deltas:
                 self._queue.put_nowait(delta)
+                if delta:
+                    self._first_chunk(delta)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._error = exc
+        else:
+            self._first_chunk(None)
         finally:
             self._queue.put_nowait(_END)
             aclose = getattr(self._deltas, "aclose", None)
@@ -73,9 +102,25 @@ class SpeculativeReply:
         finally:
             self.cancel()
 
+    def _first_chunk(self, delta: str | None) -> None:
+        """Feed the splitter (None: the stream ended); synthesize its first chunk."""
+        if self._speech is None or self.committed:
+            return
+        synthesizer, splitter = self._speech
+        chunks = splitter.flush() if delta is None else splitter.push(delta)
+        if chunks:
+            self._speech = None
+            self.presynthesis = Presynthesis(synthesizer, chunks[0])
+
     def cancel(self) -> None:
         """Close the request (a no-op once it has finished)."""
         self.task.cancel()
+
+    def drop(self) -> None:
+        """Close the request and any synthesis of its first chunk."""
+        self.cancel()
+        if self.presynthesis is not None:
+            self.presynthesis.cancel()
 
 
 class Speculator:
@@ -99,13 +144,21 @@ class Speculator:
         busy: bool,
     ) -> None:
         """The transcript of a pause is back: words that look unfinished keep the pause
-        open (the endpointer's ``hold``); finished ones, in conversation, get a reply."""
-        if looks_unfinished(transcript.text, transcript.language):
-            hold = getattr(endpointer, "hold", None)
-            if hold is not None:
-                hold(utterance.speech_end)
-        elif mode == "converse":
+        open (the endpointer's ``hold``); finished ones let it end (``release``) and, in
+        conversation, get a reply."""
+        unfinished = looks_unfinished(transcript.text, transcript.language)
+        verdict = getattr(endpointer, "hold" if unfinished else "release", None)
+        if verdict is not None:
+            verdict(utterance.speech_end)
+        if not unfinished and mode == "converse":
             self.start(utterance, transcript, busy=busy)
+
+    def asked(self, endpointer: Any) -> None:
+        """The pause's transcript was asked for: the endpointer waits for its words before
+        a voice that only sounds finished ends the turn (``expect_words``)."""
+        expect = getattr(endpointer, "expect_words", None)
+        if expect is not None:
+            expect()
 
     def watch(self, endpointer: Any) -> None:
         """After each frame: speech back inside the open utterance drops the reply at once."""
@@ -133,9 +186,24 @@ class Speculator:
         except Exception:
             log.debug("a speculative reply could not start", exc_info=True)
             return False
-        self.pending = SpeculativeReply(utterance, text, deltas)
+        language = self._services.options.language or transcript.language
+        self.pending = SpeculativeReply(
+            utterance, text, deltas, language=language, speech=self._speech(language)
+        )
         self._requests += 1
         return True
+
+    def _speech(self, language: str | None) -> tuple[Synthesizer, Splitter] | None:
+        """What synthesizes the first chunk during the pause, unless the speech server's
+        rate limit runs low too."""
+        synthesizer = self._services.stages.synthesizer
+        if synthesizer is None:
+            return None
+        limits = getattr(synthesizer, "rate_limits", None)
+        remaining = getattr(limits, "remaining_requests", None)
+        if remaining is not None and remaining < self.min_remaining:
+            return None
+        return synthesizer, self._services.splitter_factory(language=language)
 
     def take(self, utterance: Utterance) -> SpeculativeReply | None:
         """The reply for ``utterance`` if no speech came after its pause; else it is
@@ -145,6 +213,7 @@ class Speculator:
             return None
         paused = spec.utterance
         if paused.start == utterance.start and paused.speech_end == utterance.speech_end:
+            spec.committed = True
             return spec
         self._drop(spec)
         return None
@@ -152,6 +221,7 @@ class Speculator:
     def matches(self, spec: SpeculativeReply, user_text: str) -> bool:
         """Whether the turn can use ``spec``; one it cannot is dropped."""
         if spec.user_text == user_text:
+            self._requests += spec.requests - 1
             return True
         self._drop(spec)
         return False
@@ -169,5 +239,6 @@ class Speculator:
         return out
 
     def _drop(self, spec: SpeculativeReply) -> None:
-        spec.cancel()
-        self._wasted += 1
+        spec.drop()
+        self._requests += spec.requests - 1
+        self._wasted += spec.requests

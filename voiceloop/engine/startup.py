@@ -81,7 +81,7 @@ def default_endpointer(settings: Any, realtime: bool = True) -> Any:
 
 def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
     """A factory of the text layer's ``SentenceSplitter`` honouring ``[tts] max_chars`` and
-    ``first_chunk_min_chars``, with the abbreviations of the reply's language."""
+    ``first_chunk_*`` fields, with the abbreviations of the reply's language."""
 
     def make(*, language: str | None = None) -> Splitter:
         from voiceloop.text.sentences import SentenceSplitter
@@ -89,6 +89,8 @@ def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
         return SentenceSplitter(
             max_chars=options.max_chars,
             first_chunk_min_chars=options.first_chunk_min_chars,
+            first_chunk_min_words=options.first_chunk_min_words,
+            first_chunk_max_words=options.first_chunk_max_words,
             language=language,
         )
 

@@ -23,8 +23,13 @@ Where a chunk ends:
 Clause boundaries are ``,`` ``;`` ``:`` followed by whitespace, a dash ``—`` ``–`` or a
 spaced ``-``, and the space before a word that opens a clause (``because``, ``but``,
 ``although``, ``whereas``, ``unless``) when another word follows it. The very first chunk
-may end early, at a clause boundary, once it holds ``first_chunk_min_chars``: it cuts the
-time to the first audio, since synthesis time grows with the text.
+may end early, at a clause boundary, once it holds ``first_chunk_min_chars`` and
+``first_chunk_min_words``: it cuts the time to the first audio, since synthesis time grows
+with the text. When no boundary arrives within ``first_chunk_max_words`` words, the first
+chunk is a whole sentence like the others. An early cut is never made inside a name or a
+number: not between two capitalised words (``Paris, Texas``, ``Star Wars: A New Hope``,
+``John Smith, Jr.``), not between two digits (``5 - 10``), and not right after an
+abbreviation that leads into what follows (``e.g.,``).
 
 A sentence longer than ``max_chars`` is cut at its last clause boundary that leaves at
 least ``clause_min_chars`` and at most ``max_chars``, else at its last word boundary within
@@ -95,6 +100,8 @@ class SentenceSplitter:
         first_chunk_min_chars: int = 15,
         clause_min_chars: int = 60,
         *,
+        first_chunk_min_words: int = 1,
+        first_chunk_max_words: int | None = None,
         language: str | None = None,
         markdown: bool = True,
     ) -> None:
@@ -107,6 +114,8 @@ class SentenceSplitter:
         )
         self.max_chars = max_chars
         self.first_chunk_min_chars = first_chunk_min_chars
+        self.first_chunk_min_words = first_chunk_min_words
+        self.first_chunk_max_words = first_chunk_max_words
         self.clause_min_chars = clause_min_chars
         self.markdown = markdown
         self._reset()
@@ -200,8 +209,19 @@ class SentenceSplitter:
                 return None if not final else ("", 0, n)
             spaced_after = buf[i + 1] in _HSPACE
             if c in _DASHES or (spaced_after and (c != "-" or (i > 0 and buf[i - 1] in _HSPACE))):
+                if not self._emitted and not final and not self._next_word_known(i + 1):
+                    return None  # an early first cut depends on the next word
                 return "clause", i + 1, i + 1
         return "", 0, i + 1
+
+    def _next_word_known(self, i: int) -> bool:
+        """Whether the word after position ``i`` (past blanks) has been received whole."""
+        buf, n = self._buf, len(self._buf)
+        while i < n and buf[i] in _HSPACE + _OPENERS:
+            i += 1
+        while i < n and buf[i].isalpha():
+            i += 1
+        return i < n
 
     def _space(self, i: int, final: bool) -> tuple[str, int, int] | None:
         """A word boundary, or a clause boundary before a clause-opening word."""
@@ -269,12 +289,32 @@ class SentenceSplitter:
         while len(text) > self.max_chars:
             self._cut_long(cut, out)
             text = self._text(cut)
-        early = not self._emitted and kind == "clause" and len(text) >= self.first_chunk_min_chars
+        early = not self._emitted and kind == "clause" and self._early_cut(text, cut)
         if kind == "end" or early:
             self._emit(text, out)
             self._start, self._cands = cut, []
         else:
             self._cands.append((cut, kind == "clause"))
+
+    def _early_cut(self, text: str, cut: int) -> bool:
+        """Whether the first chunk may end at the clause boundary ``cut``: long enough, not
+        too long, and not inside a name, a number or an abbreviation's phrase."""
+        words = len(text.split())
+        if len(text) < self.first_chunk_min_chars or words < self.first_chunk_min_words:
+            return False
+        if self.first_chunk_max_words is not None and words > self.first_chunk_max_words:
+            return False
+        before = self._buf[self._start : cut].rstrip(_HSPACE + _CLAUSE_MARKS + _DASHES + "-")
+        after = self._buf[cut:].lstrip(_HSPACE + _DASHES + "-")
+        if not before or not after:
+            return True
+        if before[-1].isdigit() and after[0].isdigit():
+            return False  # 5 - 10, 1, 000
+        last = before.split()[-1].lstrip(_OPENERS)
+        if last.lower() in self.rules.never_end:
+            return False  # e.g., viz.
+        nxt = after.split()[0].lstrip(_OPENERS) if after.split() else ""
+        return not (last[:1].isupper() and nxt[:1].isupper() and nxt != "I")
 
     def _cut_long(self, limit: int, out: list[str]) -> None:
         """The text up to ``limit`` is too long: emit a piece of it."""
