@@ -335,10 +335,9 @@ def test_only_the_first_chunk_is_short() -> None:
 
 
 def test_default_settings_give_a_short_first_chunk() -> None:
-    from voiceloop.engine.options import EngineOptions
-    from voiceloop.engine.parts import default_splitter_factory
-
     from voiceloop.config import Settings
+    from voiceloop.engine.services import EngineOptions
+    from voiceloop.engine.startup import default_splitter_factory
 
     splitter = default_splitter_factory(EngineOptions.from_settings(Settings()))()
     assert splitter.push("Of course, I can help with that. ") == ["Of course,"]
