@@ -102,8 +102,11 @@ def stt(fake: FakeGroq, route: str):
         duration = len(pcm) / rate
         if fake.latency.transcription:
             await asyncio.sleep(fake.latency.transcription)
-        if fake.transcripts:
-            text = fake.transcripts.popleft()
+        heard = fake.transcripts.popleft() if fake.transcripts else None
+        if heard is None and fake.transcriber is not None:
+            heard = fake.transcriber(pcm, rate)
+        if heard is not None:
+            text = heard
             segments = [fake_audio._segment(0, 0.0, round(duration, 2), " " + text,
                                             no_speech=0.01, logprob=-0.2)]  # fmt: skip
         else:
@@ -196,12 +199,12 @@ def chat(fake: FakeGroq):
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault, rec.sent)
-        return StreamingResponse(_watch(fake, gen), media_type="text/event-stream")
+        return StreamingResponse(_watch(fake, gen, rec), media_type="text/event-stream")
 
     return handler
 
 
-async def _watch(fake: FakeGroq, gen):
+async def _watch(fake: FakeGroq, gen, rec: RecordedRequest | None = None):
     """Count streamed bodies the client abandoned (the server saw the connection go)."""
     finished = False
     try:
@@ -211,6 +214,8 @@ async def _watch(fake: FakeGroq, gen):
     finally:
         if not finished:
             fake.abandoned_streams += 1
+        if rec is not None:
+            rec.abandoned = not finished
 
 
 def _completion(rid: str, model: str, reply: str, usage: dict) -> dict:

@@ -16,9 +16,11 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -82,6 +84,9 @@ class RecordedRequest:
     time: float = 0.0
     sent: list[float] = field(default_factory=list)
     """``time.monotonic()`` as each reply token of a chat stream was handed to the server."""
+    abandoned: bool | None = None
+    """For a streamed chat reply: whether the client went away before its end (None while
+    it streams, or when it was not streamed)."""
 
 
 def _err(status: int, message: str, etype: str = "invalid_request_error", code: str | None = None):
@@ -113,6 +118,9 @@ class FakeGroq:
         """Replies for the next chat requests, in order, before ``chat_reply`` applies."""
         self.transcripts: deque[str] = deque()
         """Texts to answer transcriptions/translations with, in order, instead of the audio's."""
+        self.transcriber: Callable[[np.ndarray, int], str] | None = None
+        """Once ``transcripts`` is empty: the text for an upload, from its samples and rate
+        (a test's stand-in for a recognizer that hears what was said in that audio)."""
         self.models = [
             {"id": m, "object": "model", "created": 1700000000, "owned_by": owner,
              "active": True, "context_window": ctx, "max_completion_tokens": 8192,
@@ -163,6 +171,7 @@ class FakeGroq:
             self._faults.clear()
         self.requests.clear()
         self.transcripts.clear()
+        self.transcriber = None
         self.latency = Latency()
         self.upload_limit_bytes = 25 * 1024 * 1024
         self.tts_max_chars = 200
