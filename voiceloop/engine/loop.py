@@ -29,6 +29,7 @@ from voiceloop.audio.base import (
     SpeechPaused,
     SpeechStart,
     UtteranceReady,
+    open_source,
 )
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
@@ -38,13 +39,7 @@ from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.options import EngineOptions
 from voiceloop.engine.parts import default_endpointer, default_splitter_factory, lazy_flac_encoder
-from voiceloop.engine.services import (
-    Recorder,
-    RecorderGuard,
-    SplitterFactory,
-    Stages,
-    TurnServices,
-)
+from voiceloop.engine.services import Recorder, RecorderGuard, SplitterFactory, Stages, TurnServices
 from voiceloop.engine.speculate import Speculator
 from voiceloop.engine.startup import start_sink, warm_up
 from voiceloop.engine.turn import Turn
@@ -234,6 +229,7 @@ class Engine:
             self._services.recorder.open_session(self._mode)
             for notice in self._startup_notices:
                 self._emit(notice)
+            await open_source(self._source)  # "listening" only once the microphone hears
             self._set_state("listening")
             self._cues.play("listening")
             frames = asyncio.create_task(self._frame_loop(), name="engine-frames")
