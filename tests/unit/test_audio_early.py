@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import types
@@ -151,3 +152,35 @@ def test_the_early_module_does_not_import_numpy_or_pydantic():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_way_to_the_microphone_at_launch_loads_only_what_it_needs(tmp_path):
+    # What runs before the early open: the command line's first look at argv, the guess of
+    # the input device with no config file, quieting ALSA. Each module named here costs
+    # milliseconds on a loaded machine, or (subprocess via find_library) a child process.
+    code = (
+        "import sys\n"
+        "from voiceloop.cli.run import open_microphone_for_argv\n"
+        "from voiceloop.audio.early import guess_input_spec\n"
+        "from voiceloop.audio.alsa import silence_alsa_errors\n"
+        "guess_input_spec(None)\n"
+        "silence_alsa_errors()\n"
+        "late = ('platformdirs', 'tomllib', 'subprocess', 'logging', 'pathlib', 'numpy')\n"
+        "print(','.join(m for m in late if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICELOOP_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)  # no config file there
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_default_config_path_is_platformdirs_own(monkeypatch, tmp_path):
+    from platformdirs import user_config_dir
+
+    from voiceloop.audio.early import _default_config_path
+
+    for home in (str(tmp_path), ""):
+        monkeypatch.setenv("XDG_CONFIG_HOME", home)
+        expected = os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
+        assert _default_config_path() == expected

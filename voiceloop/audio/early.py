@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -180,18 +181,24 @@ def guess_input_spec(flag: str | None, config: str | None = None) -> int | str |
     if env:
         return env
     try:
-        import tomllib
-
-        path = config or os.environ.get("VOICELOOP_CONFIG")
-        if not path:
-            from platformdirs import user_config_dir
-
-            path = os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
+        path = config or os.environ.get("VOICELOOP_CONFIG") or _default_config_path()
         with open(os.path.expanduser(path), "rb") as fh:
+            import tomllib  # only for a file that is there: it costs milliseconds to import
+
             value = tomllib.load(fh).get("audio", {}).get("input")
     except Exception:
         return None
     return value if isinstance(value, int | str) else None
+
+
+def _default_config_path() -> str:
+    if sys.platform.startswith("linux"):
+        # platformdirs' answer on Linux, without the tens of milliseconds its import takes
+        home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+        return os.path.join(home, "voiceloop", "config.toml")
+    from platformdirs import user_config_dir
+
+    return os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
 
 
 def _normal(spec: int | str | None) -> int | str | None:
