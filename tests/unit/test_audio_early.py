@@ -165,7 +165,8 @@ def test_the_way_to_the_microphone_at_launch_loads_only_what_it_needs(tmp_path):
         "from voiceloop.audio.alsa import silence_alsa_errors\n"
         "guess_input_spec(None)\n"
         "silence_alsa_errors()\n"
-        "late = ('platformdirs', 'tomllib', 'subprocess', 'logging', 'pathlib', 'numpy')\n"
+        "late = ('platformdirs', 'tomllib', 'subprocess', 'logging', 'pathlib', 'numpy',\n"
+        "        'voiceloop.frames')\n"
         "print(','.join(m for m in late if m in sys.modules))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICELOOP_")}
@@ -184,3 +185,9 @@ def test_the_default_config_path_is_platformdirs_own(monkeypatch, tmp_path):
         monkeypatch.setenv("XDG_CONFIG_HOME", home)
         expected = os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
         assert _default_config_path() == expected
+
+
+def test_the_early_capture_frames_like_the_rest():
+    from voiceloop import frames
+
+    assert (early.SAMPLE_RATE, early.FRAME_SAMPLES) == (frames.SAMPLE_RATE, frames.FRAME_SAMPLES)

@@ -23,9 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 from voiceloop.audio.devices import DeviceInfo, import_sounddevice, pulse_route, resolve_device
-from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE
 
 BACKLOG_S = 20.0
+
+# voiceloop.frames' SAMPLE_RATE and FRAME_SAMPLES, not imported from there: its data
+# classes take milliseconds to build, and this module runs before the microphone opens.
+SAMPLE_RATE = 16_000
+FRAME_SAMPLES = 512
 
 Block = tuple[bytes, float, bool]
 """``(float32 interleaved samples, ADC time, input_overflow)`` as the callback saw them."""
