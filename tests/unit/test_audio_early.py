@@ -56,6 +56,7 @@ def sd(monkeypatch):
     device = DeviceInfo(3, "Fake Mic", "ALSA", 1, 0, 16000.0, True, False)
     monkeypatch.setattr(early, "import_sounddevice", lambda: fake)
     monkeypatch.setattr(early, "resolve_device", lambda spec, kind: device)
+    monkeypatch.setattr(early, "open_record_stream", lambda *a, **kw: None)  # PortAudio's way
     yield fake
     early.discard_early()
 

@@ -8,7 +8,8 @@ engine's :class:`~voiceloop.audio.kept.KeptMicrophone` takes the stream over wit
 :func:`take_early`. A device spec that turns out different from the configured one closes
 the early stream, and the engine opens its own.
 
-This module imports only the standard library and sounddevice: the point is speed.
+This module imports only the standard library and sounddevice (and that only when the
+sound server cannot be asked directly): the point is speed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voiceloop.audio.devices import DeviceInfo, import_sounddevice, pulse_route, resolve_device
+from voiceloop.audio.pulse import open_record_stream
 
 BACKLOG_S = 20.0
 
@@ -59,7 +61,26 @@ class EarlyCapture:
         self._on_finished: Callable[[], None] | None = None
 
     def open(self) -> None:
-        """Open and start the stream; raises ``DeviceError`` (or PortAudio's error)."""
+        """Open and start the stream; raises ``DeviceError`` (or PortAudio's error).
+
+        Straight from the sound server when it can (see :mod:`voiceloop.audio.pulse`),
+        which spares the launch PortAudio's device probing; else through PortAudio."""
+        pulse = open_record_stream(
+            self.device_spec,
+            rate=SAMPLE_RATE,
+            block=FRAME_SAMPLES,
+            callback=self._callback,
+            finished_callback=self._finished,
+        )
+        if pulse is not None:
+            name = self.device_spec if isinstance(self.device_spec, str) else "default"
+            self.device = DeviceInfo(
+                -1, name, "PulseAudio", 1, 0, float(SAMPLE_RATE), self.device_spec is None
+            )
+            self.samplerate, self.channels, self.stream = SAMPLE_RATE, 1, pulse
+            pulse.start()
+            self.opened_at = time.monotonic()
+            return
         sd = import_sounddevice()
         self.device = device = resolve_device(self.device_spec, "input")
         self.samplerate, self.channels = _input_format(sd, device)
