@@ -21,6 +21,7 @@ Knobs and records::
     fake_groq.chat_replies.extend(["One.", "Two."])  # the next replies, before chat_reply
     fake_groq.transcripts.append("turn on the lights")  # next STT answer, instead of
                                                         # the text derived from the audio
+    fake_groq.transcribe = lambda pcm, rate: ...  # else the text for an upload's samples
     fake_groq.speech_rate = 24_000           # WAV rate of speech replies (else as asked)
     fake_groq.set_fault("chat", Fault.http(429, retry_after=1), Fault.cut(after=3))
     fake_groq.requests_to("speech")[0].json  # what was sent (.form, .file, .headers too)

@@ -203,12 +203,12 @@ def chat(fake: FakeGroq):
             return JSONResponse(_completion(rid, body["model"], reply, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         gen = _chat_events(fake, rid, body["model"], reply, usage, include_usage, fault, rec.sent)
-        return StreamingResponse(_watch(fake, gen), media_type="text/event-stream")
+        return StreamingResponse(_watch(fake, gen, rec), media_type="text/event-stream")
 
     return handler
 
 
-async def _watch(fake: FakeGroq, gen):
+async def _watch(fake: FakeGroq, gen, rec: RecordedRequest | None = None):
     """Count streamed bodies the client abandoned (the server saw the connection go)."""
     finished = False
     try:
@@ -218,6 +218,8 @@ async def _watch(fake: FakeGroq, gen):
     finally:
         if not finished:
             fake.abandoned_streams += 1
+        if rec is not None:
+            rec.abandoned = not finished
 
 
 def _completion(rid: str, model: str, reply: str, usage: dict) -> dict:

@@ -85,6 +85,9 @@ class RecordedRequest:
     time: float = 0.0
     sent: list[float] = field(default_factory=list)
     """``time.monotonic()`` as each reply token of a chat stream was handed to the server."""
+    abandoned: bool | None = None
+    """For a streamed chat reply: whether the client went away before its end (None while
+    it streams, or when it was not streamed)."""
 
 
 def _err(status: int, message: str, etype: str = "invalid_request_error", code: str | None = None):

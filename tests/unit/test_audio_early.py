@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -24,6 +25,7 @@ def sd(monkeypatch):
     device = DeviceInfo(3, "Fake Mic", "ALSA", 1, 0, 16000.0, True, False)
     monkeypatch.setattr(early, "import_sounddevice", lambda: fake)
     monkeypatch.setattr(early, "resolve_device", lambda spec, kind: device)
+    monkeypatch.setattr(early, "open_record_stream", lambda *a, **kw: None)  # PortAudio's way
     yield fake
     early.discard_early()
 
@@ -120,3 +122,42 @@ def test_the_early_module_does_not_import_numpy_or_pydantic():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_way_to_the_microphone_at_launch_loads_only_what_it_needs(tmp_path):
+    # What runs before the early open: the command line's first look at argv, the guess of
+    # the input device with no config file, quieting ALSA. Each module named here costs
+    # milliseconds on a loaded machine, or (subprocess via find_library) a child process.
+    code = (
+        "import sys\n"
+        "from voiceloop.cli.run import open_microphone_for_argv\n"
+        "from voiceloop.audio.early import guess_input_spec\n"
+        "from voiceloop.audio.alsa import silence_alsa_errors\n"
+        "guess_input_spec(None)\n"
+        "silence_alsa_errors()\n"
+        "late = ('platformdirs', 'tomllib', 'subprocess', 'logging', 'pathlib', 'numpy',\n"
+        "        'voiceloop.frames')\n"
+        "print(','.join(m for m in late if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICELOOP_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)  # no config file there
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_default_config_path_is_platformdirs_own(monkeypatch, tmp_path):
+    from platformdirs import user_config_dir
+
+    from voiceloop.audio.early import _default_config_path
+
+    for home in (str(tmp_path), ""):
+        monkeypatch.setenv("XDG_CONFIG_HOME", home)
+        expected = os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
+        assert _default_config_path() == expected
+
+
+def test_the_early_capture_frames_like_the_rest():
+    from voiceloop import frames
+
+    assert (early.SAMPLE_RATE, early.FRAME_SAMPLES) == (frames.SAMPLE_RATE, frames.FRAME_SAMPLES)

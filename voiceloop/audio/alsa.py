@@ -9,10 +9,6 @@ code count. So voiceloop installs a handler that drops them, before PortAudio lo
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
-
-log = logging.getLogger(__name__)
 
 # void handler(const char *file, int line, const char *function, int err, const char *fmt, ...)
 # The variadic tail is never read, so a fixed-argument callback is safe to install.
@@ -34,14 +30,31 @@ def silence_alsa_errors() -> bool:
     global _installed
     if _installed:
         return True
-    name = ctypes.util.find_library("asound")
-    if name is None:
-        return False
     try:
-        lib = ctypes.CDLL(name)
+        # By its soname first: find_library runs ldconfig in a child process, and this is
+        # on the way to opening the microphone at launch.
+        lib = ctypes.CDLL("libasound.so.2")
+    except OSError:
+        from ctypes.util import find_library
+
+        name = find_library("asound")
+        if name is None:
+            return False
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            _debug("could not load libasound")
+            return False
+    try:
         lib.snd_lib_error_set_handler(_handler)
-    except (OSError, AttributeError):
-        log.debug("could not quiet libasound", exc_info=True)
+    except AttributeError:
+        _debug("could not quiet libasound")
         return False
     _installed = True
     return True
+
+
+def _debug(message: str) -> None:
+    import logging  # only on failure: logging is not needed before the microphone opens
+
+    logging.getLogger(__name__).debug(message, exc_info=True)

@@ -31,6 +31,14 @@ class FrameSource(Protocol):
         ...
 
 
+async def open_source(source: FrameSource) -> None:
+    """Open a source that opens ahead of its frames (a microphone's ``start()``), so that
+    what is said from now on is captured; others open when their frames are first asked."""
+    start = getattr(source, "start", None)
+    if start is not None:
+        await start()
+
+
 @dataclass(eq=False)
 class PlaybackHandle:
     """Tracks one queued chunk. Futures resolve on the event loop that queued it.

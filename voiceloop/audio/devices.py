@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,6 +122,9 @@ def pulse_endpoints(kind: Kind) -> list[str]:
 
     Empty when there is no ``pactl`` or no server answers.
     """
+    import shutil  # here, not at the top: the microphone opened at launch never asks
+    import subprocess
+
     if shutil.which("pactl") is None:
         return []
     what = "sources" if kind == "input" else "sinks"

@@ -8,7 +8,8 @@ engine's :class:`~voiceloop.audio.kept.KeptMicrophone` takes the stream over wit
 :func:`take_early`. A device spec that turns out different from the configured one closes
 the early stream, and the engine opens its own.
 
-This module imports only the standard library and sounddevice: the point is speed.
+This module imports only the standard library and sounddevice (and that only when the
+sound server cannot be asked directly): the point is speed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +30,14 @@ from voiceloop.audio.devices import (
     pulse_route,
     resolve_device,
 )
-from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE
+from voiceloop.audio.pulse import open_record_stream
 
 BACKLOG_S = 20.0
+
+# voiceloop.frames' SAMPLE_RATE and FRAME_SAMPLES, not imported from there: its data
+# classes take milliseconds to build, and this module runs before the microphone opens.
+SAMPLE_RATE = 16_000
+FRAME_SAMPLES = 512
 
 Block = tuple[bytes, float, bool]
 """``(float32 interleaved samples, ADC time, input_overflow)`` as the callback saw them."""
@@ -60,7 +67,26 @@ class EarlyCapture:
         self._on_finished: Callable[[], None] | None = None
 
     def open(self) -> None:
-        """Open and start the stream; raises ``DeviceError`` (or PortAudio's error)."""
+        """Open and start the stream; raises ``DeviceError`` (or PortAudio's error).
+
+        Straight from the sound server when it can (see :mod:`voiceloop.audio.pulse`),
+        which spares the launch PortAudio's device probing; else through PortAudio."""
+        pulse = open_record_stream(
+            self.device_spec,
+            rate=SAMPLE_RATE,
+            block=FRAME_SAMPLES,
+            callback=self._callback,
+            finished_callback=self._finished,
+        )
+        if pulse is not None:
+            name = self.device_spec if isinstance(self.device_spec, str) else "default"
+            self.device = DeviceInfo(
+                -1, name, "PulseAudio", 1, 0, float(SAMPLE_RATE), self.device_spec is None
+            )
+            self.samplerate, self.channels, self.stream = SAMPLE_RATE, 1, pulse
+            pulse.start()
+            self.opened_at = time.monotonic()
+            return
         sd = import_sounddevice()
         self.device = device = resolve_device(self.device_spec, "input")
         self.samplerate, self.channels = _input_format(sd, device)
@@ -175,18 +201,24 @@ def guess_input_spec(flag: str | None, config: str | None = None) -> int | str |
     if env:
         return env
     try:
-        import tomllib
-
-        path = config or os.environ.get("VOICELOOP_CONFIG")
-        if not path:
-            from platformdirs import user_config_dir
-
-            path = os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
+        path = config or os.environ.get("VOICELOOP_CONFIG") or _default_config_path()
         with open(os.path.expanduser(path), "rb") as fh:
+            import tomllib  # only for a file that is there: it costs milliseconds to import
+
             value = tomllib.load(fh).get("audio", {}).get("input")
     except Exception:
         return None
     return value if isinstance(value, int | str) else None
+
+
+def _default_config_path() -> str:
+    if sys.platform.startswith("linux"):
+        # platformdirs' answer on Linux, without the tens of milliseconds its import takes
+        home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+        return os.path.join(home, "voiceloop", "config.toml")
+    from platformdirs import user_config_dir
+
+    return os.path.join(user_config_dir("voiceloop", appauthor=False), "config.toml")
 
 
 def _normal(spec: int | str | None) -> int | str | None:

@@ -23,14 +23,10 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from voiceloop.cli.common import (
-    CONFIG_ENV,
-    EXIT_INTERRUPTED,
-    VoiceloopArgumentParser,
-    examples_epilog,
-)
+if TYPE_CHECKING:
+    from voiceloop.cli.common import VoiceloopArgumentParser
 
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
@@ -68,6 +64,8 @@ EXAMPLES = [
 
 def build_parser() -> VoiceloopArgumentParser:
     """The top-level parser with every registered subcommand."""
+    from voiceloop.cli.common import CONFIG_ENV, VoiceloopArgumentParser, examples_epilog
+
     parser = VoiceloopArgumentParser(
         prog="voiceloop",
         description=DESCRIPTION,
@@ -117,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from voiceloop.cli.run import open_microphone_for_argv
 
         open_microphone_for_argv(argv)
+        from voiceloop.cli.common import CONFIG_ENV  # after the microphone: it takes a while
+
         parser = build_parser()
         args = parser.parse_args(argv)
         verbose = bool(args.verbose)
@@ -139,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log_start(args)
         return int(handler(args) or 0)
     except KeyboardInterrupt:
+        from voiceloop.cli.common import EXIT_INTERRUPTED
+
         _flush_quietly()
         print("voiceloop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

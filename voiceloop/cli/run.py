@@ -12,8 +12,6 @@ import argparse
 import os
 from typing import Any
 
-from voiceloop.cli.common import add_command
-
 HEADLESS_NOTE = (
     "Headless: events go to stderr, text to stdout; the exit status is 1 if a turn failed. "
     "With a file as input the run ends when the file is used up and its last turn is done."
@@ -42,6 +40,9 @@ MODES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 
 
 def register(sub: Any) -> None:
+    # Imported here: this module opens the microphone at launch, before the parser is built.
+    from voiceloop.cli.common import add_command
+
     for mode, (summary, examples) in MODES.items():
         parser = add_command(sub, mode, help=summary, examples=examples)
         parser.epilog = f"{parser.epilog}\n\n{HEADLESS_NOTE}"

@@ -23,7 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from voiceloop.audio.base import AudioSink, FrameSource, SpeechPaused, SpeechStart, UtteranceReady
+from voiceloop.audio.base import (
+    AudioSink,
+    FrameSource,
+    SpeechPaused,
+    SpeechStart,
+    UtteranceReady,
+    open_source,
+)
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
@@ -228,6 +235,7 @@ class Engine:
             self._services.recorder.open_session(self._mode)
             for notice in self._startup_notices:
                 self._emit(notice)
+            await open_source(self._source)  # "listening" only once the microphone hears
             self._set_state("listening")
             self._cues.play("listening")
             frames = asyncio.create_task(self._frame_loop(), name="engine-frames")
