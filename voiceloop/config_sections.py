@@ -161,9 +161,9 @@ class AudioSettings(_Section):
     noise_suppression: bool = False
     """WebRTC noise suppression on the microphone. Off: the voice detector already copes
     with steady noise, and suppression dulls quiet speech onsets."""
-    barge_in: bool | None = Field(default=None, examples=[False])
-    """Let your voice interrupt the assistant. Unset: on exactly when echo_cancellation
-    is on (without it, speakers leak into microphones: use headphones)."""
+    barge_in: bool = False
+    """Let your voice interrupt the assistant. Off: on open speakers some of its own
+    voice still gets past the echo canceller and may stop a reply; fine on headphones."""
     false_interruption_s: float = Field(default=1.0, ge=0.0, le=5.0)
     """When you start speaking over a reply, it is paused this long (at most) while your
     words are checked; a cough or a backchannel ("mm-hmm") resumes it. 0: cut at once."""

@@ -172,10 +172,9 @@ def test_backchannels() -> None:
         assert not is_backchannel(text), text
 
 
-def test_barge_in_is_on_by_default_exactly_when_the_source_cancels_echo(monkeypatch):
-    defaults = make_settings(audio={"barge_in": None})
-    assert build([], settings=defaults).engine.barge_in is False
+def test_barge_in_follows_the_setting_whether_or_not_the_source_cancels_echo(monkeypatch):
     monkeypatch.setattr(MemorySource, "cancels_echo", True, raising=False)
-    assert build([], settings=defaults).engine.barge_in is True
     off = make_settings(audio={"barge_in": False})
     assert build([], settings=off).engine.barge_in is False
+    on = make_settings(audio={"barge_in": True})
+    assert build([], settings=on).engine.barge_in is True

@@ -80,7 +80,7 @@ def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool
         parser.add_argument(
             "--barge-in",
             action="store_true",
-            help="let your voice interrupt (on by default with echo cancellation)",
+            help="let your voice interrupt a reply (best with echo cancellation or headphones)",
         )
     if mode == "dictate":
         parser.add_argument("--append", metavar="FILE", help="append each piece to FILE")

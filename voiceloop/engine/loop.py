@@ -4,9 +4,8 @@ The frame loop keeps feeding the endpointer while turns run, so the user can be 
 (and barge in) while the assistant thinks or speaks. Turns run concurrently with
 listening but deliver their results in utterance order.
 
-Barge-in (``[audio] barge_in``, by default on exactly when the source cancels the
-speaker's echo): user speech pauses the reply and, unless it was a false interruption
-(see :mod:`voiceloop.engine.interruptions`), cancels it; a new utterance cancels any
+Barge-in (``[audio] barge_in``): user speech pauses the reply and, unless it was a false
+interruption (see :mod:`voiceloop.engine.interruptions`), cancels it; a new utterance cancels any
 converse or translate turn still running. Without barge-in, the endpointer is
 ``suppressed`` while the assistant speaks (speakers leak into microphones). Sources that
 are not real time are never suppressed nor barged into: their turns simply queue.
@@ -116,8 +115,7 @@ class Engine:
             from voiceloop.engine.osc52 import copy_to_terminal
 
             clipboard = copy_to_terminal
-        cancels_echo = bool(getattr(source, "cancels_echo", False))
-        self._barge_in = cancels_echo if options.barge_in is None else options.barge_in
+        self._barge_in = options.barge_in
         self._deafness = Deafness(live=self._live, barge_in=self._barge_in)
         self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
         self._services = TurnServices(

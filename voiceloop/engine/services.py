@@ -34,8 +34,7 @@ class EngineOptions:
     first_chunk_min_chars: int
     first_chunk_min_words: int
     first_chunk_max_words: int
-    barge_in: bool | None
-    """None: on exactly when the source cancels the speaker's echo."""
+    barge_in: bool
     false_interruption_s: float
     false_interruption: str
     cues: bool

@@ -29,9 +29,7 @@ from voiceloop.tui.protocols import ConfigFileLike
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
 
-Kind = Literal["text", "secret", "int", "float", "bool", "choice", "auto-bool"]
-AUTO_BOOL = {"auto": None, "on": True, "off": False}
-"""An ``auto-bool`` field's choices: unset (the setting decides by itself), on, off."""
+Kind = Literal["text", "secret", "int", "float", "bool", "choice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +101,7 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("audio", "cues", "Listening cues", "bool"),
             FieldSpec("audio", "echo_cancellation", "Echo cancellation", "bool"),
             FieldSpec("audio", "noise_suppression", "Noise suppression", "bool"),
-            FieldSpec(
-                "audio",
-                "barge_in",
-                "Barge-in (auto: with echo cancellation)",
-                "auto-bool",
-                tuple(AUTO_BOOL),
-            ),
+            FieldSpec("audio", "barge_in", "Barge-in (interrupt by voice)", "bool"),
             FieldSpec("audio", "false_interruption_s", "Hold on speech over a reply (s)", "float"),
             FieldSpec("audio", "false_interruption", "After a cough", "choice", ("resume", "cut")),
             FieldSpec("vad", "engine", "Voice detection", "choice", ("silero", "energy")),
@@ -146,9 +138,7 @@ def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
     wid = spec.widget_id
     if spec.kind == "bool":
         return Switch(bool(value), id=wid)  # styled to one line in app.tcss
-    if spec.kind == "auto-bool":
-        value = next((name for name, v in AUTO_BOOL.items() if v is value), "auto")
-    if spec.kind in ("choice", "auto-bool"):
+    if spec.kind == "choice":
         chosen = value if value in spec.choices else spec.choices[0]
         options = [(c, c) for c in spec.choices]
         return Select(options, value=chosen, id=wid, allow_blank=False, compact=True)
@@ -162,8 +152,6 @@ def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
 
 def parse_value(spec: FieldSpec, raw: Any) -> Any:
     """Turn a widget value into the config value (``None`` clears the key)."""
-    if spec.kind == "auto-bool":
-        return AUTO_BOOL[str(raw)]
     if spec.kind in ("bool", "choice"):
         return raw
     text = str(raw).strip()
