@@ -14,6 +14,7 @@ from tests.fakegroq import Latency
 from tests.fakegroq.audio import sound_regions
 from voiceloop.engine import Engine
 from voiceloop.events import Event, ReplyDone, TurnFinished, TurnMetrics
+from voiceloop.session.engine import engine_from_settings
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -49,7 +50,7 @@ async def ask(question: np.ndarray, groq_env) -> tuple[list[Event], Engine, bool
     """Play ``question`` to a converse engine; (events, engine, whether the test bench
     played it cleanly: without gaps, that is, in its own length)."""
     events: list[Event] = []
-    engine = Engine.from_settings(
+    engine = engine_from_settings(
         settings(), mode="converse", on_event=events.append, input="mic.monitor", output="spk",
         recorder=None,
     )  # fmt: skip
