@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -129,13 +129,13 @@ def current_report() -> StageReport | None:
     return _current_report.get()
 
 
-def set_current_report(report: StageReport | None) -> object:
+def set_current_report(report: StageReport | None) -> Token[StageReport | None]:
     """Set the report for this context; returns a token for :func:`reset_current_report`."""
     return _current_report.set(report)
 
 
-def reset_current_report(token: object) -> None:
-    _current_report.reset(token)  # type: ignore[arg-type]
+def reset_current_report(token: Token[StageReport | None]) -> None:
+    _current_report.reset(token)
 
 
 async def call_hook(stage: object, name: Literal["warm", "aclose"]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,12 +359,16 @@ class Speaker:
         return expected
 
     def _stream_finished(self) -> None:
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(self._end_unexpectedly)
 
-    def _post(self, fn: Any, item: _Queued, at: float) -> None:
+    def _post(self, fn: Callable[[_Queued, float], None], item: _Queued, at: float) -> None:
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(fn, item, at)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(fn, item, at)
 
     # -- back on the event loop ------------------------------------------------------------
 

@@ -223,7 +223,9 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
 def _logging_ready() -> bool:
     import logging
 
-    return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
+    from voiceloop.logs import is_voiceloop_handler
+
+    return any(is_voiceloop_handler(h) for h in logging.getLogger().handlers)
 
 
 def _console_is_free(args: argparse.Namespace) -> bool:

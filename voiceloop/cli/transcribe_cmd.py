@@ -17,7 +17,7 @@ _UNCHECKED = {".m4a", ".mp4", ".webm", ".mpeg", ".mpga"}
 """Formats the server reads but libsndfile may not: sent without a local check."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tr = add_command(
         subparsers,
         "transcribe",

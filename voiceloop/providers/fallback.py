@@ -28,7 +28,7 @@ import copy
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import asynccontextmanager
 from typing import Any
 
 from voiceloop.errors import (
@@ -66,6 +66,18 @@ DEFAULT_COOLDOWN_S = 30.0
 
 OnFallback = Callable[[str, str, str], None]
 """``on_fallback(stage, reason, provider)``: stage kind, one-line reason, provider used."""
+
+
+@asynccontextmanager
+async def _closing(
+    chunks: AsyncIterator[AudioChunk],
+) -> AsyncIterator[AsyncIterator[AudioChunk]]:
+    """Close a stage's audio stream once done with it, when it can be closed: a consumer
+    that stops early releases the connection at once."""
+    try:
+        yield chunks
+    finally:
+        await call_hook(chunks, "aclose")
 
 
 class _FallbackPolicy:
@@ -186,7 +198,7 @@ class FallbackSynthesizer(_FallbackPolicy):
         else:
             yielded = False
             try:
-                async with aclosing(self.primary.synthesize(text)) as chunks:  # type: ignore[type-var]
+                async with _closing(self.primary.synthesize(text)) as chunks:
                     async for chunk in chunks:
                         yielded = True
                         yield chunk
@@ -197,7 +209,7 @@ class FallbackSynthesizer(_FallbackPolicy):
                 self.note_failure(error)
         yielded = False
         try:
-            async with aclosing(self.fallback.synthesize(text)) as chunks:  # type: ignore[type-var]
+            async with _closing(self.fallback.synthesize(text)) as chunks:
                 async for chunk in chunks:
                     yielded = True
                     yield chunk

@@ -46,7 +46,7 @@ def local_available(kind: Literal["transcriber", "synthesizer"] | None = None) -
 def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
     """Entry-point factory of the ``local`` provider (transcriber and synthesizer)."""
     settings = context.settings if context is not None else None
-    if kind in _ENGINE_MODULES and not local_available(kind):  # type: ignore[arg-type]
+    if kind in ("transcriber", "synthesizer") and not local_available(kind):
         engine = "faster-whisper" if kind == "transcriber" else "Piper"
         raise ConfigError(
             f"the local {engine} engine is not installed",

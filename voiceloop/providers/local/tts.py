@@ -22,6 +22,7 @@ from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, r
 from voiceloop.stages import current_report
 
 if TYPE_CHECKING:
+    from piper import AudioChunk as PiperChunk
     from piper import PiperVoice
 
 PROVIDER = "local"
@@ -168,15 +169,16 @@ class LocalSynthesizer:
             # closing a generator while it runs would fail.
             self._host.submit(lambda _voice: chunks.close())
 
-    def _start(self, voice: PiperVoice, text: str) -> Generator[Any, None, None]:
+    def _start(self, voice: PiperVoice, text: str) -> Generator[PiperChunk, None, None]:
         from piper.config import SynthesisConfig
 
         syn_config = SynthesisConfig(
             speaker_id=self.speaker_id, length_scale=self.length_scale, volume=self.volume
         )
+        # piper annotates its generator as a mere Iterable; it is closed when done
         return voice.synthesize(text, syn_config=syn_config)  # type: ignore[return-value]
 
-    def _step(self, chunks: Generator[Any, None, None]) -> tuple[np.ndarray, int] | None:
+    def _step(self, chunks: Generator[PiperChunk, None, None]) -> tuple[np.ndarray, int] | None:
         try:
             chunk = next(chunks, None)
         except Exception as exc:
