@@ -29,7 +29,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Generic, TypeVar
 
 from voiceloop.errors import (
     AuthenticationError,
@@ -51,6 +51,8 @@ from voiceloop.stages import (
     call_hook,
     current_report,
 )
+
+S = TypeVar("S")  # the stage protocol: Transcriber or Synthesizer
 
 DEFAULT_FALLBACK_ON: tuple[type[ProviderError], ...] = (
     ConnectError,
@@ -80,15 +82,15 @@ async def _closing(
         await call_hook(chunks, "aclose")
 
 
-class _FallbackPolicy:
+class _FallbackPolicy(Generic[S]):
     """The shared part: the two stages, which errors fall back, the cool-down, reporting."""
 
     kind: StageKind
 
     def __init__(
         self,
-        primary: Any,
-        fallback: Any,
+        primary: S,
+        fallback: S,
         *,
         on_fallback: OnFallback | None = None,
         fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
@@ -96,8 +98,8 @@ class _FallbackPolicy:
         cooldown: float = DEFAULT_COOLDOWN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.primary = primary
-        self.fallback = fallback
+        self.primary: S = primary
+        self.fallback: S = fallback
         self.on_fallback = on_fallback
         self.fallback_on = fallback_on
         self.fallback_name = fallback_name
@@ -155,13 +157,10 @@ class _FallbackPolicy:
         await aclose_all((self.primary, self.fallback))
 
 
-class FallbackTranscriber(_FallbackPolicy):
+class FallbackTranscriber(_FallbackPolicy[Transcriber]):
     """A :class:`~voiceloop.stages.Transcriber` that falls back to another one."""
 
     kind: StageKind = "transcriber"
-
-    primary: Transcriber
-    fallback: Transcriber
 
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         if self.primary_resting():
@@ -180,7 +179,7 @@ class FallbackTranscriber(_FallbackPolicy):
         return dataclasses.replace(transcript, local=True)
 
 
-class FallbackSynthesizer(_FallbackPolicy):
+class FallbackSynthesizer(_FallbackPolicy[Synthesizer]):
     """A :class:`~voiceloop.stages.Synthesizer` that falls back to another one.
 
     Only before the primary has yielded any audio of a text: once some of it has been
@@ -188,9 +187,6 @@ class FallbackSynthesizer(_FallbackPolicy):
     """
 
     kind: StageKind = "synthesizer"
-
-    primary: Synthesizer
-    fallback: Synthesizer
 
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         if self.primary_resting():

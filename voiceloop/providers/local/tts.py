@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from piper import AudioChunk as PiperChunk
     from piper import PiperVoice
 
+    from voiceloop.config import Settings
+
 PROVIDER = "local"
 
 
@@ -86,7 +88,7 @@ class LocalSynthesizer:
         self._host: ModelHost[PiperVoice] = host_for(key, "tts", self._load)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LocalSynthesizer:
+    def from_settings(cls, settings: Settings | None) -> LocalSynthesizer:
         """From ``settings.local`` (voice, threads); defaults for whatever is missing."""
         local = getattr(settings, "local", None)
         return cls(
