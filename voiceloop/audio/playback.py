@@ -276,11 +276,6 @@ class Speaker:
         """Blocks PortAudio reported as output underflow (the device ran dry)."""
         return self._underruns
 
-    @property
-    def latency_s(self) -> float:
-        """The output latency PortAudio reports for the open stream."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
-
     async def aclose(self) -> None:
         stream, self._stream = self._stream, None
         self.flush()
