@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
     "run",
-    "transcribe_cmd",
-    "ask_cmd",
-    "say_cmd",
-    "models_cmd",
-    "config_cmd",
+    "transcribe",
+    "ask",
+    "say",
+    "models",
+    "config",
     "devices",
     "history",
     "retry",

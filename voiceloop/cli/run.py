@@ -2,8 +2,8 @@
 
 Without ``--headless`` they open the TUI in that mode. Bare ``voiceloop`` runs
 :func:`run_default`: the TUI in converse mode, or dictate when no chat backend is configured.
-``transcribe_cmd`` adds the mode options to ``voiceloop translate``, which translates files
-when given FILE arguments and runs the mode otherwise.
+:mod:`voiceloop.cli.transcribe` adds the mode options to ``voiceloop translate``, which
+translates files when given FILE arguments and runs the mode otherwise.
 """
 
 from __future__ import annotations
