@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from voiceloop.credentials import (
     DEFAULT_GROQ_BASE_URL,
@@ -72,7 +71,7 @@ OPENAI_COMPATIBLE = Capabilities()
 GATEWAY = Capabilities(openai_api=False, translations=False, lists_models=False)
 LOCAL = Capabilities(remote=False, openai_api=False, lists_models=False, speech_formats=())
 
-Declaration = Capabilities | Callable[[Any, Any], Capabilities]
+Declaration = Capabilities | Callable[[object, object], Capabilities]
 _declared: dict[str, Declaration] = {}
 
 
@@ -81,7 +80,7 @@ def declare(provider: str, capabilities: Declaration) -> None:
     _declared[provider] = capabilities
 
 
-def _openai_style(section: Any, settings: Any) -> Capabilities:
+def _openai_style(section: object, settings: object) -> Capabilities:
     url = stage_auth(section, settings).url
     origin = origin_of(url)
     groq_root = str(getattr(settings, "groq_base_url", None) or DEFAULT_GROQ_BASE_URL)
@@ -99,7 +98,7 @@ declare("gateway", GATEWAY)
 declare("local", LOCAL)
 
 
-def stage_capabilities(section: Any, settings: Any = None) -> Capabilities:
+def stage_capabilities(section: object, settings: object = None) -> Capabilities:
     """The record for ``section``'s server; an undeclared provider is taken as on-device
     (not OpenAI-compatible, nothing sent to it by voiceloop's HTTP code)."""
     provider = str(getattr(section, "provider", "") or "groq")

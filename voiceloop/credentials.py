@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -93,7 +92,7 @@ def check_plain_http(url: str, key: SecretStr | None) -> None:
         )
 
 
-def _key(value: Any) -> SecretStr | None:
+def _key(value: object) -> SecretStr | None:
     if isinstance(value, SecretStr):
         return value if value.get_secret_value() else None
     if isinstance(value, str) and value:
@@ -101,7 +100,7 @@ def _key(value: Any) -> SecretStr | None:
     return None
 
 
-def _name(section: Any, settings: Any) -> str:
+def _name(section: object, settings: object) -> str:
     if settings is not None:
         for name in ("stt", "translate", "llm", "tts"):
             if getattr(settings, name, None) is section:
@@ -109,7 +108,7 @@ def _name(section: Any, settings: Any) -> str:
     return "stage"
 
 
-def stage_auth(section: Any, settings: Any = None) -> StageAuth:
+def stage_auth(section: object, settings: object = None) -> StageAuth:
     """The server ``section`` talks to and the key (if any) that may travel there.
 
     ``settings`` gives the environment keys and base URLs (``None``: the section alone,

@@ -12,6 +12,7 @@ arguments and tracebacks alike.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 LOGGER_NAME = "voiceloop"
+HANDLER_NAME = "voiceloop"  # marks the handlers setup_logging installed
 LOG_FILE_NAME = "voiceloop.log"
 LOG_DIR_ENV = "VOICELOOP_LOG_DIR"
 MAX_BYTES = 1_000_000
@@ -115,11 +117,15 @@ class RedactingFilter(logging.Filter):
 class _PrivateRotatingFileHandler(RotatingFileHandler):
     """A rotating file whose every generation is created readable by the user only."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
+        # Appending always: a rotating handler (maxBytes > 0) never truncates.
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return os.fdopen(
-            fd, self.mode.replace("w", "a"), encoding=self.encoding, errors=self.errors
-        )
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def is_voiceloop_handler(handler: logging.Handler) -> bool:
+    """Whether :func:`setup_logging` installed ``handler``."""
+    return handler.get_name() == HANDLER_NAME
 
 
 def setup_logging(verbose: bool, *, console: bool) -> Path | None:
@@ -133,7 +139,7 @@ def setup_logging(verbose: bool, *, console: bool) -> Path | None:
     global _log_file
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_voiceloop", False):
+        if is_voiceloop_handler(handler):
             root.removeHandler(handler)
             handler.close()
     root.setLevel(logging.WARNING)
@@ -156,7 +162,7 @@ def setup_logging(verbose: bool, *, console: bool) -> Path | None:
         handlers.append(stderr_handler)
     for handler in handlers:
         handler.addFilter(redacting)
-        handler._voiceloop = True  # type: ignore[attr-defined]
+        handler.set_name(HANDLER_NAME)
         root.addHandler(handler)
     return _log_file
 

@@ -12,7 +12,7 @@ group. An entry point names a factory::
     [project.entry-points."voiceloop.stages"]
     mystt = "my_package.stages:make_stage"
 
-    def make_stage(kind: StageKind, section: Any, context: StageContext) -> object: ...
+    def make_stage(kind: StageKind, section: StageSection, context: StageContext) -> object: ...
 
 ``kind`` is ``"transcriber"``, ``"responder"`` or ``"synthesizer"``; ``section`` is the
 config section of that stage (``settings.stt``, ``settings.llm``, ...), with at least
@@ -34,13 +34,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Any, Literal, Protocol, runtime_checkable
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from voiceloop.errors import ConfigError
 from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ class Synthesizer(Protocol):
 class StageContext:
     """What factories may share: the whole settings and long-lived resources."""
 
-    settings: Any = None
+    settings: Settings | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     """Shared objects by name (e.g. ``"http"``: the per-base-URL client pool). The context
     owns them: stages use them, :meth:`aclose` closes them."""
@@ -129,13 +133,13 @@ def current_report() -> StageReport | None:
     return _current_report.get()
 
 
-def set_current_report(report: StageReport | None) -> object:
+def set_current_report(report: StageReport | None) -> Token[StageReport | None]:
     """Set the report for this context; returns a token for :func:`reset_current_report`."""
     return _current_report.set(report)
 
 
-def reset_current_report(token: object) -> None:
-    _current_report.reset(token)  # type: ignore[arg-type]
+def reset_current_report(token: Token[StageReport | None]) -> None:
+    _current_report.reset(token)
 
 
 async def call_hook(stage: object, name: Literal["warm", "aclose"]) -> None:
@@ -159,7 +163,7 @@ async def aclose_all(objects: Iterable[object]) -> None:
             log.warning("closing %s failed", type(obj).__name__, exc_info=True)
 
 
-StageFactory = Callable[[StageKind, Any, StageContext], object]
+StageFactory = Callable[[StageKind, "StageSection", StageContext], object]
 
 
 class StageRegistry:
@@ -186,7 +190,9 @@ class StageRegistry:
         self._load_entry_points()
         return sorted(self._factories)
 
-    def create(self, kind: StageKind, provider: str, section: Any, context: StageContext) -> Any:
+    def create(
+        self, kind: StageKind, provider: str, section: StageSection, context: StageContext
+    ) -> Any:
         """Build the ``kind`` stage of ``provider``; a clear ConfigError if unknown."""
         self._load_entry_points()
         factory = self._factories.get(provider)
@@ -201,11 +207,11 @@ class StageRegistry:
 class _LazyFactory:
     """Imports an entry point's module only when its stage is first built."""
 
-    def __init__(self, ep: Any) -> None:
+    def __init__(self, ep: EntryPoint) -> None:
         self._ep = ep
         self._factory: StageFactory | None = None
 
-    def __call__(self, kind: StageKind, section: Any, context: StageContext) -> object:
+    def __call__(self, kind: StageKind, section: StageSection, context: StageContext) -> object:
         if self._factory is None:
             try:
                 self._factory = self._ep.load()

@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceloop.cli.transcribe_cmd import render
+from voiceloop.cli.transcribe import render
 from voiceloop.frames import Segment
 from voiceloop.providers.groq import TranscriptionResult
 from voiceloop.text.subtitles import (

@@ -189,14 +189,18 @@ class Microphone:
             return
         self._sent += 1
         item = (indata.copy(), float(time.inputBufferAdcTime), self._cb_dropped)
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(self._deliver, item)
 
     def _stream_finished(self) -> None:
         # PortAudio thread, once the stream is inactive: expected after aclose(), a
         # device failure otherwise. Either way the frame iterator must not wait forever.
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(self._end_unexpectedly)
 
     def _end_unexpectedly(self) -> None:
         if self._closed:

@@ -72,5 +72,7 @@ class KeptMicrophone(Microphone):
             return
         self._sent += 1
         item = (self._block(data), adc_time, self._cb_dropped)
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream is taken over
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(self._deliver, item)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(self._deliver, item)

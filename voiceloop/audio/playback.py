@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,11 +276,6 @@ class Speaker:
         """Blocks PortAudio reported as output underflow (the device ran dry)."""
         return self._underruns
 
-    @property
-    def latency_s(self) -> float:
-        """The output latency PortAudio reports for the open stream."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
-
     async def aclose(self) -> None:
         stream, self._stream = self._stream, None
         self.flush()
@@ -358,12 +354,16 @@ class Speaker:
         return expected
 
     def _stream_finished(self) -> None:
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(self._end_unexpectedly)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(self._end_unexpectedly)
 
-    def _post(self, fn: Any, item: _Queued, at: float) -> None:
+    def _post(self, fn: Callable[[_Queued, float], None], item: _Queued, at: float) -> None:
+        loop = self._loop
+        assert loop is not None  # start() sets it before the stream runs
         with contextlib.suppress(RuntimeError):  # the loop is closed
-            self._loop.call_soon_threadsafe(fn, item, at)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(fn, item, at)
 
     # -- back on the event loop ------------------------------------------------------------
 

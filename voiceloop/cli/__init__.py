@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 # Subcommand modules, one per line; the order is the order in --help.
 COMMAND_MODULES = [
     "run",
-    "transcribe_cmd",
-    "ask_cmd",
-    "say_cmd",
-    "models_cmd",
-    "config_cmd",
+    "transcribe",
+    "ask",
+    "say",
+    "models",
+    "config",
     "devices",
     "history",
     "retry",
@@ -223,7 +223,9 @@ def _report(exc: Exception, *, verbose: bool, log_path: str | None) -> int:
 def _logging_ready() -> bool:
     import logging
 
-    return any(getattr(h, "_voiceloop", False) for h in logging.getLogger().handlers)
+    from voiceloop.logs import is_voiceloop_handler
+
+    return any(is_voiceloop_handler(h) for h in logging.getLogger().handlers)
 
 
 def _console_is_free(args: argparse.Namespace) -> bool:

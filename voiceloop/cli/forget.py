@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from voiceloop.cli._history_common import open_store, positive_int
 from voiceloop.cli.common import add_command
@@ -15,7 +14,7 @@ EXAMPLES = [
 ]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "forget",

@@ -15,6 +15,7 @@ from voiceloop.session.serving import require_service, serving_provider
 
 if TYPE_CHECKING:
     from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
     from voiceloop.providers.groq import GroqClient
     from voiceloop.session.builder import Session
     from voiceloop.stages import StageKind
@@ -43,7 +44,7 @@ def run_in_session(settings: Settings, work: Callable[[Session], Awaitable[T]]) 
 
 
 def run_with_client(
-    settings: Settings, section: Any, work: Callable[[GroqClient], Awaitable[T]]
+    settings: Settings, section: StageSection, work: Callable[[GroqClient], Awaitable[T]]
 ) -> T:
     """Run ``work(client)`` with an API client for ``section``'s server."""
     return run_in_session(settings, lambda session: work(session.client(section)))
@@ -51,7 +52,7 @@ def run_with_client(
 
 def run_with_stage(
     settings: Settings,
-    section: Any,
+    section: StageSection,
     kind: StageKind,
     work: Callable[[Any], Awaitable[T]],
     *,
@@ -63,7 +64,7 @@ def run_with_stage(
 
 def run_with_fallback(
     settings: Settings,
-    section: Any,
+    section: StageSection,
     kind: StageKind,
     work: Callable[[Session], Awaitable[T]],
     local_work: Callable[[Any], Awaitable[T]],

@@ -10,6 +10,9 @@ from voiceloop.cli._history_common import open_store, positive_int
 from voiceloop.cli.common import add_command, settings_from_args
 
 if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
+    from voiceloop.frames import Utterance
     from voiceloop.session.builder import Session
     from voiceloop.store import JobRow, Store, TurnRow
 
@@ -22,7 +25,7 @@ EXAMPLES = [
 ]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "retry",
@@ -104,7 +107,11 @@ def _chosen(store: Store, args: argparse.Namespace) -> tuple[list[TurnRow], list
 
 
 async def _retry(
-    store: Store, turns: list[TurnRow], jobs: list[JobRow], settings: Any, args: Any
+    store: Store,
+    turns: list[TurnRow],
+    jobs: list[JobRow],
+    settings: Settings,
+    args: argparse.Namespace,
 ) -> int:
     from voiceloop.errors import VoiceloopError
     from voiceloop.session.builder import Session
@@ -205,7 +212,7 @@ async def _answer(
     return f"{text}\n  → {reply}"
 
 
-async def _reask(text: str, section: Any, session: Session, stages: dict[str, Any]) -> str:
+async def _reask(text: str, section: StageSection, session: Session, stages: dict[str, Any]) -> str:
     from voiceloop.frames import Message
 
     if "responder" not in stages:
@@ -219,7 +226,7 @@ async def _reask(text: str, section: Any, session: Session, stages: dict[str, An
     return "".join(parts)
 
 
-def _utterance(turn: TurnRow) -> Any:
+def _utterance(turn: TurnRow) -> Utterance:
     """The kept FLAC as an Utterance (the same bytes are uploaded, not re-encoded)."""
     import io
 

@@ -2,15 +2,19 @@
 
 Without ``--headless`` they open the TUI in that mode. Bare ``voiceloop`` runs
 :func:`run_default`: the TUI in converse mode, or dictate when no chat backend is configured.
-``transcribe_cmd`` adds the mode options to ``voiceloop translate``, which translates files
-when given FILE arguments and runs the mode otherwise.
+:mod:`voiceloop.cli.transcribe` adds the mode options to ``voiceloop translate``, which
+translates files when given FILE arguments and runs the mode otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.events import Mode
 
 HEADLESS_NOTE = (
     "Headless: events go to stderr, text to stdout; the exit status is 1 if a turn failed. "
@@ -39,7 +43,7 @@ MODES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # Imported here: this module opens the microphone at launch, before the parser is built.
     from voiceloop.cli.common import add_command
 
@@ -178,13 +182,13 @@ def _discard_early() -> None:
     discard_early()
 
 
-def open_tui(mode: str, settings: Any) -> int:
+def open_tui(mode: Mode, settings: Settings) -> int:
     from voiceloop.tui import run_app
 
-    return int(run_app(mode=mode, settings=settings) or 0)  # type: ignore[arg-type]
+    return int(run_app(mode=mode, settings=settings) or 0)
 
 
-def run_headless(args: argparse.Namespace, settings: Any) -> int:
+def run_headless(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import sys
     from pathlib import Path

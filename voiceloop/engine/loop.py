@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.audio.base import (
     AudioSink,
@@ -38,6 +38,7 @@ from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.services import (
     EngineOptions,
+    FlacEncoder,
     Recorder,
     RecorderGuard,
     SplitterFactory,
@@ -67,6 +68,9 @@ from voiceloop.events import (
 )
 from voiceloop.frames import Transcript, Utterance
 
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +85,7 @@ class Engine:
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
         mode: Mode,
         source: FrameSource,
@@ -91,7 +95,7 @@ class Engine:
         recorder: Recorder | None = None,
         endpointer: Any = None,
         splitter_factory: SplitterFactory | None = None,
-        encode_flac: Callable[[Any, int], bytes] | None = None,
+        encode_flac: FlacEncoder | None = None,
         metrics_path: Path | None = None,
         clipboard: Callable[[str], object] | None = None,
         max_turns: int | None = None,

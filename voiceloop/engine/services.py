@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voiceloop.audio.base import AudioSink
 from voiceloop.config import Settings
@@ -20,7 +20,13 @@ from voiceloop.engine.metrics import MetricsLog
 from voiceloop.events import EngineState, Event, Notice
 from voiceloop.stages import Responder, StageContext, Synthesizer, Transcriber
 
+if TYPE_CHECKING:
+    import numpy as np
+
 log = logging.getLogger(__name__)
+
+FlacEncoder = Callable[["np.ndarray", int], bytes]
+"""``encode(pcm_int16, sample_rate)`` → FLAC bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +104,7 @@ class Recorder(Protocol):
 
     def begin_turn(
         self, session_id: int, mode: str, flac: bytes | None, *, duration: float
-    ) -> tuple[int, Any]: ...
+    ) -> tuple[int, str | None]: ...
 
     def update_turn(self, turn_id: int, **fields: Any) -> None: ...
 
@@ -126,8 +132,8 @@ class StageSet:
             return self.translator or self.transcriber
         return self.transcriber
 
-    def all(self) -> list[Any]:
-        seen: list[Any] = []
+    def all(self) -> list[object]:
+        seen: list[object] = []
         for stage in (self.transcriber, self.responder, self.synthesizer, self.translator):
             if stage is not None and all(stage is not s for s in seen):
                 seen.append(stage)
@@ -151,7 +157,9 @@ class RecorderGuard:
         if self._recorder is not None:
             self.session_id = self._call("open_session", mode)
 
-    def begin_turn(self, mode: str, flac: bytes | None, duration: float) -> tuple[int | None, Any]:
+    def begin_turn(
+        self, mode: str, flac: bytes | None, duration: float
+    ) -> tuple[int | None, str | None]:
         if self._recorder is None or self.session_id is None:
             return None, None
         result = self._call("begin_turn", self.session_id, mode, flac, duration=duration)
@@ -193,7 +201,7 @@ class TurnServices:
     dictation: DictationBuffer
     outputs: DictationOutputs
     splitter_factory: SplitterFactory
-    encode_flac: Callable[[Any, int], bytes]
+    encode_flac: FlacEncoder
     set_speaking: Callable[[bool], None]
     set_state: Callable[[EngineState, int], None]
     """``set_state(state, turn_id)``: a turn reports its phase."""

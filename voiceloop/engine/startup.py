@@ -11,23 +11,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voiceloop.audio.base import AudioSink
-from voiceloop.engine.services import EngineOptions, Splitter, SplitterFactory
+from voiceloop.engine.services import EngineOptions, FlacEncoder, Splitter, SplitterFactory
 from voiceloop.errors import AudioError
 from voiceloop.events import Event, Notice
 from voiceloop.stages import call_hook
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from voiceloop.audio.vad import Endpointer
+    from voiceloop.config import Settings
 
 log = logging.getLogger(__name__)
 
 
 async def warm_up(
-    stages: Iterable[Any], encode_flac: Callable[[Any, int], bytes], emit: Callable[[Event], None]
+    stages: Iterable[object], encode_flac: FlacEncoder, emit: Callable[[Event], None]
 ) -> None:
     """Call each stage's ``warm()`` (a failure is a notice) and warm the FLAC encoder."""
 
-    async def warm_one(stage: Any) -> None:
+    async def warm_one(stage: object) -> None:
         try:
             await call_hook(stage, "warm")
         except Exception as exc:
@@ -71,7 +77,7 @@ async def start_sink(
         return NullSink()
 
 
-def default_endpointer(settings: Any, realtime: bool = True) -> Any:
+def default_endpointer(settings: Settings, realtime: bool = True) -> Endpointer:
     """The audio layer's ``Endpointer`` configured from ``[vad]`` and ``[turn]`` (models
     loaded here); the end-of-turn model keeps off the caller's thread for live input."""
     from voiceloop.audio import vad
@@ -97,17 +103,17 @@ def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
     return make
 
 
-def default_flac_encoder() -> Callable[[Any, int], bytes]:
+def default_flac_encoder() -> FlacEncoder:
     from voiceloop.audio.formats import encode_flac
 
     return encode_flac
 
 
-def lazy_flac_encoder() -> Callable[[Any, int], bytes]:
+def lazy_flac_encoder() -> FlacEncoder:
     """:func:`default_flac_encoder`, loaded on the first utterance rather than at start-up."""
-    encoder: Callable[[Any, int], bytes] | None = None
+    encoder: FlacEncoder | None = None
 
-    def encode(pcm: Any, sample_rate: int) -> bytes:
+    def encode(pcm: np.ndarray, sample_rate: int) -> bytes:
         nonlocal encoder
         if encoder is None:
             encoder = default_flac_encoder()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -11,8 +11,13 @@ from voiceloop.errors import ConfigError
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.http import ClientPool
 
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
+    from voiceloop.stages import StageContext
 
-def shared_pool(context: Any) -> ClientPool:
+
+def shared_pool(context: StageContext | None) -> ClientPool:
     """The process's :class:`ClientPool` in ``context.resources["http"]`` (made if missing)."""
     resources = context.resources if context is not None else {}
     pool = resources.get("http")
@@ -23,17 +28,19 @@ def shared_pool(context: Any) -> ClientPool:
     return pool
 
 
-def stage_url(settings: Any, section: Any) -> str:
+def stage_url(settings: Settings | None, section: StageSection) -> str:
     """The API root of ``section`` (see :func:`~voiceloop.credentials.stage_auth`)."""
     return stage_auth(section, settings).url
 
 
-def stage_key(settings: Any, section: Any) -> SecretStr | None:
+def stage_key(settings: Settings | None, section: StageSection) -> SecretStr | None:
     """The key that may go to ``section``'s server, if any."""
     return stage_auth(section, settings).key
 
 
-def client_for(settings: Any, section: Any, pool: ClientPool, *, provider: str) -> GroqClient:
+def client_for(
+    settings: Settings | None, section: StageSection, pool: ClientPool, *, provider: str
+) -> GroqClient:
     """A :class:`GroqClient` for one stage section (its base URL and the key it may send).
 
     Raises :class:`InsecureTransportError` now, before anything is recorded or sent, when a

@@ -28,8 +28,8 @@ import copy
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
 
 from voiceloop.errors import (
     AuthenticationError,
@@ -52,6 +52,8 @@ from voiceloop.stages import (
     current_report,
 )
 
+S = TypeVar("S")  # the stage protocol: Transcriber or Synthesizer
+
 DEFAULT_FALLBACK_ON: tuple[type[ProviderError], ...] = (
     ConnectError,
     ProviderTimeoutError,
@@ -68,15 +70,27 @@ OnFallback = Callable[[str, str, str], None]
 """``on_fallback(stage, reason, provider)``: stage kind, one-line reason, provider used."""
 
 
-class _FallbackPolicy:
+@asynccontextmanager
+async def _closing(
+    chunks: AsyncIterator[AudioChunk],
+) -> AsyncIterator[AsyncIterator[AudioChunk]]:
+    """Close a stage's audio stream once done with it, when it can be closed: a consumer
+    that stops early releases the connection at once."""
+    try:
+        yield chunks
+    finally:
+        await call_hook(chunks, "aclose")
+
+
+class _FallbackPolicy(Generic[S]):
     """The shared part: the two stages, which errors fall back, the cool-down, reporting."""
 
     kind: StageKind
 
     def __init__(
         self,
-        primary: Any,
-        fallback: Any,
+        primary: S,
+        fallback: S,
         *,
         on_fallback: OnFallback | None = None,
         fallback_on: tuple[type[ProviderError], ...] = DEFAULT_FALLBACK_ON,
@@ -84,8 +98,8 @@ class _FallbackPolicy:
         cooldown: float = DEFAULT_COOLDOWN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.primary = primary
-        self.fallback = fallback
+        self.primary: S = primary
+        self.fallback: S = fallback
         self.on_fallback = on_fallback
         self.fallback_on = fallback_on
         self.fallback_name = fallback_name
@@ -143,13 +157,10 @@ class _FallbackPolicy:
         await aclose_all((self.primary, self.fallback))
 
 
-class FallbackTranscriber(_FallbackPolicy):
+class FallbackTranscriber(_FallbackPolicy[Transcriber]):
     """A :class:`~voiceloop.stages.Transcriber` that falls back to another one."""
 
     kind: StageKind = "transcriber"
-
-    primary: Transcriber
-    fallback: Transcriber
 
     async def transcribe(self, utterance: Utterance, *, task: Task = "transcribe") -> Transcript:
         if self.primary_resting():
@@ -168,7 +179,7 @@ class FallbackTranscriber(_FallbackPolicy):
         return dataclasses.replace(transcript, local=True)
 
 
-class FallbackSynthesizer(_FallbackPolicy):
+class FallbackSynthesizer(_FallbackPolicy[Synthesizer]):
     """A :class:`~voiceloop.stages.Synthesizer` that falls back to another one.
 
     Only before the primary has yielded any audio of a text: once some of it has been
@@ -177,16 +188,13 @@ class FallbackSynthesizer(_FallbackPolicy):
 
     kind: StageKind = "synthesizer"
 
-    primary: Synthesizer
-    fallback: Synthesizer
-
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         if self.primary_resting():
             self.note_skip()
         else:
             yielded = False
             try:
-                async with aclosing(self.primary.synthesize(text)) as chunks:  # type: ignore[type-var]
+                async with _closing(self.primary.synthesize(text)) as chunks:
                     async for chunk in chunks:
                         yielded = True
                         yield chunk
@@ -197,7 +205,7 @@ class FallbackSynthesizer(_FallbackPolicy):
                 self.note_failure(error)
         yielded = False
         try:
-            async with aclosing(self.fallback.synthesize(text)) as chunks:  # type: ignore[type-var]
+            async with _closing(self.fallback.synthesize(text)) as chunks:
                 async for chunk in chunks:
                     yielded = True
                     yield chunk

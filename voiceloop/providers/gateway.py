@@ -7,7 +7,7 @@ object (or, on failure, ``{"error": "message"}``). Chat only: a Responder.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -20,6 +20,10 @@ from voiceloop.providers.http import ClientPool
 from voiceloop.providers.reporting import note_request
 from voiceloop.providers.sse import iter_json_events
 from voiceloop.stages import StageContext, StageKind
+
+if TYPE_CHECKING:
+    from voiceloop.config_sections import StageSection
+
 
 PATH = "api/v1/groq/chatcompletion"
 
@@ -83,7 +87,7 @@ class GatewayResponder:
             yield result.text
 
 
-def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
+def make_stage(kind: StageKind, section: StageSection, context: StageContext) -> object:
     """Factory registered as ``gateway``: chat only, ``base_url`` required."""
     if kind != "responder":
         raise ConfigError(

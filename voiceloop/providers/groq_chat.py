@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +177,7 @@ class ChatStream:
         self.finish_reason: str | None = None
         self.request_id: str | None = None
         self._text: list[str] = []
-        self._gen: AsyncIterator[ChatDelta] | None = None
+        self._gen: AsyncGenerator[ChatDelta, None] | None = None
 
     @property
     def text(self) -> str:
@@ -191,7 +191,7 @@ class ChatStream:
 
     async def aclose(self) -> None:
         if self._gen is not None:
-            await self._gen.aclose()  # type: ignore[attr-defined]
+            await self._gen.aclose()
 
     async def __aenter__(self) -> ChatStream:
         return self
@@ -243,7 +243,7 @@ class ChatStream:
         self._text.append(result.text)
         return ChatDelta(content=result.text)
 
-    async def _run(self) -> AsyncIterator[ChatDelta]:
+    async def _run(self) -> AsyncGenerator[ChatDelta, None]:
         pool = self._pool
         base_url, path = self._args
         budget = pool.budget()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.capabilities import stage_capabilities
 from voiceloop.errors import ConfigError
@@ -17,6 +17,9 @@ from voiceloop.providers.longform import apply_hallucination_filter, to_segments
 from voiceloop.providers.ratelimits import RateLimits
 from voiceloop.providers.reporting import note_request
 from voiceloop.stages import StageContext, StageKind
+
+if TYPE_CHECKING:
+    from voiceloop.config_sections import StageSection
 
 
 class GroqTranscriber:
@@ -171,7 +174,7 @@ class GroqSynthesizer:
         note_request("synthesizer", self.client.provider, None)
 
 
-def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
+def make_stage(kind: StageKind, section: StageSection, context: StageContext) -> object:
     """Factory registered as ``groq`` and ``openai`` in the ``voiceloop.stages`` group."""
     settings = context.settings if context is not None else None
     provider = getattr(section, "provider", None) or "groq"

@@ -15,7 +15,7 @@ import functools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
@@ -30,6 +30,10 @@ from voiceloop.providers.http_errors import (
 )
 from voiceloop.providers.ratelimits import RateLimits
 from voiceloop.stages import current_report
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+
 
 RETRY_STATUSES = frozenset({408, 409, 429, 498})
 MAX_RETRY_AFTER = 60.0
@@ -119,7 +123,7 @@ class ClientPool:
         """Most recent rate limits per base URL."""
 
     @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> ClientPool:
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> ClientPool:
         """Build from ``settings.http`` (connect/read timeouts, max_retries)."""
         http = settings.http
         return cls(

@@ -36,6 +36,8 @@ from voiceloop.stages import StageContext, StageKind, StageRegistry, aclose_all,
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
     from voiceloop.providers.groq import GroqClient
     from voiceloop.providers.http import ClientPool
 
@@ -56,7 +58,7 @@ class Session:
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
         stage_registry: StageRegistry | None = None,
         context: StageContext | None = None,
@@ -70,13 +72,13 @@ class Session:
 
     # -- stages ---------------------------------------------------------------------
 
-    def create(self, kind: StageKind, section: Any, provider: str | None = None) -> Any:
+    def create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Any:
         """The ``kind`` stage of ``provider`` (default: the section's own) for ``section``."""
         stage = self._create(kind, section, provider)
         self._built.append(stage)
         return stage
 
-    def _create(self, kind: StageKind, section: Any, provider: str | None = None) -> Any:
+    def _create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Any:
         name = provider or str(getattr(section, "provider", "") or "")
         return self.registry.create(kind, name, section, self.context)
 
@@ -86,7 +88,7 @@ class Session:
         kind: StageKind | None = None,
         *,
         mode: str | None = None,
-        section: Any = None,
+        section: StageSection | None = None,
     ) -> tuple[Any, str]:
         """The stage serving ``[section_name]`` and the provider that serves it.
 
@@ -140,7 +142,9 @@ class Session:
             setattr(stages, attr, stage)
         return stages, errors
 
-    def _maybe_fallback(self, kind: StageKind, provider: str, section: Any, primary: Any) -> Any:
+    def _maybe_fallback(
+        self, kind: StageKind, provider: str, section: StageSection, primary: object
+    ) -> Any:
         wrappers = default_fallback_wrappers() if self._wrappers is None else self._wrappers
         wrap = wrappers.get(kind)
         if wrap is None or not getattr(section, "fallback", False) or provider == FALLBACK_PROVIDER:
@@ -163,7 +167,7 @@ class Session:
 
         return shared_pool(self.context)
 
-    def client(self, section: Any) -> GroqClient:
+    def client(self, section: StageSection) -> GroqClient:
         """An OpenAI-compatible API client for ``section``'s server, on the session's pool."""
         from voiceloop.providers.clients import client_for
 
@@ -194,7 +198,7 @@ class Session:
 
 
 def build_stages(
-    settings: Any,
+    settings: Settings,
     *,
     mode: str | None = None,
     stage_registry: StageRegistry | None = None,
@@ -219,14 +223,14 @@ async def aclose_stages(stages: StageSet) -> None:
 
 
 def section_for(
-    settings: Any,
+    settings: Settings,
     name: str,
     provider: str | None = None,
     model: str | None = None,
     extra: dict[str, Any] | None = None,
-) -> Any:
+) -> StageSection:
     """The settings section ``[name]`` with its provider, model (and other fields) replaced."""
-    section = getattr(settings, name)
+    section: StageSection = getattr(settings, name)
     updates = {k: v for k, v in (extra or {}).items() if k in type(section).model_fields}
     if provider:
         updates["provider"] = provider

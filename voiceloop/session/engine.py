@@ -12,7 +12,7 @@ configured ``[audio] input`` / ``output`` device.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,11 @@ from voiceloop.session.builder import Session
 from voiceloop.session.serving import local_instead_notice
 
 if TYPE_CHECKING:
+    from voiceloop.audio.base import AudioSink, FrameSource
+    from voiceloop.config import Settings
     from voiceloop.engine.loop import Engine
+    from voiceloop.errors import VoiceloopError
+    from voiceloop.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ _DEFAULT = object()
 
 
 def engine_from_settings(
-    settings: Any,
+    settings: Settings,
     *,
     mode: Mode,
     on_event: Callable[[Event], None],
@@ -68,7 +72,7 @@ def engine_from_settings(
     if output is None and is_audio_file(input) and not speaks(settings, mode):
         from voiceloop.engine.nullsink import NullSink
 
-        sink: Any = NullSink()  # nothing to hear, and no sound device needed
+        sink: AudioSink = NullSink()  # nothing to hear, and no sound device needed
     else:
         sink = open_sink(output if output is not None else settings.audio.output, realtime_file)
     if getattr(settings.audio, "echo_cancellation", False) and speaks(settings, mode):
@@ -95,7 +99,7 @@ def engine_from_settings(
     )
 
 
-def open_store(settings: Any) -> Any:
+def open_store(settings: Settings) -> Store | None:
     """The history store when ``[store] enabled``, else ``None``."""
     if not getattr(settings.store, "enabled", True):
         return None
@@ -121,7 +125,7 @@ def device_spec(spec: str | int | None) -> str | int | None:
     return spec
 
 
-def open_source(spec: str | int | None, realtime_file: bool = False) -> Any:
+def open_source(spec: str | int | None, realtime_file: bool = False) -> FrameSource:
     """A ``FileSource`` for an existing file, else a ``Microphone`` for the device spec
     (the one opened at launch when it was opened for this spec)."""
     if is_audio_file(spec):
@@ -140,12 +144,12 @@ def open_source(spec: str | int | None, realtime_file: bool = False) -> Any:
     return Microphone(device_spec(spec))
 
 
-def speaks(settings: Any, mode: Mode) -> bool:
+def speaks(settings: Settings, mode: Mode) -> bool:
     """Whether ``mode`` plays speech with these settings."""
     return mode == "converse" or (mode == "translate" and bool(settings.translate.speak))
 
 
-def open_sink(spec: str | int | None, realtime: bool = False) -> Any:
+def open_sink(spec: str | int | None, realtime: bool = False) -> AudioSink:
     """A ``FileSink`` for a file path (paced like a speaker when ``realtime``), else a
     ``Speaker`` for the device spec."""
     if looks_like_file(spec):
@@ -157,7 +161,9 @@ def open_sink(spec: str | int | None, realtime: bool = False) -> Any:
     return Speaker(device_spec(spec))
 
 
-def startup_notices(settings: Any, mode: Mode, unavailable: dict[str, Any]) -> list[Notice]:
+def startup_notices(
+    settings: Settings, mode: Mode, unavailable: Mapping[str, VoiceloopError]
+) -> list[Notice]:
     """Warnings about missing stages that this mode's options would use."""
     wanted: dict[str, str] = {}
     if mode == "converse":

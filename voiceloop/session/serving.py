@@ -9,13 +9,17 @@ to text and speech then run locally where a local engine can serve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voiceloop.capabilities import stage_capabilities
 from voiceloop.credentials import stage_auth
 from voiceloop.errors import ConfigError
 from voiceloop.events import Notice
 from voiceloop.stages import StageKind
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
 
 FALLBACK_PROVIDER = "local"
 """Registry name of the stages used when a cloud stage fails (and fallback is on)."""
@@ -46,7 +50,7 @@ TRANSLATE_NEEDS = (
 )
 
 
-def lacks_key(settings: Any, section: Any) -> bool:
+def lacks_key(settings: Settings, section: StageSection) -> bool:
     """A cloud stage whose server needs a key (Groq's, OpenAI's) that is not configured."""
     caps = stage_capabilities(section, settings)
     if not (caps.remote and caps.openai_api):
@@ -55,7 +59,11 @@ def lacks_key(settings: Any, section: Any) -> bool:
 
 
 def effective_provider(
-    settings: Any, section_name: str, kind: StageKind | None = None, *, section: Any = None
+    settings: Settings,
+    section_name: str,
+    kind: StageKind | None = None,
+    *,
+    section: StageSection | None = None,
 ) -> str:
     """The provider that serves ``[section_name]`` (or ``section``, a changed copy of it):
     the configured one, or ``local`` when a cloud stage has no key and no ``base_url`` and
@@ -75,14 +83,16 @@ def effective_provider(
     return FALLBACK_PROVIDER
 
 
-def local_model_translates(settings: Any) -> bool:
+def local_model_translates(settings: Settings) -> bool:
     """Whether ``[local] stt_model`` may translate: set, and not an English-only ``*.en``
     (the embedded default, tiny.en, is English-only)."""
     model = str(getattr(getattr(settings, "local", None), "stt_model", None) or "").strip()
     return bool(model) and not model.rstrip("/").endswith(".en")
 
 
-def missing_key_error(settings: Any, section_name: str, mode: str | None = None) -> ConfigError:
+def missing_key_error(
+    settings: Settings, section_name: str, mode: str | None = None
+) -> ConfigError:
     """What a stage that cannot be reached needs, as one line (message and hint)."""
     if section_name == "llm":
         who = f"{mode} needs a chat model" if mode == "converse" else "no chat model"
@@ -108,7 +118,7 @@ STAGE_WORDS = {
 }
 
 
-def local_instead_notice(settings: Any, providers: dict[str, str]) -> Notice | None:
+def local_instead_notice(settings: Settings, providers: dict[str, str]) -> Notice | None:
     """The notice saying which cloud stages run locally for lack of a key (or ``None``)."""
     names = [
         STAGE_WORDS.get(attr, attr)
@@ -132,7 +142,7 @@ def _local_engine(kind: StageKind) -> bool:
     return kind in ("transcriber", "synthesizer") and local_available(kind)
 
 
-def require_service(settings: Any, section: Any, what: str) -> None:
+def require_service(settings: Settings, section: StageSection, what: str) -> None:
     """Refuse early (exit 2) when a stage is not backed by an OpenAI-compatible server."""
     if not stage_capabilities(section, settings).openai_api:
         raise ConfigError(
@@ -151,7 +161,7 @@ def require_service(settings: Any, section: Any, what: str) -> None:
         )
 
 
-def serving_provider(settings: Any, section_name: str, what: str) -> str:
+def serving_provider(settings: Settings, section_name: str, what: str) -> str:
     """``"local"`` when the local engine serves ``[section_name]`` (configured, forced by
     ``--local`` or for lack of a key); else the cloud provider, checked by
     :func:`require_service` (a :class:`ConfigError`, exit 2, saying what is missing)."""

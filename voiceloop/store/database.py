@@ -96,6 +96,7 @@ class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
         self.db_path = self.data_dir / DB_NAME
         self.read_only = False
         """True when the database could only be opened for reading (e.g. a full disk)."""
+        self._db: sqlite3.Connection | None
         try:
             self._db = self._connect()
         except StoreError:
@@ -200,7 +201,7 @@ class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._db.close()
-                self._db = None  # type: ignore[assignment]
+                self._db = None
             if self._pending:
                 lost = ", ".join(str(t) for t in sorted(self._pending))
                 raise StoreError(

@@ -16,10 +16,8 @@ from pathlib import Path
 
 LOCKS = "locks"
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 
 def lock_path(data_dir: Path, session_id: int) -> Path:
@@ -32,7 +30,7 @@ def hold_session_lock(data_dir: Path, session_id: int) -> int | None:
     ``None`` where locks are not available (then the process id decides).
     Raises :class:`OSError` if the lock file cannot be made.
     """
-    if fcntl is None:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - no fcntl there
         return None
     path = lock_path(data_dir, session_id)
     path.parent.mkdir(mode=0o700, exist_ok=True)
@@ -56,7 +54,7 @@ def release_session_lock(data_dir: Path, session_id: int, fd: int | None) -> Non
 
 def session_alive(data_dir: Path, session_id: int, pid: int | None) -> bool:
     """Whether the session's process still runs (its lock is held)."""
-    if fcntl is None:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - no fcntl there
         return pid_alive(pid)
     try:
         fd = os.open(lock_path(data_dir, session_id), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -95,7 +93,9 @@ def pid_alive(pid: int | None) -> bool:
 def _windows_pid_alive(pid: int) -> bool:
     import ctypes
 
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    if sys.platform != "win32":  # only called there; this tells the type checker too
+        raise OSError("not Windows")
+    kernel32 = ctypes.windll.kernel32
     handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
     if not handle:
         return False

@@ -6,10 +6,10 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 TurnStatus = Literal["captured", "transcribed", "answered", "interrupted", "failed", "dropped"]
-TURN_STATUSES: frozenset[str] = frozenset(TurnStatus.__args__)  # type: ignore[attr-defined]
+TURN_STATUSES: frozenset[str] = frozenset(get_args(TurnStatus))
 FINAL_STATUSES = frozenset({"transcribed", "answered", "interrupted", "dropped"})
 """A turn in one of these is done: its audio is no longer needed to recover words."""
 STAGES = ("stt", "llm", "tts")

@@ -7,13 +7,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.events import Mode
 from voiceloop.tui.protocols import TuiDeps
 
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
 
-def run_app(mode: Mode = "converse", settings: Any = None, **deps: Any) -> int:
+
+def run_app(mode: Mode = "converse", settings: Settings | None = None, **deps: Any) -> int:
     """Run the TUI until the user quits; returns the exit code.
 
     ``deps`` are the fields of :class:`TuiDeps`; with ``settings`` the missing ones

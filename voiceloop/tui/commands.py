@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from voiceloop.tui.app import VoiceloopApp
+from voiceloop.tui.typed_app import voiceloop_app
 
 COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # (name, help, app action, args)
@@ -43,7 +41,7 @@ class VoiceloopCommands(Provider):
     """Offers the actions of :data:`COMMANDS`."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app: VoiceloopApp = self.app  # type: ignore[assignment]
+        app = voiceloop_app(self.app)
         return [
             (name, help_text, partial(getattr(app, f"action_{action}"), *args))
             for name, help_text, action, args in COMMANDS

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voiceloop.tui.protocols import SessionSummary, TurnRecord
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
+    from voiceloop.store import Store
 
 
 class StoreHistory:
     """A ``HistoryLike`` over ``voiceloop.store.Store``, opened for each read."""
 
-    def __init__(self, open_store: Callable[[], Any]) -> None:
+    def __init__(self, open_store: Callable[[], Store]) -> None:
         self._open_store = open_store
 
     @classmethod
-    def from_settings(cls, settings: Any) -> StoreHistory:
-        def open_store() -> Any:
+    def from_settings(cls, settings: Settings) -> StoreHistory:
+        def open_store() -> Store:
             from voiceloop.store import Store
 
             return Store.from_settings(settings, probe=False)

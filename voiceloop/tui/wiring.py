@@ -8,13 +8,23 @@ feature instead of failing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from voiceloop.config import Settings, config_path
 from voiceloop.events import Mode
 from voiceloop.tui.config_file import TomlConfigFile
-from voiceloop.tui.protocols import EngineLike, EventCallback, Profile, TuiDeps
+from voiceloop.tui.protocols import (
+    DeviceChoice,
+    EngineFactory,
+    EngineLike,
+    EventCallback,
+    Profile,
+    TuiDeps,
+)
+
+DeviceLister = Callable[[], list[DeviceChoice]]
 
 
 def local_stt_installed() -> bool:
@@ -25,7 +35,7 @@ def local_stt_installed() -> bool:
 
 
 def profile_from_settings(settings: Settings) -> Profile:
-    def device(value: Any) -> str:
+    def device(value: str | int | None) -> str:
         return "default" if value is None else str(value)
 
     from voiceloop.session.serving import FALLBACK_PROVIDER, effective_provider
@@ -95,7 +105,7 @@ def deps_from_settings(
     return dataclasses.replace(base, **changes)
 
 
-def engine_factory(settings: Settings) -> Any:
+def engine_factory(settings: Settings) -> EngineFactory:
     """``(mode, on_event) -> Engine`` built from ``settings`` as they are at each call."""
     from voiceloop.session.engine import engine_from_settings
 
@@ -105,9 +115,8 @@ def engine_factory(settings: Settings) -> Any:
     return build
 
 
-def device_listers() -> tuple[Any, Any]:
+def device_listers() -> tuple[DeviceLister, DeviceLister]:
     """Callables listing input and output devices, from the audio layer."""
-    from voiceloop.tui.protocols import DeviceChoice
 
     def listing(kind: str) -> list[DeviceChoice]:
         from voiceloop.audio import devices
@@ -135,7 +144,7 @@ def voices_for(settings: Settings) -> list[str]:
     return voices
 
 
-def key_user(settings: Settings) -> Any:
+def key_user(settings: Settings) -> Callable[[str], Awaitable[Profile]]:
     """An async callable that checks a key (``GET /models``), puts it in ``settings`` and
     returns the set-up it gives."""
 
@@ -158,7 +167,7 @@ def key_user(settings: Settings) -> Any:
     return use
 
 
-def model_lister(settings: Settings) -> Any:
+def model_lister(settings: Settings) -> Callable[[], Awaitable[list[str]]]:
     """An async callable returning the chat server's model ids (``GET /models``)."""
 
     async def models() -> list[str]:

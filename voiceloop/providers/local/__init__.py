@@ -10,12 +10,16 @@ thread.
 from __future__ import annotations
 
 from importlib.util import find_spec
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from voiceloop.errors import ConfigError
 from voiceloop.providers.local.stt import LocalTranscriber, translation_unavailable
 from voiceloop.providers.local.tts import LocalSynthesizer
 from voiceloop.stages import StageContext, StageKind
+
+if TYPE_CHECKING:
+    from voiceloop.config_sections import StageSection
+
 
 __all__ = [
     "LocalSynthesizer",
@@ -43,10 +47,10 @@ def local_available(kind: Literal["transcriber", "synthesizer"] | None = None) -
         return False
 
 
-def make_stage(kind: StageKind, section: Any, context: StageContext) -> object:
+def make_stage(kind: StageKind, section: StageSection, context: StageContext) -> object:
     """Entry-point factory of the ``local`` provider (transcriber and synthesizer)."""
     settings = context.settings if context is not None else None
-    if kind in _ENGINE_MODULES and not local_available(kind):  # type: ignore[arg-type]
+    if kind in ("transcriber", "synthesizer") and not local_available(kind):
         engine = "faster-whisper" if kind == "transcriber" else "Piper"
         raise ConfigError(
             f"the local {engine} engine is not installed",

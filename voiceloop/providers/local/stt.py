@@ -23,6 +23,9 @@ from voiceloop.stages import current_report
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
+
 PROVIDER = "local"
 EMBEDDED_MODEL_NAME = "tiny.en"
 
@@ -143,7 +146,9 @@ class LocalTranscriber:
         self._host: ModelHost[WhisperModel] = host_for(key, "stt", self._load)
 
     @classmethod
-    def from_settings(cls, settings: Any, section: Any = None) -> LocalTranscriber:
+    def from_settings(
+        cls, settings: Settings | None, section: StageSection | None = None
+    ) -> LocalTranscriber:
         """From ``settings.local`` (model, compute type, threads) and the stage section
         (``language``, ``prompt`` of ``[stt]``); defaults for whatever is missing."""
         local = getattr(settings, "local", None)

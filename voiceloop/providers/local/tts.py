@@ -22,7 +22,10 @@ from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, r
 from voiceloop.stages import current_report
 
 if TYPE_CHECKING:
+    from piper import AudioChunk as PiperChunk
     from piper import PiperVoice
+
+    from voiceloop.config import Settings
 
 PROVIDER = "local"
 
@@ -85,7 +88,7 @@ class LocalSynthesizer:
         self._host: ModelHost[PiperVoice] = host_for(key, "tts", self._load)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LocalSynthesizer:
+    def from_settings(cls, settings: Settings | None) -> LocalSynthesizer:
         """From ``settings.local`` (voice, threads); defaults for whatever is missing."""
         local = getattr(settings, "local", None)
         return cls(
@@ -168,15 +171,16 @@ class LocalSynthesizer:
             # closing a generator while it runs would fail.
             self._host.submit(lambda _voice: chunks.close())
 
-    def _start(self, voice: PiperVoice, text: str) -> Generator[Any, None, None]:
+    def _start(self, voice: PiperVoice, text: str) -> Generator[PiperChunk, None, None]:
         from piper.config import SynthesisConfig
 
         syn_config = SynthesisConfig(
             speaker_id=self.speaker_id, length_scale=self.length_scale, volume=self.volume
         )
+        # piper annotates its generator as a mere Iterable; it is closed when done
         return voice.synthesize(text, syn_config=syn_config)  # type: ignore[return-value]
 
-    def _step(self, chunks: Generator[Any, None, None]) -> tuple[np.ndarray, int] | None:
+    def _step(self, chunks: Generator[PiperChunk, None, None]) -> tuple[np.ndarray, int] | None:
         try:
             chunk = next(chunks, None)
         except Exception as exc:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from voiceloop.errors import VoiceloopError
+from voiceloop.tui.typed_app import voiceloop_app
 
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
@@ -33,7 +34,7 @@ class FirstRunScreen(Screen[None]):
 
     @property
     def vapp(self) -> VoiceloopApp:
-        return self.app  # type: ignore[return-value]
+        return voiceloop_app(self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="first-run-body"):

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from voiceloop.errors import VoiceloopError
 from voiceloop.tui.protocols import HistoryLike, SessionSummary, TurnRecord
+from voiceloop.tui.typed_app import voiceloop_app
 
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
@@ -53,7 +54,7 @@ class HistoryScreen(Screen[None]):
 
     @property
     def vapp(self) -> VoiceloopApp:
-        return self.app  # type: ignore[return-value]
+        return voiceloop_app(self.app)
 
     def compose(self) -> ComposeResult:
         yield Label(

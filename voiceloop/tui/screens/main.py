@@ -8,11 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header
 
 from voiceloop import events as ev
 from voiceloop.tui.messages import EngineEvent
+from voiceloop.tui.typed_app import voiceloop_app
 from voiceloop.tui.widgets.conversation import ConversationLog
 from voiceloop.tui.widgets.dictation import DictationView
 from voiceloop.tui.widgets.latency import LatencyPanel
@@ -68,7 +70,7 @@ class MainScreen(Screen[None]):
 
     @property
     def vapp(self) -> VoiceloopApp:
-        return self.app  # type: ignore[return-value]
+        return voiceloop_app(self.app)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◉")
@@ -175,8 +177,8 @@ class MainScreen(Screen[None]):
                     severity="warning",
                 )
             case ev.Notice(level=level, title=title, message=text):
-                severity = {"info": "information"}.get(level, level)
-                app.notify(text, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
+                severity: SeverityLevel = "information" if level == "info" else level
+                app.notify(text, title=title, severity=severity, markup=False)
             case _:
                 pass
 

@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from voiceloop.errors import VoiceloopError
 from voiceloop.tui.protocols import DeviceChoice
+from voiceloop.tui.typed_app import voiceloop_app
 
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
@@ -29,7 +30,7 @@ class _Picker(ModalScreen[None]):
 
     @property
     def vapp(self) -> VoiceloopApp:
-        return self.app  # type: ignore[return-value]
+        return voiceloop_app(self.app)
 
 
 def _options(labels: Sequence[str], current: str) -> list[Option]:

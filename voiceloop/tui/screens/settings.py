@@ -25,6 +25,7 @@ from textual.widgets import (
 from voiceloop.config import SECTIONS
 from voiceloop.errors import VoiceloopError
 from voiceloop.tui.protocols import ConfigFileLike
+from voiceloop.tui.typed_app import voiceloop_app
 
 if TYPE_CHECKING:
     from voiceloop.tui.app import VoiceloopApp
@@ -145,9 +146,11 @@ def _widget(spec: FieldSpec, value: Any) -> Input | Switch | Select[str]:
     if spec.kind == "secret":
         placeholder = "set — type to replace" if value else "not set"
         return Input("", password=True, placeholder=placeholder, id=wid, compact=True)
-    input_type = {"int": "integer", "float": "number"}.get(spec.kind, "text")
+    input_type: Literal["integer", "number", "text"] = (
+        "integer" if spec.kind == "int" else "number" if spec.kind == "float" else "text"
+    )
     text = "" if value is None else str(value)
-    return Input(text, type=input_type, id=wid, compact=True)  # type: ignore[arg-type]
+    return Input(text, type=input_type, id=wid, compact=True)
 
 
 def parse_value(spec: FieldSpec, raw: Any) -> Any:
@@ -179,7 +182,7 @@ class SettingsScreen(Screen[None]):
 
     @property
     def vapp(self) -> VoiceloopApp:
-        return self.app  # type: ignore[return-value]
+        return voiceloop_app(self.app)
 
     def compose(self) -> ComposeResult:
         try:
@@ -213,7 +216,8 @@ class SettingsScreen(Screen[None]):
         updates: dict[str, dict[str, Any]] = {}
         for spec in FIELDS:
             widget = self.query_one(f"#{spec.widget_id}")
-            raw = widget.value  # type: ignore[attr-defined]
+            assert isinstance(widget, (Input, Switch, Select))  # as _widget() made it
+            raw = widget.value
             if spec.kind == "secret" and not str(raw).strip():
                 continue  # an empty key field keeps the stored key
             try:

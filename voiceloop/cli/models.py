@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 STAGES = ("llm", "stt", "translate", "tts")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "models",

@@ -7,9 +7,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from voiceloop.cli.common import add_command, settings_from_args
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from voiceloop.audio.gating import Stretch
+    from voiceloop.frames import Task
+    from voiceloop.providers.groq import TranscriptionResult
+    from voiceloop.session.builder import Session
+    from voiceloop.stages import Transcriber
 
 FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
 EXTENSIONS = {"text": "txt", "json": "json", "verbose_json": "json", "srt": "srt", "vtt": "vtt"}
@@ -17,7 +26,7 @@ _UNCHECKED = {".m4a", ".mp4", ".webm", ".mpeg", ".mpga"}
 """Formats the server reads but libsndfile may not: sent without a local check."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tr = add_command(
         subparsers,
         "transcribe",
@@ -112,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
 
     filter_on = settings.stt.hallucination_filter
 
-    async def local_work(stage: Any) -> list[Any]:
+    # Any: the local engine's transcriber, whose prompt is set here (commands do not
+    # import providers.local).
+    async def local_work(stage: Any) -> list[TranscriptionResult]:
         if prompt is not None:
             stage.prompt = prompt
         return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
@@ -124,11 +135,11 @@ def run(args: argparse.Namespace) -> int:
     limit = int(settings.http.upload_limit_mb * 1024 * 1024)
     show_progress = _is_tty(sys.stderr)
 
-    async def work(session: Any) -> list[Any]:
+    async def work(session: Session) -> list[TranscriptionResult]:
         from voiceloop.cli._transcribe_jobs import StoreJournal
 
         client = session.client(section)
-        results = []
+        results: list[TranscriptionResult] = []
         language = settings.stt.language if args.task == "transcribe" else None
         for f in files:
             params = {"task": args.task, "provider": section.provider, "model": section.model,
@@ -151,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
 def _emit(
     args: argparse.Namespace,
     files: list[Path],
-    results: list[Any],
+    results: Sequence[TranscriptionResult],
     out_dir: Path | None,
     out_file: Path | None,
 ) -> int:
@@ -178,7 +189,9 @@ def _emit(
     return EXIT_NO_SPEECH if results and silent == len(results) else 0
 
 
-async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool) -> Any:
+async def transcribe_locally(
+    stage: Transcriber, path: Path, task: Task, filter_on: bool
+) -> TranscriptionResult:
     """One file through a local transcriber, as the cloud's result (segments as dicts).
 
     A long file is read in blocks and gated by loudness: only stretches that may hold
@@ -194,7 +207,7 @@ async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool)
     length = float(sf.info(str(path)).duration)
     if length <= SHORT_UTTERANCE_S:
         pcm = load_speech(path, SAMPLE_RATE)
-        stretches: Any = [Stretch(0.0, pcm, speech_fraction(pcm, SAMPLE_RATE))]
+        stretches: Iterable[Stretch] = [Stretch(0.0, pcm, speech_fraction(pcm, SAMPLE_RATE))]
     else:
         stretches = speech_stretches(path, rate=SAMPLE_RATE)
     texts: list[str] = []
@@ -213,7 +226,9 @@ async def transcribe_locally(stage: Any, path: Path, task: str, filter_on: bool)
     return _local_result(" ".join(texts), language, length, segments, model)
 
 
-async def _local_part(stage: Any, stretch: Any, task: str, filter_on: bool) -> Any:
+async def _local_part(
+    stage: Transcriber, stretch: Stretch, task: Task, filter_on: bool
+) -> TranscriptionResult:
     from voiceloop.frames import SAMPLE_RATE, Utterance
     from voiceloop.providers.longform import apply_hallucination_filter, segment_dicts
 
@@ -234,8 +249,12 @@ async def _local_part(stage: Any, stretch: Any, task: str, filter_on: bool) -> A
 
 
 def _local_result(
-    text: str, language: str | None, length: float, segments: list[Any], model: str | None
-) -> Any:
+    text: str,
+    language: str | None,
+    length: float,
+    segments: list[dict[str, Any]],
+    model: str | None,
+) -> TranscriptionResult:
     from voiceloop.providers.groq import TranscriptionResult
 
     raw = {"text": text, "language": language, "duration": length,
@@ -245,7 +264,7 @@ def _local_result(
     )
 
 
-def render(result: Any, fmt: str) -> str:
+def render(result: TranscriptionResult, fmt: str) -> str:
     """A transcription result in an output format (subtitles built from its segments)."""
     import json
 
@@ -312,7 +331,7 @@ def _progress(path: Path) -> Callable[[int, int], None]:
     return report
 
 
-def _is_tty(stream: Any) -> bool:
+def _is_tty(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from voiceloop.stages import Responder
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "ask",

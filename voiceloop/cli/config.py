@@ -13,7 +13,7 @@ from voiceloop.cli.common import add_command, settings_from_args
 REDACTED = "**********"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         subparsers,
         "config",
