@@ -14,6 +14,27 @@ from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioChunk, AudioFrame
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 
+class Pacer:
+    """Hands out frames at the rate a microphone would, on the event loop's clock."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.t0 = self.loop.time()
+        self.index = 0
+
+    @property
+    def now(self) -> float:
+        """Loop time at which the next frame starts."""
+        return self.t0 + self.index * FRAME_S
+
+    async def frame(self, pcm: np.ndarray, level: float) -> AudioFrame:
+        self.index += 1
+        delay = self.now - self.loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return AudioFrame(pcm, (self.index - 1) * FRAME_S, level)
+
+
 class SimSink:
     """Plays chunks back to back on the loop clock, ``speed`` times faster than real time."""
 
@@ -85,28 +106,20 @@ class PacedSource:
         self._closed = False
 
     async def frames(self) -> AsyncIterator[AudioFrame]:
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        index = 0
+        pacer = Pacer()
         t = np.arange(FRAME_SAMPLES) / SAMPLE_RATE
         voice = (8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
         quiet = np.zeros(FRAME_SAMPLES, np.int16)
 
         async def frame(pcm: np.ndarray) -> AudioFrame:
-            nonlocal index
-            index += 1
-            delay = t0 + index * FRAME_S - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            level = -12.0 if pcm is voice else -100.0
-            return AudioFrame(pcm, (index - 1) * FRAME_S, level)
+            return await pacer.frame(pcm, -12.0 if pcm is voice else -100.0)
 
         for turn in range(self.turns):
             for _ in range(10):
                 yield await frame(quiet)
             for _ in range(round(0.6 / FRAME_S)):
                 yield await frame(voice)
-            self.speech_ends.append(t0 + index * FRAME_S)
+            self.speech_ends.append(pacer.now)
             while len(self.finished) <= turn and not self._closed:
                 yield await frame(quiet)
         for _ in range(10):

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from benchmarks.sim_audio import Pacer
 from tests.fakegroq.audio import sound_regions
 from voiceloop.audio.formats import resample
+from voiceloop.audio.framing import level_db
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -176,26 +178,18 @@ class SpokenSource:
         self._closed = False
 
     async def frames(self) -> AsyncIterator[AudioFrame]:
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        index = 0
+        pacer = Pacer()
+        loop = pacer.loop
         quiet = np.zeros(FRAME_SAMPLES, np.int16)
 
         async def frame(pcm: np.ndarray) -> AudioFrame:
-            nonlocal index
-            index += 1
-            delay = t0 + index * FRAME_S - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2)))
-            level = max(-100.0, 20 * np.log10(rms / 32768 + 1e-12))
-            return AudioFrame(pcm, (index - 1) * FRAME_S, level)
+            return await pacer.frame(pcm, level_db(pcm))
 
         for i, item in enumerate(self.items):
             self.transcripts.current = item
             for _ in range(round(self.lead_s / FRAME_S)):
                 yield await frame(quiet)
-            start = t0 + index * FRAME_S
+            start = pacer.now
             audio = np.concatenate([item.audio, np.zeros(-len(item.audio) % FRAME_SAMPLES)])
             for k in range(0, len(audio), FRAME_SAMPLES):
                 yield await frame(audio[k : k + FRAME_SAMPLES].astype(np.int16))
