@@ -14,7 +14,6 @@ are not real time are never suppressed nor barged into: their turns simply queue
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -51,6 +50,7 @@ from voiceloop.engine.startup import (
     default_splitter_factory,
     lazy_flac_encoder,
     start_sink,
+    until_stopped,
     warm_up,
 )
 from voiceloop.engine.turn import Turn
@@ -119,8 +119,7 @@ class Engine:
             from voiceloop.engine.osc52 import copy_to_terminal
 
             clipboard = copy_to_terminal
-        self._barge_in = options.barge_in
-        self._deafness = Deafness(live=self._live, barge_in=self._barge_in)
+        self._deafness = Deafness(live=self._live, barge_in=options.barge_in)
         self._cues = CuePlayer(sink, self._deafness, enabled=options.cues and self._live)
         self._services = TurnServices(
             options=options,
@@ -171,7 +170,7 @@ class Engine:
     @property
     def barge_in(self) -> bool:
         """Whether user speech cancels a speaking turn (config and a live source)."""
-        return self._barge_in and self._live
+        return self.options.barge_in and self._live
 
     def use_clipboard(self, copy: Callable[[str], object]) -> None:
         """Copy dictation with ``copy`` (a UI's own clipboard, which owns the terminal)
@@ -244,8 +243,9 @@ class Engine:
             await asyncio.wait({frames, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if frames.done():
                 frames.result()  # a source error ends the run with that error
-                await self._until_stopped(self._wait_turns())
-                await self._until_stopped(self._sink.drain())
+                assert self._stop is not None
+                await until_stopped(self._stop, self._wait_turns())
+                await until_stopped(self._stop, self._sink.drain())
         finally:
             await self._shutdown(frames, stopper, warm)
 
@@ -343,20 +343,6 @@ class Engine:
     async def _wait_turns(self) -> None:
         while self._turns:
             await asyncio.wait(list(self._turns))
-
-    async def _until_stopped(self, coro: Any) -> None:
-        """Run ``coro`` unless :meth:`stop` comes first."""
-        assert self._stop is not None
-        work = asyncio.ensure_future(coro)
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-            if not work.done():
-                work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
 
     async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
         self._guard.close()

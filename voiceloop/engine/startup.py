@@ -1,4 +1,5 @@
-"""What the engine does once as it starts: its default parts, warming up, the speaker.
+"""What the engine does once as it starts (its default parts, warming up, the speaker)
+and as it stops (finishing what is under way unless told to stop at once).
 
 The default parts (endpointer, sentence splitter, FLAC encoder) are imported only when
 first needed, so the engine can be built with other parts (tests, embedding applications)
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from voiceloop.audio.base import AudioSink
@@ -120,3 +121,17 @@ def lazy_flac_encoder() -> FlacEncoder:
         return encoder(pcm, sample_rate)
 
     return encode
+
+
+async def until_stopped(stop: asyncio.Event, coro: Awaitable[object]) -> None:
+    """Run ``coro`` unless ``stop`` is set first (then ``coro`` is cancelled)."""
+    work = asyncio.ensure_future(coro)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not work.done():
+            work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
