@@ -49,6 +49,19 @@ def spoken(h) -> list[str]:  # type: ignore[no-untyped-def]
     return [p.text for p in h.sink.played if p.text]
 
 
+def paused_turns(script, transcriber, synthesizer):  # type: ignore[no-untyped-def]
+    """The engine on ``script``, with a hangover long enough that pauses are rated (and
+    spoken over) before a turn ends, and a responder that adds ", here it is."."""
+    return build(
+        script,
+        transcriber=transcriber,
+        responder=answer(""),
+        synthesizer=synthesizer,
+        endpointer=LongPause(),
+        splitter_factory=SPLITTER,
+    )
+
+
 async def test_a_committed_turn_plays_the_first_chunk_synthesized_during_the_pause() -> None:
     transcriber = FakeTranscriber(["what time is it"], latency=0.02, language="en")
     synthesizer, endpointer = Recording(latency=0.01), LongPause()
@@ -79,14 +92,7 @@ async def test_speaking_on_closes_the_first_synthesis_unheard() -> None:
     transcriber.language = "en"
     synthesizer = Recording(latency=lambda text: 0.5 if text == "what time," else 0.01)
     script = [Say(6), Silence(80), Say(6), Silence(170)]
-    h = build(
-        script,
-        transcriber=transcriber,
-        responder=answer(""),
-        synthesizer=synthesizer,
-        endpointer=LongPause(),
-        splitter_factory=SPLITTER,
-    )
+    h = paused_turns(script, transcriber, synthesizer)
     await h.run()
     asked = [text for text, _ in synthesizer.asked]
     assert asked == ["what time,", "what time is it in Tokyo,", "here it is."]
@@ -100,14 +106,7 @@ async def test_speaking_on_closes_the_first_synthesis_unheard() -> None:
 async def test_a_failing_first_synthesis_fails_the_turn_that_commits() -> None:
     transcriber = FakeTranscriber(["what time is it"], latency=0.02, language="en")
     synthesizer = Recording(fail_on="what time is it,", error=RuntimeError("tts down"))
-    h = build(
-        [Say(6), Silence(170)],
-        transcriber=transcriber,
-        responder=answer(""),
-        synthesizer=synthesizer,
-        endpointer=LongPause(),
-        splitter_factory=SPLITTER,
-    )
+    h = paused_turns([Say(6), Silence(170)], transcriber, synthesizer)
     await h.run()
     assert [text for text, _ in synthesizer.asked][:1] == ["what time is it,"]
     assert len(synthesizer.asked) <= 2  # never asked again
@@ -121,14 +120,7 @@ async def test_a_failing_dropped_first_synthesis_is_no_turns_failure() -> None:
     transcriber.language = "en"
     synthesizer = Recording(fail_on="what time,", error=RuntimeError("tts down"))
     script = [Say(6), Silence(80), Say(6), Silence(170)]
-    h = build(
-        script,
-        transcriber=transcriber,
-        responder=answer(""),
-        synthesizer=synthesizer,
-        endpointer=LongPause(),
-        splitter_factory=SPLITTER,
-    )
+    h = paused_turns(script, transcriber, synthesizer)
     await h.run()
     assert next(text for text, _ in synthesizer.asked) == "what time,"
     assert h.events.of(TurnFailed) == []
