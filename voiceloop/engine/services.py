@@ -1,6 +1,6 @@
 """What a turn may use: the engine's options, stages, sink, context, outputs, callbacks.
 
-Also the structural types of the parts the engine drives (splitter, recorder) and a
+Also the structural types of the parts the engine drives (endpointer, splitter, recorder) and a
 guard that keeps a failing history store from failing turns.
 """
 
@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from voiceloop.audio.base import AudioSink
+from voiceloop.audio.base import AudioSink, EndpointEvent
 from voiceloop.config import Settings
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.events import EngineState, Event, Notice
+from voiceloop.frames import AudioFrame
 from voiceloop.stages import Responder, StageContext, Synthesizer, Transcriber
 
 if TYPE_CHECKING:
@@ -80,6 +81,31 @@ class EngineOptions:
             speculate=settings.turn.speculate,
             speculate_min_requests=settings.turn.speculate_min_requests,
         )
+
+
+class SpeechEndpointer(Protocol):
+    """Where utterances begin and end: microphone frames (and the push-to-talk key) in,
+    endpoint events out. The audio layer's ``Endpointer`` is the one the engine builds.
+
+    It may also offer what the speculative reply uses when present: ``hold(speech_end)``
+    and ``release(speech_end)`` (keep a pause open, or let it end), ``expect_words()``,
+    ``silence_frames`` and ``is_open``.
+    """
+
+    suppressed: bool
+    """Deaf while set (the assistant speaks half-duplex, a cue plays)."""
+
+    def feed(self, frame: AudioFrame) -> list[EndpointEvent]: ...
+
+    def flush(self) -> list[EndpointEvent]:
+        """The end of the input: close what is open."""
+        ...
+
+    def key(self, down: bool) -> list[EndpointEvent]:
+        """The push-to-talk key went down (``True``) or up."""
+        ...
+
+    def set_push_to_talk(self, enabled: bool) -> None: ...
 
 
 class Splitter(Protocol):
