@@ -215,10 +215,6 @@ class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def checkpoint(self) -> None:
-        """Fold the write-ahead log into the database (fsyncs: call when idle, not mid-turn)."""
-        self._pragma("wal_checkpoint(PASSIVE)")
-
     # -- recording -------------------------------------------------------------------------
 
     def begin_turn(
