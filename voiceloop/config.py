@@ -34,6 +34,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voiceloop.capabilities import stage_capabilities
 from voiceloop.config_sections import (
     DEFAULT_SYSTEM_PROMPT,
     AudioSettings,
@@ -175,10 +176,13 @@ class Settings(BaseSettings):
         return stage_auth(section, self).key
 
     def has_chat_backend(self) -> bool:
-        """Whether converse can work: a chat server that has the key it needs."""
-        if self.llm.provider == "local":
+        """Whether converse can work: ``[llm]``'s provider has a chat model (its capability
+        record says so) and, on a server, the key that server needs. A provider that
+        declares nothing (a plugin) is trusted: building it says what it lacks."""
+        capabilities = stage_capabilities(self.llm, self)
+        if not capabilities.chat:
             return False
-        return not stage_auth(self.llm, self).missing
+        return not capabilities.remote or not stage_auth(self.llm, self).missing
 
 
 def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None) -> Settings:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
 from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
 from voiceloop.providers.groq import GroqClient
@@ -26,16 +24,6 @@ def shared_pool(context: StageContext | None) -> ClientPool:
         pool = ClientPool.from_settings(settings) if settings is not None else ClientPool()
         resources["http"] = pool
     return pool
-
-
-def stage_url(settings: Settings | None, section: StageSection) -> str:
-    """The API root of ``section`` (see :func:`~voiceloop.credentials.stage_auth`)."""
-    return stage_auth(section, settings).url
-
-
-def stage_key(settings: Settings | None, section: StageSection) -> SecretStr | None:
-    """The key that may go to ``section``'s server, if any."""
-    return stage_auth(section, settings).key
 
 
 def client_for(

@@ -225,6 +225,33 @@ class Session:
             return primary
         return cast(Stage, wrap(primary, fallback))
 
+    @overload
+    def takeover(
+        self, kind: Literal["transcriber"], section: StageSection, error: BaseException
+    ) -> Transcriber | None: ...
+    @overload
+    def takeover(
+        self, kind: Literal["synthesizer"], section: StageSection, error: BaseException
+    ) -> Synthesizer | None: ...
+    def takeover(
+        self,
+        kind: Literal["transcriber", "synthesizer"],
+        section: StageSection,
+        error: BaseException,
+    ) -> Stage | None:
+        """The local stage that takes over work for ``section`` that failed with ``error``,
+        by the fallback wrappers' rule (``fallback = true`` in the section, an error they
+        fall back on); ``None`` when it does not fall back.
+
+        For cloud work that is no stage call, which no wrapper can wrap (a file upload split
+        and journaled by the command). Its failure reason is ``describe(error).titled()``.
+        """
+        from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON
+
+        if not isinstance(error, DEFAULT_FALLBACK_ON) or not getattr(section, "fallback", False):
+            return None
+        return self.create(kind, section, FALLBACK_PROVIDER)
+
     # -- what the stages share ------------------------------------------------------
 
     @property
