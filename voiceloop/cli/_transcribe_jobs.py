@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from voiceloop.config import Settings
     from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.store import Store
 
@@ -32,7 +33,7 @@ class StoreJournal:
     the transcription runs without it.
     """
 
-    def __init__(self, settings: Any, source: Path, params: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, source: Path, params: dict[str, Any]) -> None:
         self._settings = settings
         self._source = source
         self._params = {k: v for k, v in params.items() if v is not None}

@@ -102,7 +102,7 @@ class Engine:
         clipboard: Callable[[str], object] | None = None,
         max_turns: int | None = None,
         startup_notices: list[Notice] | None = None,
-        closers: list[Callable[[], Any]] | None = None,
+        closers: list[Callable[[], object]] | None = None,
     ) -> None:
         self.settings = settings
         self.options = options = EngineOptions.from_settings(settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def shared_pool(context: StageContext | None) -> ClientPool:
     """The process's :class:`ClientPool` in ``context.resources["http"]`` (made if missing)."""
     resources = context.resources if context is not None else {}
-    pool = resources.get("http")
+    # Put there by this function only: the one resource of that name.
+    pool = cast("ClientPool | None", resources.get("http"))
     if pool is None:
         settings = getattr(context, "settings", None)
         pool = ClientPool.from_settings(settings) if settings is not None else ClientPool()
