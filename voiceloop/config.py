@@ -27,6 +27,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -284,7 +285,7 @@ def _config_error(exc: ValidationError, file: Path, overrides: dict[str, Any]) -
     return ConfigError(f"{where}: {dotted}: {_describe(err, section)}", hint=_hint(err, section))
 
 
-def _describe(err: Any, section: type[_Section] | None = None) -> str:
+def _describe(err: ErrorDetails, section: type[_Section] | None = None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
@@ -295,7 +296,7 @@ def _describe(err: Any, section: type[_Section] | None = None) -> str:
     return f"{msg} (got {err.get('input')!r})" if "input" in err else msg
 
 
-def _hint(err: Any, section: type[_Section] | None) -> str:
+def _hint(err: ErrorDetails, section: type[_Section] | None) -> str:
     if err.get("type") == "extra_forbidden" and section is not None:
         return "allowed keys: " + ", ".join(section.model_fields)
     return "see `voiceloop config show` and `voiceloop config init`"
