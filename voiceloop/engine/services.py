@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from voiceloop.audio.base import AudioSink, EndpointEvent
 from voiceloop.config import Settings
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 FlacEncoder = Callable[["np.ndarray", int], bytes]
 """``encode(pcm_int16, sample_rate)`` → FLAC bytes."""
@@ -181,24 +183,27 @@ class RecorderGuard:
 
     def open_session(self, mode: str) -> None:
         if self._recorder is not None:
-            self.session_id = self._call("open_session", mode)
+            self.session_id = self._call("open_session", lambda r: r.open_session(mode))
 
     def begin_turn(
         self, mode: str, flac: bytes | None, duration: float
     ) -> tuple[int | None, str | None]:
         if self._recorder is None or self.session_id is None:
             return None, None
-        result = self._call("begin_turn", self.session_id, mode, flac, duration=duration)
+        session_id = self.session_id
+        result = self._call(
+            "begin_turn", lambda r: r.begin_turn(session_id, mode, flac, duration=duration)
+        )
         return (None, None) if result is None else result
 
     def update_turn(self, turn_id: int | None, **fields: Any) -> None:
         if self._recorder is not None and turn_id is not None:
-            self._call("update_turn", turn_id, **fields)
+            self._call("update_turn", lambda r: r.update_turn(turn_id, **fields))
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: str, call: Callable[[Recorder], _T]) -> _T | None:
         assert self._recorder is not None
         try:
-            return getattr(self._recorder, method)(*args, **kwargs)
+            return call(self._recorder)
         except Exception as exc:
             log.warning("history store %s failed", method, exc_info=True)
             if not self._warned:
