@@ -64,9 +64,10 @@ class Session:
 
     :meth:`build` makes every configured stage (what the engine runs); :meth:`stage`
     one stage as the session would run it (its provider chosen, wrapped for fallback);
-    :meth:`create` one stage of exactly the section's provider; :meth:`client` an API
-    client on the session's pool. Everything built is closed by :meth:`aclose`
-    (or on leaving ``async with``).
+    :meth:`create` one stage of exactly the section's provider; :meth:`takeover` the
+    local stage that takes over failed cloud work by the same fallback rule;
+    :meth:`client` an API client on the session's pool. Everything built is closed by
+    :meth:`aclose` (or on leaving ``async with``).
     """
 
     def __init__(
