@@ -26,6 +26,7 @@ __all__ = [
     "LOCAL",
     "OPENAI_API",
     "OPENAI_COMPATIBLE",
+    "UNDECLARED",
     "Capabilities",
     "declare",
     "stage_capabilities",
@@ -54,6 +55,8 @@ class Capabilities:
     """Chat accepts ``reasoning_effort``."""
     lists_models: bool = True
     """Answers ``GET /models``."""
+    chat: bool = True
+    """Has a chat model (can serve ``[llm]``)."""
 
 
 GROQ_API = Capabilities(
@@ -69,7 +72,13 @@ OPENAI_API = Capabilities(
 OPENAI_COMPATIBLE = Capabilities()
 """Any other OpenAI-compatible server: only what the OpenAI API itself defines."""
 GATEWAY = Capabilities(openai_api=False, translations=False, lists_models=False)
-LOCAL = Capabilities(remote=False, openai_api=False, lists_models=False, speech_formats=())
+LOCAL = Capabilities(
+    remote=False, openai_api=False, lists_models=False, speech_formats=(), chat=False
+)
+"""The on-device engines: speech to text and speech, no chat model."""
+UNDECLARED = Capabilities(remote=False, openai_api=False, lists_models=False, speech_formats=())
+"""A provider that declared nothing (a plugin): taken as on-device, sent nothing by
+voiceloop's HTTP code, and trusted to serve the stage it is configured for."""
 
 Declaration = Capabilities | Callable[[object, object], Capabilities]
 _declared: dict[str, Declaration] = {}
@@ -104,5 +113,5 @@ def stage_capabilities(section: object, settings: object = None) -> Capabilities
     provider = str(getattr(section, "provider", "") or "groq")
     found = _declared.get(provider)
     if found is None:
-        return LOCAL
+        return UNDECLARED
     return found(section, settings) if callable(found) else found

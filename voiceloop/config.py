@@ -27,6 +27,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +35,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voiceloop.capabilities import stage_capabilities
 from voiceloop.config_sections import (
     DEFAULT_SYSTEM_PROMPT,
     AudioSettings,
@@ -175,10 +177,13 @@ class Settings(BaseSettings):
         return stage_auth(section, self).key
 
     def has_chat_backend(self) -> bool:
-        """Whether converse can work: a chat server that has the key it needs."""
-        if self.llm.provider == "local":
+        """Whether converse can work: ``[llm]``'s provider has a chat model (its capability
+        record says so) and, on a server, the key that server needs. A provider that
+        declares nothing (a plugin) is trusted: building it says what it lacks."""
+        capabilities = stage_capabilities(self.llm, self)
+        if not capabilities.chat:
             return False
-        return not stage_auth(self.llm, self).missing
+        return not capabilities.remote or not stage_auth(self.llm, self).missing
 
 
 def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None) -> Settings:
@@ -280,7 +285,7 @@ def _config_error(exc: ValidationError, file: Path, overrides: dict[str, Any]) -
     return ConfigError(f"{where}: {dotted}: {_describe(err, section)}", hint=_hint(err, section))
 
 
-def _describe(err: Any, section: type[_Section] | None = None) -> str:
+def _describe(err: ErrorDetails, section: type[_Section] | None = None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
@@ -291,7 +296,7 @@ def _describe(err: Any, section: type[_Section] | None = None) -> str:
     return f"{msg} (got {err.get('input')!r})" if "input" in err else msg
 
 
-def _hint(err: Any, section: type[_Section] | None) -> str:
+def _hint(err: ErrorDetails, section: type[_Section] | None) -> str:
     if err.get("type") == "extra_forbidden" and section is not None:
         return "allowed keys: " + ", ".join(section.model_fields)
     return "see `voiceloop config show` and `voiceloop config init`"

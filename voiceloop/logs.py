@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
 
 LOGGER_NAME = "voiceloop"
 HANDLER_NAME = "voiceloop"  # marks the handlers setup_logging installed
@@ -61,7 +60,7 @@ def log_file() -> Path | None:
     return _log_file
 
 
-def add_secret(value: Any) -> None:
+def add_secret(value: object) -> None:
     """Redact this exact value (a ``str`` or ``SecretStr``) from every log record from now on."""
     if value is None:
         return
@@ -71,12 +70,27 @@ def add_secret(value: Any) -> None:
         _secrets.add(raw)
 
 
-def add_settings_secrets(settings: Any) -> None:
+def configured_secrets(settings: object) -> list[str]:
+    """Every API key in a ``Settings`` (top level and per section), as plain strings."""
+    found: list[str] = []
+
+    def add(value: object) -> None:
+        reveal = getattr(value, "get_secret_value", None)
+        if reveal is not None and reveal():
+            found.append(reveal())
+
+    for name in getattr(type(settings), "model_fields", ()):
+        value = getattr(settings, name, None)
+        add(value)
+        for field in getattr(type(value), "model_fields", ()):
+            add(getattr(value, field, None))
+    return found
+
+
+def add_settings_secrets(settings: object) -> None:
     """Register every API key in a ``Settings`` (top level and per stage)."""
-    add_secret(getattr(settings, "groq_api_key", None))
-    add_secret(getattr(settings, "openai_api_key", None))
-    for name in ("stt", "translate", "llm", "tts"):
-        add_secret(getattr(getattr(settings, name, None), "api_key", None))
+    for secret in configured_secrets(settings):
+        add_secret(secret)
 
 
 def redact(text: str, *, secrets: Iterable[str] = (), mask: str = REDACTED) -> str:

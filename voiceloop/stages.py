@@ -80,7 +80,7 @@ class StageContext:
     """What factories may share: the whole settings and long-lived resources."""
 
     settings: Settings | None = None
-    resources: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, object] = field(default_factory=dict)
     """Shared objects by name (e.g. ``"http"``: the per-base-URL client pool). The context
     owns them: stages use them, :meth:`aclose` closes them."""
 
@@ -192,7 +192,7 @@ class StageRegistry:
 
     def create(
         self, kind: StageKind, provider: str, section: StageSection, context: StageContext
-    ) -> Any:
+    ) -> object:
         """Build the ``kind`` stage of ``provider``; a clear ConfigError if unknown."""
         self._load_entry_points()
         factory = self._factories.get(provider)

@@ -46,6 +46,29 @@ def test_transcribe_options_are_sent(capsys, groq_env, tones):
     assert form["model"] == ["whisper-large-v3"]
 
 
+def test_transcribe_prompt_reaches_the_local_engine_in_its_section(capsys, groq_env, tones,
+                                                                   monkeypatch):  # fmt: skip
+    from voiceloop.frames import Transcript
+    from voiceloop.stages import registry
+
+    heard = []
+
+    class Local:
+        def __init__(self, section):
+            self.section = section
+
+        async def transcribe(self, utterance, *, task="transcribe"):
+            heard.append((self.section.prompt, task))
+            return Transcript(text="tone")
+
+    registry.names()  # the entry points are loaded first: the stand-in stays registered
+    monkeypatch.setitem(registry._factories, "local", lambda kind, section, ctx: Local(section))
+    code, out, _ = run(capsys, "transcribe", str(tones), "--local", "--prompt", "Zoë")
+    assert code == 0 and "tone" in out
+    assert heard and set(heard) == {("Zoë", "transcribe")}
+    assert not groq_env.requests_to("transcriptions")
+
+
 def test_transcribe_json_and_verbose_json(capsys, groq_env, tones):
     code, out, _ = run(capsys, "transcribe", str(tones), "--format", "json")
     assert code == 0 and json.loads(out) == {"text": "tone 440 hertz tone 880 hertz"}

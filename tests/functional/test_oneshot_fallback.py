@@ -30,6 +30,21 @@ def test_transcribe_falls_back_to_the_local_model(fast_retries, tmp_path, capsys
     assert "world" in out.lower() and "test" in out.lower()
 
 
+def test_transcribe_keeps_what_the_cloud_did_and_goes_on_locally(fast_retries, tmp_path, capsys):
+    first = espeak(tmp_path / "first.wav", "good morning everyone")
+    second = espeak(tmp_path / "second.wav", "hello world, this is a test")
+    fast_retries.transcripts.append("from the cloud")
+    fast_retries.set_fault("transcriptions", Fault.slow(0), *FAILURES)
+    assert main(["transcribe", str(first), str(second)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("using the local engine") == 1
+    cloud, local = out.split("==> ")[1:]
+    assert cloud.startswith(f"{first} <==") and "from the cloud" in cloud
+    assert local.startswith(f"{second} <==") and "test" in local.lower()
+    # The first file's cloud answer was kept; the cloud was not asked again after failing.
+    assert len(fast_retries.requests_to("transcriptions")) == 3
+
+
 def test_transcribe_without_fallback_still_fails(fast_retries, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VOICELOOP_STT__FALLBACK", "false")
     speech = espeak(tmp_path / "hello.wav", "hello world")

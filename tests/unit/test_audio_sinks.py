@@ -13,9 +13,7 @@ import soundfile
 from voiceloop.audio.base import AudioSink
 from voiceloop.audio.cues import (
     asset_path,
-    cue_duration,
     load_cue,
-    play_cue_suppressed,
 )
 from voiceloop.audio.filesink import FileSink
 from voiceloop.audio.playback import Speaker
@@ -159,7 +157,7 @@ async def test_speaker_counts_underflows():
 def test_cues_are_short_and_soft():
     for name in ("listening", "done"):
         cue = load_cue(name)
-        assert 0.1 <= cue_duration(name) <= 0.25
+        assert 0.1 <= cue.duration <= 0.25
         peak = np.abs(cue.pcm).max()
         assert 0.1 < peak <= 0.5
         ms = cue.sample_rate // 1000
@@ -168,20 +166,6 @@ def test_cues_are_short_and_soft():
     assert not np.array_equal(load_cue("listening").pcm, load_cue("done").pcm)
     with pytest.raises(AudioError):
         asset_path("no_such_sound.wav")
-
-
-async def test_cue_keeps_the_endpointer_suppressed_until_after_its_tail(tmp_path):
-    sink = FileSink(tmp_path / "cue.wav", realtime=True)
-    await sink.start()
-    endpointer = types.SimpleNamespace(suppressed=False)
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    task = asyncio.create_task(play_cue_suppressed(sink, "listening", endpointer, tail_s=0.1))
-    await asyncio.sleep(0.05)
-    assert endpointer.suppressed
-    await task
-    assert loop.time() - t0 >= cue_duration("listening") + 0.1 - 0.01
-    assert endpointer.suppressed is False
 
 
 async def test_speaker_stream_that_dies_cancels_handles_and_refuses_more():

@@ -234,3 +234,13 @@ def test_every_field_has_a_description_for_the_config_file() -> None:
     top_level = Settings.model_fields.items()
     missing += [n for n, f in top_level if n not in SECTIONS and not f.description]
     assert missing == []
+
+
+def test_chat_backend_follows_the_capability_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    nowhere = Path("/nonexistent.toml")
+    assert not load_settings({"llm": {"provider": "local"}}, path=nowhere).has_chat_backend()
+    # A plugin declares nothing: trusted to chat, with whatever key it needs of its own.
+    assert load_settings({"llm": {"provider": "acme-chat"}}, path=nowhere).has_chat_backend()
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_envkey_000000")
+    assert not load_settings({"llm": {"provider": "local"}}, path=nowhere).has_chat_backend()

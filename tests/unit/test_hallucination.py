@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voiceloop.frames import Segment, Transcript, Word
+from voiceloop.frames import Segment, Transcript
 from voiceloop.text.hallucination import (
     filter_segments,
-    filter_transcript,
     is_known_hallucination,
     is_phantom,
 )
@@ -35,20 +34,6 @@ def test_filter_segments_thresholds_are_parameters() -> None:
     assert filter_segments([s]) == [s]
     assert filter_segments([s], no_speech_prob=0.4, avg_logprob=-0.5) == []
     assert filter_segments([s], compression_ratio=1.9) == []
-
-
-def test_filter_transcript_rebuilds_text_and_words() -> None:
-    t = Transcript(
-        text="Hello there. Thank you.",
-        segments=(seg(" Hello there.", 0, 1.5, 0.1, -0.2), seg(" Thank you.", 1.5, 3, 0.95, -2)),
-        words=(Word(0, 0.5, "Hello"), Word(0.6, 1.4, "there."), Word(1.6, 2.5, "Thank")),
-    )
-    out = filter_transcript(t)
-    assert out.text == "Hello there."
-    assert [w.word for w in out.words] == ["Hello", "there."]
-    assert len(out.segments) == 1
-    plain = Transcript(text="no segments")
-    assert filter_transcript(plain) is plain
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,9 @@ from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 OverflowCallback = Callable[[int, int], None]
 """``on_overflow(dropped_now, total)``: called on the event loop when frames were lost."""
 
-_END = object()
+_Block = tuple[np.ndarray, float, int]
+"""A captured block, its ADC time and how many blocks were dropped before it; the queue
+holds ``None`` after the last one."""
 
 
 class Microphone:
@@ -68,7 +70,7 @@ class Microphone:
         self._stream: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._assembler: FrameAssembler | None = None
-        self._items: collections.deque[Any] = collections.deque()
+        self._items: collections.deque[_Block | None] = collections.deque()
         self._wake = asyncio.Event()
         # Counters with a single writer each, so the callback needs no lock.
         self._sent = 0  # callback: blocks posted
@@ -129,7 +131,7 @@ class Microphone:
                 await self._wake.wait()
             item = self._items.popleft()
             self._taken += 1
-            if item is _END:
+            if item is None:
                 self._report_drops()  # nothing lost goes unreported, even at the end
                 if self.error is not None:
                     raise self.error
@@ -155,7 +157,7 @@ class Microphone:
                 stream.close()
             except Exception:
                 pass
-        self._items.append(_END)
+        self._items.append(None)
         self._wake.set()
 
     async def __aenter__(self) -> Microphone:
@@ -212,10 +214,10 @@ class Microphone:
             hint="check the microphone connection or sound server, then start again",
         )
         self._stream = None
-        self._items.append(_END)
+        self._items.append(None)
         self._wake.set()
 
-    def _deliver(self, item: Any) -> None:
+    def _deliver(self, item: _Block) -> None:
         self._items.append(item)
         self._wake.set()
 

@@ -2,15 +2,14 @@
 
 Cues play through the same sink as speech. They must never end up in an utterance: the
 engine keeps the endpointer suppressed from the moment a cue is queued until it has
-finished plus :data:`CUE_TAIL_S` — :func:`play_cue_suppressed` does exactly that.
+finished plus :data:`CUE_TAIL_S`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from voiceloop.audio.base import AudioSink, PlaybackHandle
 from voiceloop.errors import AudioError
@@ -20,10 +19,6 @@ CueName = Literal["listening", "done"]
 
 CUE_TAIL_S = 0.15
 """Keep the microphone suppressed this long after a cue ends (device and room echo)."""
-
-
-class _Suppressible(Protocol):
-    suppressed: bool
 
 
 def asset_path(name: str) -> Path:
@@ -52,29 +47,6 @@ def load_cue(name: CueName) -> AudioChunk:
     return AudioChunk(pcm=data.mean(axis=1, dtype="float32"), sample_rate=int(rate))
 
 
-def cue_duration(name: CueName) -> float:
-    """Seconds the cue lasts (without the echo tail)."""
-    return load_cue(name).duration
-
-
 def play_cue(sink: AudioSink, name: CueName) -> PlaybackHandle:
     """Queue a cue on ``sink`` like any chunk."""
     return sink.play(load_cue(name))
-
-
-async def play_cue_suppressed(
-    sink: AudioSink, name: CueName, endpointer: _Suppressible, *, tail_s: float = CUE_TAIL_S
-) -> None:
-    """Play a cue with the endpointer suppressed until ``tail_s`` after it ends.
-
-    Suppression is lifted only if nothing else turned it on meanwhile (it is restored to
-    the value it had before the cue).
-    """
-    before = endpointer.suppressed
-    endpointer.suppressed = True
-    handle = play_cue(sink, name)
-    try:
-        await asyncio.wait([handle.finished])  # returns even if flush() cancelled it
-        await asyncio.sleep(tail_s)
-    finally:
-        endpointer.suppressed = before

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from voiceloop.config import Settings
     from voiceloop.store import Store
 
 
-def open_store(settings: Any | None = None, *, writing: bool = True) -> Store:
+def open_store(settings: Settings | None = None, *, writing: bool = True) -> Store:
     """The history store with the configured audio retention and keys to mask.
 
     ``writing=False`` is for commands that only read or delete: they work on a full disk.

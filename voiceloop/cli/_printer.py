@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from voiceloop.events import Event
 
 
 class EventPrinter:
@@ -25,7 +28,7 @@ class EventPrinter:
         self._t0: float | None = None
         self._reply_open = False
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         from voiceloop import events as ev
 
         if self._t0 is None:
@@ -95,7 +98,7 @@ class EventPrinter:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def _line(self, event: Any, text: str) -> None:
+    def _line(self, event: Event, text: str) -> None:
         if self._reply_open:
             self.out.flush()
         from voiceloop.logs import redact

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from voiceloop.config import Settings
     from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.store import Store
 
@@ -32,7 +33,7 @@ class StoreJournal:
     the transcription runs without it.
     """
 
-    def __init__(self, settings: Any, source: Path, params: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, source: Path, params: dict[str, Any]) -> None:
         self._settings = settings
         self._source = source
         self._params = {k: v for k, v in params.items() if v is not None}
@@ -79,26 +80,29 @@ class StoreJournal:
         from voiceloop.providers.longform import segment_dicts, to_segments
 
         self._done += 1
+        stored = {
+            "language": result.language,
+            "segments": segment_dicts(to_segments(result.segments)),
+            "words": list(result.words or ()),
+            "provider": self._params.get("provider"),
+            "model": self._params.get("model"),
+        }
         self._call(
-            "update_chunk",
-            index,
-            status="done",
-            text=result.text,
-            result={
-                "language": result.language,
-                "segments": segment_dicts(to_segments(result.segments)),
-                "words": list(result.words or ()),
-                "provider": self._params.get("provider"),
-                "model": self._params.get("model"),
-            },
+            lambda store, job: store.update_chunk(
+                job, index, status="done", text=result.text, result=stored
+            )
         )
 
     def failed(self, index: int, error: BaseException) -> None:
         if self._job_id is None or self._store is None:
             return
         line = _line(error)
-        self._call("update_chunk", index, status="failed", error=line)
-        self._call("finish_job", status="failed", error=f"chunk {index + 1} failed: {line}")
+        self._call(lambda store, job: store.update_chunk(job, index, status="failed", error=line))
+        self._call(
+            lambda store, job: store.finish_job(
+                job, status="failed", error=f"chunk {index + 1} failed: {line}"
+            )
+        )
         print(
             f"{self._source.name}: chunk {index + 1}/{self._total} failed; "
             f"{self._done} done are kept — `voiceloop retry --job {self._job_id}` finishes it",
@@ -106,7 +110,7 @@ class StoreJournal:
         )
 
     def finished(self) -> None:
-        self._call("finish_job", status="done")
+        self._call(lambda store, job: store.finish_job(job, status="done"))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -123,14 +127,15 @@ class StoreJournal:
             return None
         return self._store
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> None:
-        """A store write; a failing store must not fail a transcription that is going well."""
+    def _call(self, write: Callable[[Store, int], object]) -> None:
+        """A store write about this job; a failing store must not fail a transcription
+        that is going well."""
         if self._store is None or self._job_id is None:
             return
         from voiceloop.errors import StoreError
 
         try:
-            getattr(self._store, method)(self._job_id, *args, **kwargs)
+            write(self._store, self._job_id)
         except StoreError as exc:
             log.warning("cannot record job %s: %s", self._job_id, exc.one_line())
 

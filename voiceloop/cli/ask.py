@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     text = read_text_arg(args.text, what="question")
     settings = settings_from_args(args, {"llm.model": args.model})
     from voiceloop.capabilities import stage_capabilities
-    from voiceloop.cli.remote import require_service, run_with_stage
+    from voiceloop.cli.remote import require_service, run_in_session
     from voiceloop.frames import Message
     from voiceloop.session.builder import section_for
 
@@ -54,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
             out.write("\n")
             out.flush()
 
-    run_with_stage(settings, section, "responder", ask)
+    run_in_session(settings, lambda session: ask(session.create("responder", section)))
     return 0

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from voiceloop.config import Settings
 
 CONFIG_ENV = "VOICELOOP_CONFIG"
-EXIT_OK = 0
-EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NO_SPEECH = 3
 """The audio was read but held no speech: nothing failed, nothing to output."""

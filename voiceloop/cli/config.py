@@ -6,9 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.cli.common import add_command, settings_from_args
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
 
 REDACTED = "**********"
 
@@ -132,7 +135,7 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_settings(settings: Any, file: Path) -> str:
+def render_settings(settings: Settings, file: Path) -> str:
     """The settings as TOML, every API key replaced by ``**********``, with where each came from."""
     import tomllib
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from voiceloop.cli._history_common import open_store, positive_int
@@ -12,8 +13,9 @@ from voiceloop.cli.common import add_command, settings_from_args
 if TYPE_CHECKING:
     from voiceloop.config import Settings
     from voiceloop.config_sections import StageSection
-    from voiceloop.frames import Utterance
+    from voiceloop.frames import Task, Utterance
     from voiceloop.session.builder import Session
+    from voiceloop.stages import Responder, Transcriber
     from voiceloop.store import JobRow, Store, TurnRow
 
 EXAMPLES = [
@@ -23,6 +25,15 @@ EXAMPLES = [
     ("voiceloop retry 12 --llm-provider local", "converse turns: ask the assistant locally"),
     ("voiceloop retry --job 3 -o talk.srt", "finish a long transcription, write subtitles"),
 ]
+
+
+@dataclass
+class _Stages:
+    """The stages the retried turns share, each built on first need."""
+
+    transcribers: dict[str, Transcriber] = field(default_factory=dict)
+    """By task ("transcribe", "translate")."""
+    responder: Responder | None = None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,7 +129,7 @@ async def _retry(
 
     failures = 0
     async with Session(settings) as session:
-        stages: dict[str, Any] = {}
+        stages = _Stages()
         for turn in turns:
             try:
                 text = await _retry_turn(store, turn, args, session, stages)
@@ -141,25 +152,24 @@ async def _retry_turn(
     turn: TurnRow,
     args: argparse.Namespace,
     session: Session,
-    stages: dict[str, Any],
+    stages: _Stages,
 ) -> str:
     from voiceloop.session.builder import section_for
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
     if turn.mode == "converse" and not _has_audio(turn):  # the words were kept, not the audio
         return await _answer(store, turn, turn.transcript or "", session, stages, args)
-    task = "translate" if turn.mode == "translate" else "transcribe"
+    task: Task = "translate" if turn.mode == "translate" else "transcribe"
     section = section_for(
         session.settings, "translate" if task == "translate" else "stt", args.provider, args.model
     )
-    key = f"transcriber:{task}"
-    if key not in stages:
-        stages[key] = session.create("transcriber", section)
+    if task not in stages.transcribers:
+        stages.transcribers[task] = session.create("transcriber", section)
     utterance = _utterance(turn)
     report = StageReport()
     token = set_current_report(report)
     try:
-        transcript = await stages[key].transcribe(utterance, task=task)
+        transcript = await stages.transcribers[task].transcribe(utterance, task=task)
     finally:
         reset_current_report(token)
     provider = transcript.provider or report.providers.get("transcriber") or section.provider
@@ -189,7 +199,7 @@ async def _answer(
     turn: TurnRow,
     text: str,
     session: Session,
-    stages: dict[str, Any],
+    stages: _Stages,
     args: argparse.Namespace,
 ) -> str:
     """Ask the assistant the turn's question again; the turn is answered only if it replies."""
@@ -212,17 +222,17 @@ async def _answer(
     return f"{text}\n  → {reply}"
 
 
-async def _reask(text: str, section: StageSection, session: Session, stages: dict[str, Any]) -> str:
+async def _reask(text: str, section: StageSection, session: Session, stages: _Stages) -> str:
     from voiceloop.frames import Message
 
-    if "responder" not in stages:
-        stages["responder"] = session.create("responder", section)
+    if stages.responder is None:
+        stages.responder = session.create("responder", section)
     messages = []
     system = getattr(section, "system_prompt", None)
     if system:
         messages.append(Message("system", system))
     messages.append(Message("user", text))
-    parts = [delta async for delta in stages["responder"].respond(messages)]
+    parts = [delta async for delta in stages.responder.respond(messages)]
     return "".join(parts)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from voiceloop.config import Settings
+    from voiceloop.engine.loop import Engine
     from voiceloop.events import Mode
 
 HEADLESS_NOTE = (
@@ -226,7 +227,7 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if printer.failed else 0
 
 
-async def _run_engine(engine: Any) -> None:
+async def _run_engine(engine: Engine) -> None:
     import asyncio
     import contextlib
     import signal

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
     from voiceloop.frames import AudioChunk
     from voiceloop.session.builder import Session
-    from voiceloop.stages import Synthesizer
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,22 +59,26 @@ def run(args: argparse.Namespace) -> int:
     play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
-    from voiceloop.cli.remote import run_with_fallback, run_with_stage, serving_provider
+    from voiceloop.cli.remote import run_in_session, serving_provider
+    from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
     progress = _Progress(sys.stderr)
+    serving_provider(settings, "tts", "say")  # what a cloud voice needs, checked first
 
-    async def speak(synth: Synthesizer) -> list[AudioChunk]:
-        return [progress(chunk) async for chunk in synth.synthesize(text)]
+    def fell_back(stage: str, reason: str, provider: str) -> None:
+        print(f"voiceloop: {reason}; using the local engine", file=sys.stderr)
 
-    provider = serving_provider(settings, "tts", "say")
-    if provider == "local":
-        chunks = run_with_stage(settings, section, "synthesizer", speak, provider=provider)
-    else:
+    async def speak(session: Session) -> list[AudioChunk]:
+        # The session's stage: the local voice when there is no key, and with
+        # ``[tts] fallback`` the local voice takes over when the cloud fails.
+        synth, _ = session.stage("tts", section=section)
+        token = set_current_report(StageReport(on_fallback=fell_back))
+        try:
+            return [progress(chunk) async for chunk in synth.synthesize(text)]
+        finally:
+            reset_current_report(token)
 
-        async def in_cloud(session: Session) -> list[AudioChunk]:
-            return await speak(session.create("synthesizer", section))
-
-        chunks = run_with_fallback(settings, section, "synthesizer", in_cloud, speak)
+    chunks = run_in_session(settings, speak)
     progress.done()
     pcm, rate = _join(chunks)
     if output is not None:

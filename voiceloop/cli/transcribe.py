@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from voiceloop.audio.gating import Stretch
+    from voiceloop.config import Settings
+    from voiceloop.config_sections import StageSection
     from voiceloop.frames import Task
     from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.session.builder import Session
@@ -110,53 +112,81 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "local", False):
         overrides[f"{section_name}.provider"] = "local"
     settings = settings_from_args(args, overrides)
-    section = getattr(settings, section_name)
     # The configured prompt is in the speaker's language: for transcription only.
     prompt = args.prompt
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import run_with_fallback, run_with_stage, serving_provider
-    from voiceloop.providers.longform import transcribe_path
+    from voiceloop.cli.remote import run_in_session, serving_provider
+    from voiceloop.errors import ProviderError, describe
+    from voiceloop.session.builder import section_for
 
+    # The prompt reaches the local engine as its section's (the cloud's is per request).
+    section = section_for(settings, section_name, extra={"prompt": prompt})
     filter_on = settings.stt.hallucination_filter
-
-    # Any: the local engine's transcriber, whose prompt is set here (commands do not
-    # import providers.local).
-    async def local_work(stage: Any) -> list[TranscriptionResult]:
-        if prompt is not None:
-            stage.prompt = prompt
-        return [await transcribe_locally(stage, f, args.task, filter_on) for f in files]
-
     provider = serving_provider(settings, section_name, args.task)
-    if provider == "local":
-        results = run_with_stage(settings, section, "transcriber", local_work, provider=provider)
-        return _emit(args, files, results, out_dir, out_file)
-    limit = int(settings.http.upload_limit_mb * 1024 * 1024)
-    show_progress = _is_tty(sys.stderr)
 
     async def work(session: Session) -> list[TranscriptionResult]:
-        from voiceloop.cli._transcribe_jobs import StoreJournal
-
-        client = session.client(section)
+        if provider == "local":
+            local = session.create("transcriber", section, provider)
+            return [await transcribe_locally(local, f, args.task, filter_on) for f in files]
+        cloud = _CloudFiles(settings, section, args.task, prompt, session)
         results: list[TranscriptionResult] = []
-        language = settings.stt.language if args.task == "transcribe" else None
+        takeover: Transcriber | None = None
         for f in files:
-            params = {"task": args.task, "provider": section.provider, "model": section.model,
-                      "language": language, "prompt": prompt}  # fmt: skip
-            with StoreJournal(settings, f, params) as journal:
-                results.append(
-                    await transcribe_path(
-                        client, f, task=args.task, model=section.model, language=language,
-                        prompt=prompt, upload_limit_bytes=limit,
-                        hallucination_filter=settings.stt.hallucination_filter,
-                        on_progress=_progress(f) if show_progress else None, journal=journal,
-                    )
-                )  # fmt: skip
+            if takeover is None:
+                try:
+                    results.append(await cloud.transcribe(f))
+                    continue
+                except ProviderError as exc:
+                    takeover = session.takeover("transcriber", section, exc)
+                    if takeover is None:
+                        raise
+                    reason = describe(exc).titled()
+                    print(f"voiceloop: {reason}; using the local engine", file=sys.stderr)
+            # Once the cloud has failed, this file and the rest run on the local engine.
+            results.append(await transcribe_locally(takeover, f, args.task, filter_on))
         return results
 
-    results = run_with_fallback(settings, section, "transcriber", work, local_work)
+    results = run_in_session(settings, work)
     return _emit(args, files, results, out_dir, out_file)
+
+
+class _CloudFiles:
+    """Files through the section's server: split at the upload limit, journaled so that an
+    interrupted long file resumes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        section: StageSection,
+        task: Task,
+        prompt: str | None,
+        session: Session,
+    ) -> None:
+        self.settings = settings
+        self.section = section
+        self.task = task
+        self.prompt = prompt
+        self.client = session.client(section)
+        self.language = settings.stt.language if task == "transcribe" else None
+        self.limit = int(settings.http.upload_limit_mb * 1024 * 1024)
+        self.show_progress = _is_tty(sys.stderr)
+
+    async def transcribe(self, path: Path) -> TranscriptionResult:
+        from voiceloop.cli._transcribe_jobs import StoreJournal
+        from voiceloop.providers.longform import transcribe_path
+
+        section, language, prompt = self.section, self.language, self.prompt
+        params = {"task": self.task, "provider": section.provider, "model": section.model,
+                  "language": language, "prompt": prompt}  # fmt: skip
+        with StoreJournal(self.settings, path, params) as journal:
+            return await transcribe_path(
+                self.client, path, task=self.task, model=section.model, language=language,
+                prompt=prompt, upload_limit_bytes=self.limit,
+                hallucination_filter=self.settings.stt.hallucination_filter,
+                on_progress=_progress(path) if self.show_progress else None, journal=journal,
+            )  # fmt: skip
 
 
 def _emit(

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voiceloop.audio.base import AudioSink
+
+if TYPE_CHECKING:
+    from voiceloop.engine.services import SpeechEndpointer
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ class Deafness:
     def __init__(self, *, live: bool, barge_in: bool) -> None:
         self.live = live
         self.barge_in = barge_in
-        self.endpointer: Any = None
+        self.endpointer: SpeechEndpointer | None = None
         self.speaking = 0
         self.cueing = 0
 

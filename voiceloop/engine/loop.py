@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from voiceloop.audio.base import (
     AudioSink,
+    EndpointEvent,
     FrameSource,
     SpeechPaused,
     SpeechStart,
@@ -40,6 +41,7 @@ from voiceloop.engine.services import (
     FlacEncoder,
     Recorder,
     RecorderGuard,
+    SpeechEndpointer,
     SplitterFactory,
     StageSet,
     TurnServices,
@@ -93,14 +95,14 @@ class Engine:
         stages: StageSet,
         on_event: Callable[[Event], None],
         recorder: Recorder | None = None,
-        endpointer: Any = None,
+        endpointer: SpeechEndpointer | None = None,
         splitter_factory: SplitterFactory | None = None,
         encode_flac: FlacEncoder | None = None,
         metrics_path: Path | None = None,
         clipboard: Callable[[str], object] | None = None,
         max_turns: int | None = None,
         startup_notices: list[Notice] | None = None,
-        closers: list[Callable[[], Any]] | None = None,
+        closers: list[Callable[[], object]] | None = None,
     ) -> None:
         self.settings = settings
         self.options = options = EngineOptions.from_settings(settings)
@@ -271,7 +273,7 @@ class Engine:
         for event in self._endpointer.flush():
             self._on_endpoint(event)
 
-    def _on_endpoint(self, event: Any) -> None:
+    def _on_endpoint(self, event: EndpointEvent) -> None:
         if isinstance(event, SpeechStart):
             self._emit(SpeechStarted(time=event.time))
             if self.barge_in and self._speaking:

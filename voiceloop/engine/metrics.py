@@ -74,9 +74,6 @@ class TurnTimer:
         if key not in self.marks:
             self.marks[key] = time.monotonic() if at is None else at
 
-    def has(self, key: str) -> bool:
-        return key in self.marks
-
     def ms(self, key: str) -> float | None:
         at = self.marks.get(key)
         return None if at is None else round((at - self.speech_end) * 1000.0, 1)

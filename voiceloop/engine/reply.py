@@ -13,6 +13,7 @@ from voiceloop.errors import StageFailed
 from voiceloop.events import ReplyDelta, SpeakingChunk
 
 if TYPE_CHECKING:
+    from voiceloop.engine.services import Splitter
     from voiceloop.engine.turn import Turn
     from voiceloop.stages import Synthesizer
 
@@ -109,7 +110,7 @@ class ReplyStream:
                 await asyncio.wait({request})
         return request.result()
 
-    def _take(self, delta: object, splitter: Any, from_llm: bool) -> None:
+    def _take(self, delta: object, splitter: Splitter | None, from_llm: bool) -> None:
         assert isinstance(delta, str)
         if from_llm:
             self.turn.timer.mark(m.FIRST_TOKEN)

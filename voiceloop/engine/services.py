@@ -1,6 +1,6 @@
 """What a turn may use: the engine's options, stages, sink, context, outputs, callbacks.
 
-Also the structural types of the parts the engine drives (splitter, recorder) and a
+Also the structural types of the parts the engine drives (endpointer, splitter, recorder) and a
 guard that keeps a failing history store from failing turns.
 """
 
@@ -10,20 +10,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from voiceloop.audio.base import AudioSink
+from voiceloop.audio.base import AudioSink, EndpointEvent
 from voiceloop.config import Settings
 from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.events import EngineState, Event, Notice
+from voiceloop.frames import AudioFrame
 from voiceloop.stages import Responder, StageContext, Synthesizer, Transcriber
 
 if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 FlacEncoder = Callable[["np.ndarray", int], bytes]
 """``encode(pcm_int16, sample_rate)`` → FLAC bytes."""
@@ -80,6 +83,31 @@ class EngineOptions:
             speculate=settings.turn.speculate,
             speculate_min_requests=settings.turn.speculate_min_requests,
         )
+
+
+class SpeechEndpointer(Protocol):
+    """Where utterances begin and end: microphone frames (and the push-to-talk key) in,
+    endpoint events out. The audio layer's ``Endpointer`` is the one the engine builds.
+
+    It may also offer what the speculative reply uses when present: ``hold(speech_end)``
+    and ``release(speech_end)`` (keep a pause open, or let it end), ``expect_words()``,
+    ``silence_frames`` and ``is_open``.
+    """
+
+    suppressed: bool
+    """Deaf while set (the assistant speaks half-duplex, a cue plays)."""
+
+    def feed(self, frame: AudioFrame) -> list[EndpointEvent]: ...
+
+    def flush(self) -> list[EndpointEvent]:
+        """The end of the input: close what is open."""
+        ...
+
+    def key(self, down: bool) -> list[EndpointEvent]:
+        """The push-to-talk key went down (``True``) or up."""
+        ...
+
+    def set_push_to_talk(self, enabled: bool) -> None: ...
 
 
 class Splitter(Protocol):
@@ -155,24 +183,27 @@ class RecorderGuard:
 
     def open_session(self, mode: str) -> None:
         if self._recorder is not None:
-            self.session_id = self._call("open_session", mode)
+            self.session_id = self._call("open_session", lambda r: r.open_session(mode))
 
     def begin_turn(
         self, mode: str, flac: bytes | None, duration: float
     ) -> tuple[int | None, str | None]:
         if self._recorder is None or self.session_id is None:
             return None, None
-        result = self._call("begin_turn", self.session_id, mode, flac, duration=duration)
+        session_id = self.session_id
+        result = self._call(
+            "begin_turn", lambda r: r.begin_turn(session_id, mode, flac, duration=duration)
+        )
         return (None, None) if result is None else result
 
     def update_turn(self, turn_id: int | None, **fields: Any) -> None:
         if self._recorder is not None and turn_id is not None:
-            self._call("update_turn", turn_id, **fields)
+            self._call("update_turn", lambda r: r.update_turn(turn_id, **fields))
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: str, call: Callable[[Recorder], _T]) -> _T | None:
         assert self._recorder is not None
         try:
-            return getattr(self._recorder, method)(*args, **kwargs)
+            return call(self._recorder)
         except Exception as exc:
             log.warning("history store %s failed", method, exc_info=True)
             if not self._warned:

@@ -30,7 +30,7 @@ from voiceloop.stages import StageReport, set_current_report
 from voiceloop.text.unfinished import looks_unfinished
 
 if TYPE_CHECKING:
-    from voiceloop.engine.services import Splitter, TurnServices
+    from voiceloop.engine.services import SpeechEndpointer, Splitter, TurnServices
     from voiceloop.stages import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class Speculator:
 
     def paused(
         self,
-        endpointer: Any,
+        endpointer: SpeechEndpointer | None,
         utterance: Utterance,
         transcript: Transcript,
         mode: str,
@@ -153,14 +153,14 @@ class Speculator:
         if not unfinished and mode == "converse":
             self.start(utterance, transcript, busy=busy)
 
-    def asked(self, endpointer: Any) -> None:
+    def asked(self, endpointer: SpeechEndpointer | None) -> None:
         """The pause's transcript was asked for: the endpointer waits for its words before
         a voice that only sounds finished ends the turn (``expect_words``)."""
         expect = getattr(endpointer, "expect_words", None)
         if expect is not None:
             expect()
 
-    def watch(self, endpointer: Any) -> None:
+    def watch(self, endpointer: SpeechEndpointer | None) -> None:
         """After each frame: speech back inside the open utterance drops the reply at once."""
         if self.pending is None:
             return

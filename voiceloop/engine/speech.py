@@ -29,13 +29,14 @@ from voiceloop.errors import StageFailed
 from voiceloop.frames import AudioChunk
 from voiceloop.stages import Synthesizer
 
-_END = object()
+_Audio = AudioChunk | BaseException | None
+"""What a piece's queue holds: a chunk, the synthesis failure, or ``None`` at its end."""
 
 
 @dataclass(eq=False)
 class _Piece:
     text: str
-    audio: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    audio: asyncio.Queue[_Audio] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     first: PlaybackHandle | None = None
     last: PlaybackHandle | None = None
@@ -170,7 +171,7 @@ class SpeechPipeline:
                 if self._timer is not None:
                     self._timer.mark(m.FIRST_AUDIO)
                 piece.audio.put_nowait(chunk)
-            piece.audio.put_nowait(_END)
+            piece.audio.put_nowait(None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -181,7 +182,7 @@ class SpeechPipeline:
                 with contextlib.suppress(Exception):
                     await aclose()
 
-    async def _next_audio(self, piece: _Piece, last: PlaybackHandle | None) -> Any:
+    async def _next_audio(self, piece: _Piece, last: PlaybackHandle | None) -> _Audio:
         """The piece's next chunk; while nothing plays, waited for through ``wait`` (which
         says the turn still waits for speech)."""
         idle = piece.last is None and (last is None or last.finished.done())
@@ -202,7 +203,7 @@ class SpeechPipeline:
                 break
             while True:
                 item = await self._next_audio(piece, last)
-                if item is _END:
+                if item is None:
                     break
                 if isinstance(item, BaseException):
                     raise item

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING, cast
 
 from voiceloop.credentials import check_plain_http, stage_auth
 from voiceloop.errors import ConfigError
@@ -20,22 +18,13 @@ if TYPE_CHECKING:
 def shared_pool(context: StageContext | None) -> ClientPool:
     """The process's :class:`ClientPool` in ``context.resources["http"]`` (made if missing)."""
     resources = context.resources if context is not None else {}
-    pool = resources.get("http")
+    # Put there by this function only: the one resource of that name.
+    pool = cast("ClientPool | None", resources.get("http"))
     if pool is None:
         settings = getattr(context, "settings", None)
         pool = ClientPool.from_settings(settings) if settings is not None else ClientPool()
         resources["http"] = pool
     return pool
-
-
-def stage_url(settings: Settings | None, section: StageSection) -> str:
-    """The API root of ``section`` (see :func:`~voiceloop.credentials.stage_auth`)."""
-    return stage_auth(section, settings).url
-
-
-def stage_key(settings: Settings | None, section: StageSection) -> SecretStr | None:
-    """The key that may go to ``section``'s server, if any."""
-    return stage_auth(section, settings).key
 
 
 def client_for(

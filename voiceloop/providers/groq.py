@@ -147,13 +147,6 @@ class GroqClient:
         """Rate limits from this server's most recent response."""
         return self.pool.rate_limits.get(self.base_url)
 
-    async def _post_json(self, path: str, body: dict[str, Any], model: str | None) -> Any:
-        response = await self.pool.request(
-            "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, json={**body, **self.extra_body}, headers=self.extra_headers,
-        )  # fmt: skip
-        return self._json(response)
-
     def _json(self, response: httpx.Response) -> Any:
         try:
             return response.json()

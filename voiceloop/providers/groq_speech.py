@@ -20,6 +20,8 @@ from voiceloop.providers.http_errors import request_id_of
 if TYPE_CHECKING:
     import numpy as np
 
+    from voiceloop.audio.formats import WavStreamDecoder
+
 
 SpeechFormat = Literal["wav", "pcm", "mp3", "flac"]
 PCM_RATE = 24_000
@@ -82,7 +84,7 @@ class _WholeFileDecoder:
         pass
 
 
-def _decoder(fmt: str, pcm_rate: int) -> Any:
+def _decoder(fmt: str, pcm_rate: int) -> _PcmDecoder | _WholeFileDecoder | WavStreamDecoder:
     if fmt == "pcm":
         return _PcmDecoder(pcm_rate)
     if fmt in ("mp3", "flac"):

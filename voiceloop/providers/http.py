@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ RETRY_STATUSES = frozenset({408, 409, 429, 498})
 MAX_RETRY_AFTER = 60.0
 """A server asking for a longer wait gets the backoff instead (as the official SDK does)."""
 
-Sleep = Callable[[float], Awaitable[Any]]
+Sleep = Callable[[float], Awaitable[object]]
 
 
 def is_retryable_status(status: int) -> bool:
@@ -69,7 +70,7 @@ class RetryBudget:
 
 
 @functools.cache
-def _ssl_context() -> Any:
+def _ssl_context() -> ssl.SSLContext:
     """The TLS context of every client: loading the CA bundle costs ~50 ms, so once."""
     return httpx.create_ssl_context()
 

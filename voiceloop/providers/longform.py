@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from voiceloop.errors import UsageError
 from voiceloop.frames import SAMPLE_RATE, Segment, Word
-from voiceloop.providers.groq import GroqClient, TranscriptionResult
+from voiceloop.providers.groq import AudioInput, GroqClient, TranscriptionResult
 
 if TYPE_CHECKING:
     import numpy as np
@@ -198,7 +198,7 @@ def _server_reads(path: Path) -> bool:
 
 async def _one(
     client: GroqClient,
-    file: Any,
+    file: AudioInput,
     task: str,
     model: str,
     language: str | None,
@@ -228,13 +228,13 @@ async def _chunked(
     granularities: Sequence[str],
     limit: int,
     on_progress: Callable[[int, int], None] | None,
-    journal: Any = None,
+    journal: ChunkJournal | None = None,
     hallucination_filter: bool = True,
 ) -> TranscriptionResult:
     from voiceloop.audio.formats import encode_flac, load_speech
     from voiceloop.audio.gating import speech_fraction
 
-    def clean(part: TranscriptionResult, pcm: Any) -> TranscriptionResult:
+    def clean(part: TranscriptionResult, pcm: np.ndarray) -> TranscriptionResult:
         if not hallucination_filter:
             return part
         return apply_hallucination_filter(part, speech_fraction=speech_fraction(pcm, SAMPLE_RATE))

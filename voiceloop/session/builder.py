@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from voiceloop.capabilities import Capabilities
 from voiceloop.engine.services import StageSet
@@ -31,7 +31,16 @@ from voiceloop.session.serving import (
     lacks_key,
     missing_key_error,
 )
-from voiceloop.stages import StageContext, StageKind, StageRegistry, aclose_all, registry
+from voiceloop.stages import (
+    Responder,
+    StageContext,
+    StageKind,
+    StageRegistry,
+    Synthesizer,
+    Transcriber,
+    aclose_all,
+    registry,
+)
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -43,7 +52,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FallbackWrapper = Callable[[Any, Any], Any]
+Stage = Transcriber | Responder | Synthesizer
+"""A stage of any kind (what :meth:`Session.create` returns for a kind not known statically)."""
+
+FallbackWrapper = Callable[[Any, Any], object]
+"""``wrap(primary, fallback)`` → a stage of their kind (one wrapper per kind, hence ``Any``)."""
 
 
 class Session:
@@ -51,9 +64,10 @@ class Session:
 
     :meth:`build` makes every configured stage (what the engine runs); :meth:`stage`
     one stage as the session would run it (its provider chosen, wrapped for fallback);
-    :meth:`create` one stage of exactly the section's provider; :meth:`client` an API
-    client on the session's pool. Everything built is closed by :meth:`aclose`
-    (or on leaving ``async with``).
+    :meth:`create` one stage of exactly the section's provider; :meth:`takeover` the
+    local stage that takes over failed cloud work by the same fallback rule;
+    :meth:`client` an API client on the session's pool. Everything built is closed by
+    :meth:`aclose` (or on leaving ``async with``).
     """
 
     def __init__(
@@ -68,20 +82,66 @@ class Session:
         self.registry = stage_registry or registry
         self.context = context or StageContext(settings=settings)
         self._wrappers = fallback_wrappers
-        self._built: list[Any] = []
+        self._built: list[object] = []
 
     # -- stages ---------------------------------------------------------------------
 
-    def create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Any:
+    @overload
+    def create(
+        self, kind: Literal["transcriber"], section: StageSection, provider: str | None = None
+    ) -> Transcriber: ...
+    @overload
+    def create(
+        self, kind: Literal["responder"], section: StageSection, provider: str | None = None
+    ) -> Responder: ...
+    @overload
+    def create(
+        self, kind: Literal["synthesizer"], section: StageSection, provider: str | None = None
+    ) -> Synthesizer: ...
+    @overload
+    def create(
+        self, kind: StageKind, section: StageSection, provider: str | None = None
+    ) -> Stage: ...
+    def create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Stage:
         """The ``kind`` stage of ``provider`` (default: the section's own) for ``section``."""
         stage = self._create(kind, section, provider)
         self._built.append(stage)
         return stage
 
-    def _create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Any:
+    def _create(self, kind: StageKind, section: StageSection, provider: str | None = None) -> Stage:
         name = provider or str(getattr(section, "provider", "") or "")
-        return self.registry.create(kind, name, section, self.context)
+        # A factory returns the kind it is asked for (the entry-point contract of
+        # voiceloop.stages); a wrong one fails at its first call, as it always has.
+        return cast(Stage, self.registry.create(kind, name, section, self.context))
 
+    @overload
+    def stage(
+        self,
+        section_name: Literal["stt", "translate"],
+        kind: Literal["transcriber"] | None = None,
+        *,
+        mode: str | None = None,
+        section: StageSection | None = None,
+    ) -> tuple[Transcriber, str]: ...
+    @overload
+    def stage(
+        self,
+        section_name: Literal["llm"],
+        kind: Literal["responder"] | None = None,
+        *,
+        mode: str | None = None,
+        section: StageSection | None = None,
+    ) -> tuple[Responder, str]: ...
+    @overload
+    def stage(
+        self,
+        section_name: Literal["tts"],
+        kind: Literal["synthesizer"] | None = None,
+        *,
+        mode: str | None = None,
+        section: StageSection | None = None,
+    ) -> tuple[Synthesizer, str]: ...
+    @overload
     def stage(
         self,
         section_name: str,
@@ -89,7 +149,15 @@ class Session:
         *,
         mode: str | None = None,
         section: StageSection | None = None,
-    ) -> tuple[Any, str]:
+    ) -> tuple[Stage, str]: ...
+    def stage(
+        self,
+        section_name: str,
+        kind: StageKind | None = None,
+        *,
+        mode: str | None = None,
+        section: StageSection | None = None,
+    ) -> tuple[Stage, str]:
         """The stage serving ``[section_name]`` and the provider that serves it.
 
         The provider is the configured one, or ``local`` for a cloud stage without a
@@ -143,8 +211,8 @@ class Session:
         return stages, errors
 
     def _maybe_fallback(
-        self, kind: StageKind, provider: str, section: StageSection, primary: object
-    ) -> Any:
+        self, kind: StageKind, provider: str, section: StageSection, primary: Stage
+    ) -> Stage:
         wrappers = default_fallback_wrappers() if self._wrappers is None else self._wrappers
         wrap = wrappers.get(kind)
         if wrap is None or not getattr(section, "fallback", False) or provider == FALLBACK_PROVIDER:
@@ -156,7 +224,34 @@ class Session:
         except VoiceloopError as exc:
             log.info("no local fallback for the %s: %s", kind, exc.one_line())
             return primary
-        return wrap(primary, fallback)
+        return cast(Stage, wrap(primary, fallback))
+
+    @overload
+    def takeover(
+        self, kind: Literal["transcriber"], section: StageSection, error: BaseException
+    ) -> Transcriber | None: ...
+    @overload
+    def takeover(
+        self, kind: Literal["synthesizer"], section: StageSection, error: BaseException
+    ) -> Synthesizer | None: ...
+    def takeover(
+        self,
+        kind: Literal["transcriber", "synthesizer"],
+        section: StageSection,
+        error: BaseException,
+    ) -> Stage | None:
+        """The local stage that takes over work for ``section`` that failed with ``error``,
+        by the fallback wrappers' rule (``fallback = true`` in the section, an error they
+        fall back on); ``None`` when it does not fall back.
+
+        For cloud work that is no stage call, which no wrapper can wrap (a file upload split
+        and journaled by the command). Its failure reason is ``describe(error).titled()``.
+        """
+        from voiceloop.providers.fallback import DEFAULT_FALLBACK_ON
+
+        if not isinstance(error, DEFAULT_FALLBACK_ON) or not getattr(section, "fallback", False):
+            return None
+        return self.create(kind, section, FALLBACK_PROVIDER)
 
     # -- what the stages share ------------------------------------------------------
 
@@ -227,7 +322,7 @@ def section_for(
     name: str,
     provider: str | None = None,
     model: str | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> StageSection:
     """The settings section ``[name]`` with its provider, model (and other fields) replaced."""
     section: StageSection = getattr(settings, name)

@@ -11,10 +11,11 @@ configured ``[audio] input`` / ``output`` device.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.events import Event, Mode, Notice
 from voiceloop.session.builder import Session
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from voiceloop.audio.base import AudioSink, FrameSource
     from voiceloop.config import Settings
     from voiceloop.engine.loop import Engine
+    from voiceloop.engine.services import Recorder
     from voiceloop.errors import VoiceloopError
     from voiceloop.store import Store
 
@@ -31,7 +33,12 @@ log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aiff", ".aif"}
 
-_DEFAULT = object()
+
+class _Default(enum.Enum):
+    STORE = "the configured history store"
+
+
+_DEFAULT = _Default.STORE
 
 
 def engine_from_settings(
@@ -41,7 +48,7 @@ def engine_from_settings(
     on_event: Callable[[Event], None],
     input: str | int | None = None,
     output: str | int | None = None,
-    recorder: Any = _DEFAULT,
+    recorder: Recorder | Literal[_Default.STORE] | None = _DEFAULT,
     metrics_path: Path | None = None,
     max_turns: int | None = None,
     realtime_file: bool = False,
@@ -63,7 +70,7 @@ def engine_from_settings(
 
     session = Session(settings)
     stages, unavailable = session.build(mode)
-    closers: list[Callable[[], Any]] = [session.aclose]
+    closers: list[Callable[[], object]] = [session.aclose]
     if recorder is _DEFAULT:
         recorder = open_store(settings)
         if recorder is not None:

@@ -13,7 +13,6 @@ fast enough for the event loop; every failure is a one-line :class:`StoreError`)
     store.update_turn(turn_id, reply=text, reply_heard=heard, status="interrupted",
                       timings={...}, usage={...})
     store.update_turn(turn_id, status="failed", error=exc.one_line())  # audio stays for retry
-    store.checkpoint()                      # optional, when idle: folds the WAL (fsyncs)
     store.close()
 
 Turns left ``captured`` by a process that died are ``unfinished``; ``voiceloop retry``

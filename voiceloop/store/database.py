@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from voiceloop.errors import StoreError
+from voiceloop.logs import configured_secrets
 from voiceloop.store.cleanup import CleanupMixin
 from voiceloop.store.jobs import JobsMixin
 from voiceloop.store.paths import (
@@ -34,7 +35,7 @@ from voiceloop.store.paths import (
     write_private,
 )
 from voiceloop.store.queries import QueriesMixin
-from voiceloop.store.redact import configured_secrets, one_line_error
+from voiceloop.store.redact import one_line_error
 from voiceloop.store.rows import (
     FINAL_STATUSES,
     TURN_STATUSES,
@@ -43,6 +44,9 @@ from voiceloop.store.rows import (
 )
 from voiceloop.store.schema import SCHEMA_VERSION, migrate, transaction
 from voiceloop.store.sessions import SessionsMixin
+
+if TYPE_CHECKING:
+    from voiceloop.config import Settings
 
 _T = TypeVar("_T")
 
@@ -106,7 +110,7 @@ class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
 
     @classmethod
     def from_settings(
-        cls, settings: Any, data_dir: Path | None = None, *, probe: bool = True
+        cls, settings: Settings, data_dir: Path | None = None, *, probe: bool = True
     ) -> Store:
         """A store with the ``[store]`` retention and the configured keys to mask.
 
@@ -214,10 +218,6 @@ class Store(SessionsMixin, QueriesMixin, CleanupMixin, JobsMixin):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def checkpoint(self) -> None:
-        """Fold the write-ahead log into the database (fsyncs: call when idle, not mid-turn)."""
-        self._pragma("wal_checkpoint(PASSIVE)")
 
     # -- recording -------------------------------------------------------------------------
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from voiceloop.store.rows import SessionRow, TurnRow
 
 if TYPE_CHECKING:
     from voiceloop.store.database import Store
 
-ExportFormat = Literal["md", "json", "txt", "srt", "vtt"]
 FORMATS: tuple[str, ...] = ("md", "json", "txt", "srt", "vtt")
 _SPEAKER = {"converse": "You", "dictate": "Dictation", "translate": "Heard"}
 

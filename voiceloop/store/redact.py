@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from voiceloop.logs import redact
 
@@ -22,22 +21,3 @@ def one_line_error(text: object, secrets: Iterable[str] = ()) -> str | None:
     if len(line) > MAX_ERROR_CHARS:
         line = line[: MAX_ERROR_CHARS - 1] + "…"
     return line or None
-
-
-def configured_secrets(settings: Any) -> list[str]:
-    """Every API key in the settings (top level and per section), as plain strings."""
-    found: list[str] = []
-
-    def add(value: Any) -> None:
-        reveal = getattr(value, "get_secret_value", None)
-        if reveal is not None and reveal():
-            found.append(reveal())
-
-    for name in type(settings).model_fields if hasattr(type(settings), "model_fields") else ():
-        value = getattr(settings, name, None)
-        add(value)
-        fields = getattr(type(value), "model_fields", None)
-        if fields:
-            for field in fields:
-                add(getattr(value, field, None))
-    return found

@@ -17,7 +17,6 @@ Whisper-family models invent text for silent or noisy audio. Two guards:
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -27,7 +26,6 @@ from voiceloop.frames import Segment, Transcript
 __all__ = [
     "PHANTOM_PHRASES",
     "filter_segments",
-    "filter_transcript",
     "is_known_hallucination",
     "is_phantom",
 ]
@@ -146,18 +144,3 @@ def filter_segments(
     """Segments minus silence (``no_speech_prob`` above *and* ``avg_logprob`` below their
     thresholds) and suspect decodes (``compression_ratio`` above its threshold)."""
     return [s for s in segments if not _drop(s, no_speech_prob, avg_logprob, compression_ratio)]
-
-
-def filter_transcript(transcript: Transcript, **thresholds: float) -> Transcript:
-    """The transcript with :func:`filter_segments` applied and its text and words rebuilt
-    from the kept segments. A transcript without segments is returned unchanged."""
-    if not transcript.segments:
-        return transcript
-    kept = filter_segments(transcript.segments, **thresholds)
-    if len(kept) == len(transcript.segments):
-        return transcript
-    text = " ".join(s.text.strip() for s in kept if s.text.strip())
-    words = tuple(
-        w for w in transcript.words if any(s.start <= w.start < s.end + 1e-3 for s in kept)
-    )
-    return dataclasses.replace(transcript, text=text, segments=tuple(kept), words=words)

@@ -43,10 +43,6 @@ class LanguageRules:
     ordinal_dot: bool = False
     """A ``.`` right after a number of one or two digits marks an ordinal, not an end."""
 
-    @property
-    def max_phrase_words(self) -> int:
-        return max((p.count(" ") + 1 for p in self.never_end | self.may_end), default=1)
-
 
 _EN = LanguageRules(
     code="en",

@@ -113,10 +113,6 @@ class ModelHost(Generic[M]):
         """How many times the model has actually been loaded (1 once warm)."""
         self._worker = _Worker(f"voiceloop-local-{name}")
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
     def _ensure_loaded(self) -> M:
         # Runs on the worker thread only, so no lock is needed. A failed load is not
         # remembered: the next call tries again (a download may succeed once online).

@@ -177,8 +177,10 @@ class LocalSynthesizer:
         syn_config = SynthesisConfig(
             speaker_id=self.speaker_id, length_scale=self.length_scale, volume=self.volume
         )
-        # piper annotates its generator as a mere Iterable; it is closed when done
-        return voice.synthesize(text, syn_config=syn_config)  # type: ignore[return-value]
+        chunks = voice.synthesize(text, syn_config=syn_config)
+        # piper annotates its generator as a mere Iterable; a generator is what can be
+        # closed when the text is abandoned halfway.
+        return chunks if isinstance(chunks, Generator) else (chunk for chunk in chunks)
 
     def _step(self, chunks: Generator[PiperChunk, None, None]) -> tuple[np.ndarray, int] | None:
         try:
