@@ -65,6 +65,20 @@ def test_say_falls_back_to_the_local_voice(fast_retries, tmp_path, capsys) -> No
     assert sf.info(str(out)).duration > 0.3
 
 
+def test_say_made_anew_locally_when_the_cloud_fails_part_way(
+    fast_retries, tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("VOICELOOP_TTS__MAX_CHARS", "40")
+    text = " ".join(f"This is sentence number {i} of a long text." for i in range(4))
+    fast_retries.set_fault("speech", Fault.slow(0), *FAILURES)  # the first piece only
+    out = tmp_path / "long.wav"
+    assert main(["say", text, "-o", str(out)]) == 0
+    # The cloud made a piece, then failed for good: the whole text in the local voice.
+    assert len(fast_retries.requests_to("speech")) >= 2
+    assert sf.info(str(out)).duration > 4.0
+    assert capsys.readouterr().err.count("using the local engine") == 1
+
+
 def test_say_shows_progress_on_a_terminal(groq_env, tmp_path, monkeypatch) -> None:
     import io
     import sys

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     section = settings.tts
 
     from voiceloop.cli.remote import run_in_session, serving_provider
+    from voiceloop.errors import ProviderError, describe
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
     progress = _Progress(sys.stderr)
@@ -75,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
         token = set_current_report(StageReport(on_fallback=fell_back))
         try:
             return [progress(chunk) async for chunk in synth.synthesize(text)]
+        except ProviderError as exc:
+            # Failed after some speech was made (the wrapper falls back only before any):
+            # nothing is written yet, so the local voice says all of it, in one voice.
+            local = session.takeover("synthesizer", section, exc)
+            if local is None:
+                raise
+            fell_back("tts", describe(exc).titled(), "local")
+            progress.restart()
+            return [progress(chunk) async for chunk in local.synthesize(text)]
         finally:
             reset_current_report(token)
 
@@ -113,6 +123,10 @@ class _Progress:
         if self._on:
             print(f"\rspeech made: {self._seconds:.1f} s", end="", file=self._stream, flush=True)
         return chunk
+
+    def restart(self) -> None:
+        """Count again from nothing (the speech is being made anew)."""
+        self._seconds, self._pieces = 0.0, 0
 
     def done(self) -> None:
         if self._on and self._pieces:
