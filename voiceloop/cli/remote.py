@@ -9,6 +9,7 @@ so does falling back to the local engines when the cloud fails.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -28,6 +29,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def announce_fallback(reason: str) -> None:
+    """Tell the user (on stderr) that the local engine took over, and why."""
+    print(f"voiceloop: {reason}; using the local engine", file=sys.stderr)
 
 
 def run_in_session(settings: Settings, work: Callable[[Session], Awaitable[T]]) -> T:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     play = _player(settings.audio.output) if output is None else None
     section = settings.tts
 
-    from voiceloop.cli.remote import run_in_session, serving_provider
+    from voiceloop.cli.remote import announce_fallback, run_in_session, serving_provider
     from voiceloop.errors import ProviderError, describe
     from voiceloop.stages import StageReport, reset_current_report, set_current_report
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     serving_provider(settings, "tts", "say")  # what a cloud voice needs, checked first
 
     def fell_back(stage: str, reason: str, provider: str) -> None:
-        print(f"voiceloop: {reason}; using the local engine", file=sys.stderr)
+        announce_fallback(reason)
 
     async def speak(session: Session) -> list[AudioChunk]:
         # The session's stage: the local voice when there is no key, and with

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and args.task == "transcribe":
         prompt = settings.stt.prompt
 
-    from voiceloop.cli.remote import run_in_session, serving_provider
+    from voiceloop.cli.remote import announce_fallback, run_in_session, serving_provider
     from voiceloop.errors import ProviderError, describe
     from voiceloop.session.builder import section_for
 
@@ -142,8 +142,7 @@ def run(args: argparse.Namespace) -> int:
                     takeover = session.takeover("transcriber", section, exc)
                     if takeover is None:
                         raise
-                    reason = describe(exc).titled()
-                    print(f"voiceloop: {reason}; using the local engine", file=sys.stderr)
+                    announce_fallback(describe(exc).titled())
             # Once the cloud has failed, this file and the rest run on the local engine.
             results.append(await transcribe_locally(takeover, f, args.task, filter_on))
         return results
