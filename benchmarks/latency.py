@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.sim_audio import SimSink
 from benchmarks.speech_set import Question, SpokenSource, Transcripts, questions, reply_for
+from benchmarks.timeline import Trace, timeline
 from tests.fakegroq import FakeGroq, Latency
 
 PLAYBACK_SPEED = 50.0  # the simulated speaker plays this much faster than real time
@@ -88,6 +89,7 @@ class Record:
         self.started: dict[int, float] = {}
         self.finished: dict[int, str] = {}
         self.first_audio: dict[int, float] = {}
+        self.first_text: dict[int, str] = {}
         self.metrics: dict[int, dict[str, Any]] = {}
         self.pieces = 0
 
@@ -102,6 +104,7 @@ class Record:
         elif isinstance(event, SpeakingChunk):
             self.pieces += 1
             self.first_audio.setdefault(event.turn_id, now)
+            self.first_text.setdefault(event.turn_id, event.text)
         elif isinstance(event, TurnMetrics):
             self.metrics[event.turn_id] = event.metrics
 
@@ -125,6 +128,8 @@ async def run_config(fake: FakeGroq, settings: Any, items: list[Question], data:
     fake.transcribe = transcripts
     fake.chat_reply_for = reply_for
     stages, _ = build_stages(settings, mode="converse")
+    trace = Trace()
+    trace.wrap(stages)
     record = Record()
     store = Store(data)
     source = SpokenSource(items, transcripts, record.settled)
@@ -132,19 +137,22 @@ async def run_config(fake: FakeGroq, settings: Any, items: list[Question], data:
         settings,
         mode="converse",
         source=source,
-        sink=SimSink(PLAYBACK_SPEED),
+        sink=trace.sink(SimSink(PLAYBACK_SPEED)),
         stages=stages,
         on_event=record,
         recorder=store,
         closers=[store.close, lambda: aclose_stages(stages)],
     )
     await engine.run()
-    return summarize(fake, items, source, record)
+    return summarize(fake, items, source, record, trace)
 
 
-def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, record: Record):
+def summarize(
+    fake: FakeGroq, items: list[Question], source: SpokenSource, record: Record, trace: Trace
+):
     spans = source.spans
     per_question = []
+    chains = []
     for i, (item, (start, end)) in enumerate(zip(items, spans, strict=False)):
         until = spans[i + 1][0] if i + 1 < len(spans) else float("inf")
         turns = sorted((t, tid) for tid, t in record.started.items() if start <= t < until)
@@ -153,6 +161,15 @@ def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, recor
         tid = turns[0][1] if turns else None
         audio = record.first_audio.get(tid) if tid is not None and whole else None
         metrics = record.metrics.get(tid, {}) if tid is not None else {}
+        if audio is not None and tid is not None:
+            chains.append(
+                {
+                    "played": audio,
+                    "first_text": record.first_text[tid],
+                    "eot": record.started[tid],
+                    "speech_end": end,
+                }
+            )
         per_question.append(
             {
                 "text": item.text,
@@ -198,6 +215,7 @@ def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, recor
             step: p50([q["engine_ms"].get(step, None) for q in per_question if q["closed_s"]], 1)
             for step in STEPS
         },
+        "timeline": timeline(trace, chains),
         "speculative_replies_used": sum(q["speculative"] for q in per_question),
         "speculative_speech_used": sum(q["speculative_speech"] for q in per_question),
         "source_timeouts": source.timeouts,
