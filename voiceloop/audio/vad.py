@@ -16,7 +16,10 @@ of silence and again at the hangover, a complete utterance closes (``"turn_compl
 incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfinished)
 makes the pause wait for that cap. The pause is reported two frames before the first rating.
 After ``expect_words()`` a complete rating waits, up to the hangover, for the pause's
-words: ``release()`` (they look finished) or ``hold()``.
+words: ``release()`` (they look finished) or ``hold()``. After ``defer()`` (a reply is being
+prepared during the pause) a complete turn closes only once ``ready()`` says that reply
+can play, or at ``turn_max_silence_ms``: the close comes no later than the reply could
+start, and speech resumed meanwhile keeps the utterance whole.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -144,6 +147,7 @@ class Endpointer:
         self._held = False  # this pause waits for the cap (the transcript looks unfinished)
         self._awaiting = False  # this pause's transcript is on its way: a complete rating waits
         self._complete = False  # the last rating of this pause said complete
+        self._deferred = False  # a reply is being prepared for this pause: close when ready
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -175,6 +179,26 @@ class Endpointer:
         """The pause's words look finished (``speech_end``: of that pause, as in hold)."""
         if speech_end is None or speech_end == self._speech_end:
             self._awaiting = False
+
+    def defer(self, speech_end: float | None = None) -> None:
+        """A reply for the current pause is being prepared: a complete turn waits for
+        :meth:`ready` (or the cap) before it closes."""
+        current = speech_end is None or speech_end == self._speech_end
+        if current and self._open is not None and self._silence > 0 and self._turn is not None:
+            self._deferred = True
+
+    def ready(self, speech_end: float | None = None) -> list[EndpointEvent]:
+        """The reply prepared for the pause can play (or will not come): the turn closes
+        now if it is complete; returns the events, like :meth:`feed`."""
+        if not self._deferred or not (speech_end is None or speech_end == self._speech_end):
+            return []
+        self._deferred = False
+        if self._open is None or self._silence == 0 or self.push_to_talk:
+            return []
+        reason = self._verdict(self._silence)
+        if reason is None:
+            return []
+        return self._close(reason, self._open[-1].frame.time + FRAME_S)
 
     def set_push_to_talk(self, enabled: bool) -> None:
         """Switch between hands-free and push-to-talk; drops an open utterance."""
@@ -285,7 +309,7 @@ class Endpointer:
         end = judged.frame.time + FRAME_S
         if judged.speech:
             self._silence = 0
-            self._held = self._awaiting = self._complete = False
+            self._held = self._awaiting = self._complete = self._deferred = False
             self._speech_end = end
             if self._turn is not None:
                 self._turn.reset()
@@ -314,14 +338,24 @@ class Endpointer:
         complete = self._turn.step(silence, self._turn_window) if silence else None
         if complete is not None:
             self._complete = complete
-        waited = not self._awaiting or silence >= self.hangover_frames
-        if self._complete and not self._held and waited:
-            return self._close("turn_complete", end)
-        if silence >= self.hangover_frames and not (self._turn.rated or self._held):
-            return self._close("silence", end)  # the model is late: the hangover decides
+        reason = self._verdict(silence)
+        if reason is not None:
+            return self._close(reason, end)
         if silence == self.early_frames and self._speech_end is not None:
             return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
         return []
+
+    def _verdict(self, silence: int) -> str | None:
+        """Why the pause ends the turn now (under the cap), or None to wait on."""
+        assert self._turn is not None
+        if self._deferred:
+            return None
+        waited = not self._awaiting or silence >= self.hangover_frames
+        if self._complete and not self._held and waited:
+            return "turn_complete"
+        if silence >= self.hangover_frames and not (self._turn.rated or self._held):
+            return "silence"  # the model is late: the hangover decides
+        return None
 
     @property
     def turn_decisions(self) -> list[float]:
@@ -368,7 +402,7 @@ class Endpointer:
         speech_end = self._speech_end
         self._speech_end = None
         self._silence = 0
-        self._held = self._awaiting = self._complete = False
+        self._held = self._awaiting = self._complete = self._deferred = False
         if self._turn is not None:
             self._turn.reset()
         self._started = keep_open and not self.push_to_talk

@@ -139,6 +139,7 @@ class Engine:
         )
         self._early = EarlyTranscripts(self._services)
         self._speculator = Speculator(self._services)
+        self._speculator.on_endpoint = self._on_endpoint  # a deferred close, when ready
         self._guard = InterruptionGuard(
             self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode,
             echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
