@@ -8,6 +8,8 @@ the pause (same start, same end of speech), its turn takes over the paused utter
 closing one only adds silence) with its FLAC and its transcript: the bytes stored are the
 bytes uploaded, and the transcription delay hides inside the hangover. When the speaker
 goes on, the early request is cancelled and the closing utterance is transcribed as usual.
+Each request counts against the rate limit: none is made while the transcriber reports
+fewer requests left than ``[turn] speculate_min_requests``.
 
 The early request goes out before its turn exists, so a few hundred milliseconds before
 the utterance is in the store; the turn stores it before it uses the transcript.
@@ -78,7 +80,7 @@ class EarlyTranscripts:
         self.cancel()
         key = early_key(mode)
         transcriber = self._services.stages.transcriber_for(key[1])
-        if transcriber is None:
+        if transcriber is None or self._rate_limited(transcriber):
             return False
         try:
             flac = self._services.encode_flac(utterance.pcm, utterance.sample_rate)
@@ -92,6 +94,13 @@ class EarlyTranscripts:
             early.task.add_done_callback(lambda t: _deliver(t, early.utterance, on_text))
         self._pending = early
         return True
+
+    def _rate_limited(self, transcriber: Transcriber) -> bool:
+        """The server says few requests are left (``[turn] speculate_min_requests``):
+        nothing is asked before the turn is confirmed."""
+        limits = getattr(transcriber, "rate_limits", None)
+        remaining = getattr(limits, "remaining_requests", None)
+        return remaining is not None and remaining < self._services.options.speculate_min_requests
 
     def take(self, utterance: Utterance) -> EarlyTranscript | None:
         """The early request for ``utterance`` if no speech came after the pause (the
