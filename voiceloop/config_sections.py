@@ -137,6 +137,9 @@ class TtsSettings(StageSection):
     it has this many words (sooner first audio; never inside a name or a number)."""
     first_chunk_max_words: int = Field(default=12, ge=1)
     """No clause boundary within this many words: the first chunk is the whole sentence."""
+    first_chunk_interjections: bool = False
+    """A first chunk may be one word when it is an interjection before a comma ("Sure,"
+    "Well," "Yes,"): sooner first audio, but the next chunk may come a little late."""
     first_chunk_min_chars: int = Field(default=1, ge=1)
     """The early first chunk also needs this many characters; max_chars or more: the first
     chunk is always a whole sentence."""

@@ -94,6 +94,7 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("tts", "model", "Model"),
             FieldSpec("tts", "voice", "Voice"),
             FieldSpec("tts", "fallback", "Fall back to the local voice", "bool"),
+            FieldSpec("tts", "first_chunk_interjections", 'Speak "Sure," alone first', "bool"),
         ),
     ),
     (
