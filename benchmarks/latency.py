@@ -23,8 +23,16 @@ Per question: ``ttfa`` runs from the end of the voice (the source's own clock) t
 reply sample played, for questions answered in a single turn; a *false end of turn* is a
 turn that ended before the question did (inside its pause); wasted requests are the chat
 and speech requests whose answer was never used (server side: requests made minus replies
-and pieces spoken), per answered turn. ``mic_open_s`` is ``benchmarks/startup.py``'s
+and pieces spoken), per answered turn (transcriptions, early ones included, are counted
+apart: ``transcriptions_per_turn``). ``mic_open_s`` is ``benchmarks/startup.py``'s
 measurement (needs the PulseAudio bench, else null).
+
+Each run's ``timeline`` (``timeline.py``) gives, per answered question, the chain that led
+to its first sample played, in ms after the end of the voice: transcription sent and back,
+end of turn (the turn started), chat sent, first token, speech sent, its first byte, the
+first chunk handed to the sink, played; and ``gap_after_first_chunk_ms``: how long the
+second chunk's audio came after the first chunk ran out, at the speaker's real pace (the
+server's speech lasts ``speech_s_per_char`` a character, a voice's pace), 0 when gapless.
 
 Usage: ``uv run python benchmarks/latency.py [--baseline] [--whole 10] [--paused 10]
 [--voice espeak|piper] [--mic-runs 3] [--set tts.first_chunk_min_words=1 ...]``
@@ -52,12 +60,18 @@ from benchmarks.timeline import Trace, timeline
 from tests.fakegroq import FakeGroq, Latency
 
 PLAYBACK_SPEED = 50.0  # the simulated speaker plays this much faster than real time
+SPEECH_S_PER_CHAR = 0.067  # the server's speech lasts as long as a voice's (15 characters/s)
 STEPS = ("utterance_closed", "transcript", "first_token", "first_chunk", "first_audio", "ttfa")
 SETTLE_S = 2.6  # past the end-of-turn model's longest wait (2 s): the question is over
 BASELINE = {
     "turn": {"enabled": False, "speculate": False},
     "vad": {"hangover_ms": 600, "early_transcribe_ms": 300},
-    "tts": {"first_chunk_min_chars": 15, "first_chunk_min_words": 1, "first_chunk_max_words": 1000},
+    "tts": {
+        "first_chunk_min_chars": 15,
+        "first_chunk_min_words": 1,
+        "first_chunk_max_words": 1000,
+        "first_chunk_interjections": False,
+    },
 }
 
 
@@ -210,6 +224,9 @@ def summarize(
             "pieces_spoken": record.pieces,
         },
         "wasted_requests_per_turn": round(wasted / answered, 3) if answered else None,
+        "transcriptions_per_turn": (
+            round(len(fake.requests_to("transcriptions")) / answered, 3) if answered else None
+        ),
         "engine_wasted_requests_per_turn": round(engine_wasted / answered, 3) if answered else None,
         "engine_p50_ms": {
             step: p50([q["engine_ms"].get(step, None) for q in per_question if q["closed_s"]], 1)
@@ -264,6 +281,7 @@ async def main_async(
     runs: dict[str, dict[str, Any]] = {}
     try:
         fake.latency = Latency.realistic()
+        fake.speech_seconds_per_char = SPEECH_S_PER_CHAR
         for name in ("baseline", "current") if baseline else ("current",):
             with tempfile.TemporaryDirectory() as tmp:
                 settings = bench_settings(fake, Path(tmp), name == "baseline", changes)
@@ -282,6 +300,7 @@ async def main_async(
             "speech_base_ms": latency.speech_base * 1000,
             "speech_per_char_ms": latency.speech_per_char * 1000,
             "playback_speed": PLAYBACK_SPEED,
+            "speech_s_per_char": SPEECH_S_PER_CHAR,
         },
         "current_changed": changes,
         "questions": {

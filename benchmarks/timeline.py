@@ -33,6 +33,7 @@ class Call:
     sent: float
     back: float | None = None  # transcript, first non-empty delta, first audio chunk
     text: str = ""
+    audio_s: float = 0.0  # speech: seconds of audio received
 
 
 def _now() -> float:
@@ -68,6 +69,10 @@ class Trace:
         out["tts_sent"] = tts.sent
         if tts.back is not None:
             out["tts_first_byte"] = tts.back
+        after = [c for c in self.calls if c.kind == "tts" and c.sent >= tts.sent and c is not tts]
+        if after and after[0].back is not None:
+            # at the speaker's real pace: the second chunk's audio after the first ran out
+            out["gap_after_first"] = max(0.0, after[0].back - (played + tts.audio_s))
         written = _last(w for w in self.plays if tts.sent <= w <= played + 1e-6)
         if written is not None:
             out["written"] = written
@@ -140,6 +145,7 @@ class _Stamped:
         item = await self._inner.__anext__()
         if self._call.back is None and (not isinstance(item, str) or item):
             self._call.back = _now()
+        self._call.audio_s += getattr(item, "duration", 0.0)
         return item
 
     async def aclose(self) -> None:
@@ -162,9 +168,22 @@ def timeline(trace: Trace, turns: list[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     for turn in turns:
         stamps = trace.chain(turn["played"], turn["first_text"], turn["eot"])
-        rows.append({k: round((v - turn["speech_end"]) * 1000, 1) for k, v in stamps.items()})
+        gap = stamps.pop("gap_after_first", None)
+        row = {k: round((v - turn["speech_end"]) * 1000, 1) for k, v in stamps.items()}
+        if gap is not None:
+            row["gap_after_first"] = round(gap * 1000, 1)
+        rows.append(row)
     p50 = {}
     for step in STEPS:
         values = [r[step] for r in rows if step in r]
         p50[step] = round(statistics.median(values), 1) if values else None
-    return {"p50_ms": p50, "turns": rows}
+    gaps = sorted(r["gap_after_first"] for r in rows if "gap_after_first" in r)
+    return {
+        "p50_ms": p50,
+        "gap_after_first_chunk_ms": {
+            "max": gaps[-1] if gaps else None,
+            "with_a_gap": sum(1 for g in gaps if g > 0),
+            "n": len(gaps),
+        },
+        "turns": rows,
+    }
