@@ -185,8 +185,8 @@ class VadSettings(_Section):
     """Speech needed before an utterance starts."""
     hangover_ms: int = Field(default=600, ge=100)
     """Silence that ends an utterance."""
-    early_transcribe_ms: int = Field(default=300, ge=0)
-    """After this much silence, start transcribing while the hangover runs (sooner reply);
+    early_transcribe_ms: int = Field(default=64, ge=0)
+    """After this much silence, start transcribing while the pause goes on (sooner reply);
     speaking on discards that request. 0, or not under hangover_ms: off."""
     pre_roll_ms: int = Field(default=400, ge=0)
     """Audio kept from before speech started, so the first word is whole."""
