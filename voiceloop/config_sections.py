@@ -185,8 +185,8 @@ class VadSettings(_Section):
     """Speech needed before an utterance starts."""
     hangover_ms: int = Field(default=600, ge=100)
     """Silence that ends an utterance."""
-    early_transcribe_ms: int = Field(default=64, ge=0)
-    """After this much silence, start transcribing while the pause goes on (sooner reply);
+    early_transcribe_ms: int = Field(default=300, ge=0)
+    """After this much silence, start transcribing while the hangover runs (sooner reply);
     speaking on discards that request. 0, or not under hangover_ms: off."""
     pre_roll_ms: int = Field(default=400, ge=0)
     """Audio kept from before speech started, so the first word is whole."""
@@ -211,6 +211,9 @@ class TurnSettings(_Section):
     speculate: bool = True
     """Ask for the reply during the pause, when the words so far look finished; speaking
     on drops it (a wasted request against your rate limit)."""
+    speculate_after_ms: int = Field(default=64, ge=0)
+    """With speculate, transcribe after this much silence already (less than [vad]
+    early_transcribe_ms), so the reply starts sooner; speaking on drops that request."""
     speculate_min_requests: int = Field(default=5, ge=0)
     """No speculative request while the server reports fewer requests than this left."""
 

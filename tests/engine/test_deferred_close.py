@@ -14,7 +14,7 @@ from tests.engine.test_presynth import SPLITTER, Recording, spoken
 from tests.engine.test_speculate import Spy, metrics
 from tests.unit.test_endpointer import LoudIsSpeech
 from voiceloop.audio.base import UtteranceReady
-from voiceloop.audio.vad import Endpointer
+from voiceloop.audio.vad import FRAME_S, Endpointer
 from voiceloop.events import TurnStarted
 
 
@@ -28,12 +28,13 @@ class Complete:
 class Watched(Endpointer):
     """The endpointer, noting on the loop's clock when it closed an utterance."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, early_ms: float = 64, quick_ms: float = 0) -> None:
         super().__init__(
             LoudIsSpeech(),
             ignore_start_ms=0,
             min_speech_ms=64,
-            early_ms=64,  # the pause reported after 2 quiet frames
+            early_ms=early_ms,  # by default the pause reported after 2 quiet frames
+            quick_ms=quick_ms,
             hangover_ms=608,  # 19 frames
             turn_model=Complete(),
             turn_min_silence_ms=256,  # rated at 8 frames
@@ -92,3 +93,29 @@ async def test_speaking_on_while_the_reply_is_prepared_keeps_one_utterance() -> 
     assert spoken(h) == ["what time is it in Tokyo,", "here it is."]
     assert [x.user for x in h.engine.conversation._history] == ["what time is it in Tokyo"]
     assert metrics(h)["wasted_requests"] == 1  # the chat request of the first pause
+
+
+async def test_in_conversation_the_quick_report_starts_the_transcription() -> None:
+    transcriber = FakeTranscriber(["what time is it"], latency=0.01, language="en")
+    endpointer = Watched(early_ms=192, quick_ms=64)  # reports after 2 and 6 quiet frames
+    h = engine([Say(6), Silence(400)], transcriber, Recording(), endpointer)
+    await h.run()
+    [call] = transcriber.calls  # asked once, at the quick report, and taken over
+    utterance = call.args[0]
+    assert round((utterance.end - utterance.speech_end) / FRAME_S) == 2
+    assert metrics(h)["early_transcript"] is True
+
+
+async def test_dictation_waits_for_the_usual_report() -> None:
+    transcriber = FakeTranscriber(["what time is it"], latency=0.01, language="en")
+    endpointer = Watched(early_ms=192, quick_ms=64)
+    h = build(
+        [Say(6), Silence(400)],
+        mode="dictate",
+        transcriber=transcriber,
+        endpointer=endpointer,  # type: ignore[arg-type]
+    )
+    await h.run()
+    [call] = transcriber.calls
+    utterance = call.args[0]
+    assert round((utterance.end - utterance.speech_end) / FRAME_S) == 6

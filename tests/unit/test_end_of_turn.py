@@ -310,3 +310,28 @@ def test_without_the_model_a_reply_does_not_hold_the_hangover() -> None:
     ep.defer()
     events += run(ep, frames_from("." * 30, start_index=45), flush=False)
     assert closed_after(events, 35) == round(0.6 / FRAME_S)
+
+
+def pauses(events: list) -> list[tuple[int, bool]]:
+    """(frames of silence, quick) of each reported pause; speech ends at frame 35."""
+    return [
+        (round((e.utterance.end - e.utterance.speech_end) / FRAME_S), e.quick)
+        for e in events
+        if isinstance(e, SpeechPaused)
+    ]
+
+
+@pytest.mark.parametrize("model", [True, False])
+def test_a_quick_pause_report_comes_before_the_usual_one(model: bool) -> None:
+    kw = {"turn_model": Scripted(0.1, 0.1)} if model else {}
+    ep = Endpointer(
+        LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600, early_ms=300, quick_ms=64, **kw
+    )
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 12), flush=False)
+    assert pauses(events) == [(2, True), (6 if model else 9, False)]
+
+
+def test_no_quick_report_unless_it_is_sooner() -> None:
+    ep = Endpointer(LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600, early_ms=64, quick_ms=64)
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 12), flush=False)
+    assert pauses(events) == [(2, False)]

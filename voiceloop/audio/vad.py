@@ -9,7 +9,8 @@ At ``max_length_s`` the utterance closes (reason ``"max_length"``) and collectio
 at once into the next one, without a new ``SpeechStart``; a tail with no speech at all
 is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input"``).
 Hands-free, ``early_ms`` of silence (less than the hangover) sends :class:`SpeechPaused`
-with the utterance so far, so its transcription can start before the hangover is over.
+with the utterance so far, so its transcription can start before the hangover is over;
+``quick_ms`` of silence (less than that) sends one marked ``quick`` first.
 
 With a ``turn_model``, the model replaces the hangover: rated after ``turn_min_silence_ms``
 of silence and again at the hangover, a complete utterance closes (``"turn_complete"``), an
@@ -66,6 +67,7 @@ class Endpointer:
         max_length_s: float = 120.0,
         ignore_start_ms: float = 150,
         early_ms: float = 0,
+        quick_ms: float = 0,
         turn_model: TurnModel | None = None,
         turn_threshold: float = 0.5,
         turn_min_silence_ms: float = 250,
@@ -78,6 +80,8 @@ class Endpointer:
         self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
         early = max(1, round(early_ms / 1000 / FRAME_S))
         self.early_frames = early if early_ms > 0 and early < self.hangover_frames else 0
+        quick = max(1, round(quick_ms / 1000 / FRAME_S))
+        self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
         self.turn_model = turn_model
         self.turn_threshold = turn_threshold
         self.turn_min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
@@ -89,6 +93,7 @@ class Endpointer:
             # Transcription starts a little before the model's first decision, so that
             # a turn that ends there already has its request under way.
             self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
+            self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
             points = [self.turn_min_frames]
             if self.turn_min_frames < self.hangover_frames < self.turn_max_frames:
                 points.append(self.hangover_frames)  # a second look, once the hangover is up
@@ -127,6 +132,7 @@ class Endpointer:
             max_length_s=vad.max_length_s,
             ignore_start_ms=vad.ignore_start_ms,
             early_ms=getattr(vad, "early_transcribe_ms", 0),
+            quick_ms=getattr(turn, "speculate_after_ms", 0) if turn is not None else 0,
             **turn_kw,
         )
 
@@ -321,10 +327,18 @@ class Endpointer:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
-        paused = self.early_frames and self._silence == self.early_frames
-        if paused and self._speech_end is not None:
-            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
-        return []
+        return self._pause(end)
+
+    def _pause(self, end: float) -> list[EndpointEvent]:
+        """The pause reports: after ``quick_frames`` and after ``early_frames``."""
+        assert self._open is not None
+        silence = self._silence
+        if self._speech_end is None or not silence:
+            return []
+        if silence not in (self.quick_frames, self.early_frames):
+            return []
+        quick = silence == self.quick_frames
+        return [SpeechPaused(self._utterance(self._open, end, self._speech_end), quick)]
 
     def _feed_turn(self, end: float) -> list[EndpointEvent]:
         """Open utterance with the end-of-turn model deciding when the pause is over."""
@@ -341,9 +355,7 @@ class Endpointer:
         reason = self._verdict(silence)
         if reason is not None:
             return self._close(reason, end)
-        if silence == self.early_frames and self._speech_end is not None:
-            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
-        return []
+        return self._pause(end)
 
     def _verdict(self, silence: int) -> str | None:
         """Why the pause ends the turn now (under the cap), or None to wait on."""

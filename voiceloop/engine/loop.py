@@ -280,7 +280,7 @@ class Engine:
             elif self._live and self._guard.in_echo_tail():
                 self._guard.speech_started(speaking=False, at=event.time)  # its echo, or not
             self._set_state("hearing")
-        elif isinstance(event, SpeechPaused):
+        elif isinstance(event, SpeechPaused) and self._early.wanted(event, self._speculates()):
             self._speculator.cancel()
             if not self._turn_limit_reached() and self._early.start(
                 event.utterance, self._mode, on_text=self._pause_hint
@@ -289,6 +289,9 @@ class Engine:
             self._guard.speech_paused()
         elif isinstance(event, UtteranceReady) and not self._guard.utterance_ready(event.utterance):
             self._start_turn(event.utterance)
+
+    def _speculates(self) -> bool:
+        return self._mode == "converse" and self._speculator.enabled
 
     def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
         busy = any(not task.done() for task in self._turns)
