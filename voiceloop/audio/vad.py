@@ -18,9 +18,10 @@ incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfi
 makes the pause wait for that cap. The pause is reported two frames before the first rating.
 After ``expect_words()`` a complete rating waits, up to the hangover, for the pause's
 words: ``release()`` (they look finished) or ``hold()``. After ``defer()`` (a reply is being
-prepared during the pause) a complete turn closes only once ``ready()`` says that reply
-can play, or at ``turn_max_silence_ms``: the close comes no later than the reply could
-start, and speech resumed meanwhile keeps the utterance whole.
+prepared during the pause) a complete turn closes only once ``ready()`` says that reply is
+far enough along (its first chunk being synthesized), or at ``turn_max_silence_ms``: the
+turn is confirmed before its reply could play, and speech resumed meanwhile keeps the
+utterance whole.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -194,8 +195,8 @@ class Endpointer:
             self._deferred = True
 
     def ready(self, speech_end: float | None = None) -> list[EndpointEvent]:
-        """The reply prepared for the pause can play (or will not come): the turn closes
-        now if it is complete; returns the events, like :meth:`feed`."""
+        """The reply prepared for the pause is far enough along (or will not come): the
+        turn closes now if it is complete; returns the events, like :meth:`feed`."""
         if not self._deferred or not (speech_end is None or speech_end == self._speech_end):
             return []
         self._deferred = False

@@ -61,7 +61,8 @@ class SpeculativeReply:
     ) -> None:
         self.utterance = utterance
         self.on_ready = on_ready
-        """Called once, when the reply is ready to play (see the module's docstring)."""
+        """Called once, when the reply is far enough along to confirm its turn (see the
+        module's docstring)."""
         self.user_text = user_text
         self.language = language  # the reply's, as its chunks were cut
         self.report = StageReport()
@@ -234,7 +235,7 @@ class Speculator:
         return synthesizer, self._services.splitter_factory(language=language)
 
     def _ready(self, spec: SpeculativeReply) -> None:
-        """The pending reply can play: the endpointer closes a complete turn now."""
+        """The pending reply is far enough along: the endpointer closes a complete turn."""
         ready = getattr(self._endpointer, "ready", None)
         if spec is not self.pending or ready is None:
             return
