@@ -23,8 +23,16 @@ Per question: ``ttfa`` runs from the end of the voice (the source's own clock) t
 reply sample played, for questions answered in a single turn; a *false end of turn* is a
 turn that ended before the question did (inside its pause); wasted requests are the chat
 and speech requests whose answer was never used (server side: requests made minus replies
-and pieces spoken), per answered turn. ``mic_open_s`` is ``benchmarks/startup.py``'s
+and pieces spoken), per answered turn (transcriptions, early ones included, are counted
+apart: ``transcriptions_per_turn``). ``mic_open_s`` is ``benchmarks/startup.py``'s
 measurement (needs the PulseAudio bench, else null).
+
+Each run's ``timeline`` (``timeline.py``) gives, per answered question, the chain that led
+to its first sample played, in ms after the end of the voice: transcription sent and back,
+end of turn (the turn started), chat sent, first token, speech sent, its first byte, the
+first chunk handed to the sink, played; and ``gap_after_first_chunk_ms``: how long the
+second chunk's audio came after the first chunk ran out, at the speaker's real pace (the
+server's speech lasts ``speech_s_per_char`` a character, a voice's pace), 0 when gapless.
 
 Usage: ``uv run python benchmarks/latency.py [--baseline] [--whole 10] [--paused 10]
 [--voice espeak|piper] [--mic-runs 3] [--set tts.first_chunk_min_words=1 ...]``
@@ -48,15 +56,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.sim_audio import SimSink
 from benchmarks.speech_set import Question, SpokenSource, Transcripts, questions, reply_for
+from benchmarks.timeline import Trace, timeline
 from tests.fakegroq import FakeGroq, Latency
 
 PLAYBACK_SPEED = 50.0  # the simulated speaker plays this much faster than real time
+SPEECH_S_PER_CHAR = 0.067  # the server's speech lasts as long as a voice's (15 characters/s)
 STEPS = ("utterance_closed", "transcript", "first_token", "first_chunk", "first_audio", "ttfa")
 SETTLE_S = 2.6  # past the end-of-turn model's longest wait (2 s): the question is over
 BASELINE = {
     "turn": {"enabled": False, "speculate": False},
     "vad": {"hangover_ms": 600, "early_transcribe_ms": 300},
-    "tts": {"first_chunk_min_chars": 15, "first_chunk_min_words": 1, "first_chunk_max_words": 1000},
+    "tts": {
+        "first_chunk_min_chars": 15,
+        "first_chunk_min_words": 1,
+        "first_chunk_max_words": 1000,
+        "first_chunk_interjections": False,
+    },
 }
 
 
@@ -88,6 +103,7 @@ class Record:
         self.started: dict[int, float] = {}
         self.finished: dict[int, str] = {}
         self.first_audio: dict[int, float] = {}
+        self.first_text: dict[int, str] = {}
         self.metrics: dict[int, dict[str, Any]] = {}
         self.pieces = 0
 
@@ -102,6 +118,7 @@ class Record:
         elif isinstance(event, SpeakingChunk):
             self.pieces += 1
             self.first_audio.setdefault(event.turn_id, now)
+            self.first_text.setdefault(event.turn_id, event.text)
         elif isinstance(event, TurnMetrics):
             self.metrics[event.turn_id] = event.metrics
 
@@ -125,6 +142,8 @@ async def run_config(fake: FakeGroq, settings: Any, items: list[Question], data:
     fake.transcribe = transcripts
     fake.chat_reply_for = reply_for
     stages, _ = build_stages(settings, mode="converse")
+    trace = Trace()
+    trace.wrap(stages)
     record = Record()
     store = Store(data)
     source = SpokenSource(items, transcripts, record.settled)
@@ -132,19 +151,22 @@ async def run_config(fake: FakeGroq, settings: Any, items: list[Question], data:
         settings,
         mode="converse",
         source=source,
-        sink=SimSink(PLAYBACK_SPEED),
+        sink=trace.sink(SimSink(PLAYBACK_SPEED)),
         stages=stages,
         on_event=record,
         recorder=store,
         closers=[store.close, lambda: aclose_stages(stages)],
     )
     await engine.run()
-    return summarize(fake, items, source, record)
+    return summarize(fake, items, source, record, trace)
 
 
-def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, record: Record):
+def summarize(
+    fake: FakeGroq, items: list[Question], source: SpokenSource, record: Record, trace: Trace
+):
     spans = source.spans
     per_question = []
+    chains = []
     for i, (item, (start, end)) in enumerate(zip(items, spans, strict=False)):
         until = spans[i + 1][0] if i + 1 < len(spans) else float("inf")
         turns = sorted((t, tid) for tid, t in record.started.items() if start <= t < until)
@@ -153,6 +175,15 @@ def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, recor
         tid = turns[0][1] if turns else None
         audio = record.first_audio.get(tid) if tid is not None and whole else None
         metrics = record.metrics.get(tid, {}) if tid is not None else {}
+        if audio is not None and tid is not None:
+            chains.append(
+                {
+                    "played": audio,
+                    "first_text": record.first_text[tid],
+                    "eot": record.started[tid],
+                    "speech_end": end,
+                }
+            )
         per_question.append(
             {
                 "text": item.text,
@@ -193,11 +224,15 @@ def summarize(fake: FakeGroq, items: list[Question], source: SpokenSource, recor
             "pieces_spoken": record.pieces,
         },
         "wasted_requests_per_turn": round(wasted / answered, 3) if answered else None,
+        "transcriptions_per_turn": (
+            round(len(fake.requests_to("transcriptions")) / answered, 3) if answered else None
+        ),
         "engine_wasted_requests_per_turn": round(engine_wasted / answered, 3) if answered else None,
         "engine_p50_ms": {
             step: p50([q["engine_ms"].get(step, None) for q in per_question if q["closed_s"]], 1)
             for step in STEPS
         },
+        "timeline": timeline(trace, chains),
         "speculative_replies_used": sum(q["speculative"] for q in per_question),
         "speculative_speech_used": sum(q["speculative_speech"] for q in per_question),
         "source_timeouts": source.timeouts,
@@ -246,6 +281,7 @@ async def main_async(
     runs: dict[str, dict[str, Any]] = {}
     try:
         fake.latency = Latency.realistic()
+        fake.speech_seconds_per_char = SPEECH_S_PER_CHAR
         for name in ("baseline", "current") if baseline else ("current",):
             with tempfile.TemporaryDirectory() as tmp:
                 settings = bench_settings(fake, Path(tmp), name == "baseline", changes)
@@ -264,6 +300,7 @@ async def main_async(
             "speech_base_ms": latency.speech_base * 1000,
             "speech_per_char_ms": latency.speech_per_char * 1000,
             "playback_speed": PLAYBACK_SPEED,
+            "speech_s_per_char": SPEECH_S_PER_CHAR,
         },
         "current_changed": changes,
         "questions": {

@@ -137,6 +137,9 @@ class TtsSettings(StageSection):
     it has this many words (sooner first audio; never inside a name or a number)."""
     first_chunk_max_words: int = Field(default=12, ge=1)
     """No clause boundary within this many words: the first chunk is the whole sentence."""
+    first_chunk_interjections: bool = False
+    """A first chunk may be one word when it is an interjection before a comma ("Sure,"
+    "Well," "Yes,"): sooner first audio, but the next chunk may come a little late."""
     first_chunk_min_chars: int = Field(default=1, ge=1)
     """The early first chunk also needs this many characters; max_chars or more: the first
     chunk is always a whole sentence."""
@@ -208,6 +211,9 @@ class TurnSettings(_Section):
     speculate: bool = True
     """Ask for the reply during the pause, when the words so far look finished; speaking
     on drops it (a wasted request against your rate limit)."""
+    speculate_after_ms: int = Field(default=64, ge=0)
+    """With speculate, transcribe after this much silence already (less than [vad]
+    early_transcribe_ms), so the reply starts sooner; speaking on drops that request."""
     speculate_min_requests: int = Field(default=5, ge=0)
     """No speculative request while the server reports fewer requests than this left."""
 

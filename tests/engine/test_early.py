@@ -122,3 +122,17 @@ async def test_a_finished_early_transcript_leaves_the_pause_alone():
     await h.run()
     assert len(transcriber.calls) == 1
     assert endpointer.holds == []
+
+
+async def test_no_early_request_while_the_rate_limit_runs_low():
+    from types import SimpleNamespace
+
+    transcriber = FakeTranscriber(["hello there"], latency=0.05)
+    transcriber.rate_limits = SimpleNamespace(remaining_requests=2)  # type: ignore[attr-defined]
+    h = build([Say(6), Silence(8)], mode="dictate", transcriber=transcriber, endpointer=pausing())
+    await h.run()
+    [call] = transcriber.calls
+    [(_, _, stored_at)] = h.recorder.begun
+    assert call.start >= stored_at  # asked by the turn, once the utterance had closed
+    assert "early_transcript" not in h.events.of(TurnMetrics)[0].metrics
+    assert [e.text for e in h.events.of(TranscriptReady)] == ["hello there"]

@@ -299,7 +299,9 @@ def speech(fake: FakeGroq):
             return _err(400, "'sample_rate' : unknown property")
         default_rate = 24000 if fmt == "pcm" else 48000
         rate = fake.speech_rate or int(body.get("sample_rate") or default_rate)
-        parts = fake_audio.speech_wav_parts(text, rate)
+        parts = fake_audio.speech_wav_parts(
+            text, rate, seconds_per_char=fake.speech_seconds_per_char
+        )
         if fmt != "wav":
             parts = _encoded(b"".join(parts), fmt)
         if (delay := fake.latency.speech_delay(text)) > 0:

@@ -110,6 +110,8 @@ class FakeGroq:
         self.tts_max_chars = 200
         self.speech_rate: int | None = None
         """WAV rate of speech replies; None honours the request's sample_rate (default 48000)."""
+        self.speech_seconds_per_char = 0.02
+        """Length of the speech audio per character of its text."""
         self.abandoned_streams = 0
         """Chat/speech streams that stopped before their end (the client went away, or a
         ``reset`` fault)."""

@@ -252,3 +252,86 @@ def test_words_of_an_earlier_pause_release_nothing() -> None:
     ep.release()
     events += run(ep, frames_from(".", start_index=71), flush=False)
     assert [u.reason for u in utterances(events)] == ["turn_complete"]
+
+
+# -- a reply prepared during the pause: the close waits until it can play --------------
+
+
+def deferred_pause(ep: Endpointer, silence: int) -> list:
+    """Speech, a pause whose words came back finished at 6 frames and got a reply under
+    way (``defer``), then ``silence`` more quiet frames."""
+    events = pause_of(ep, 0)
+    ep.release()
+    ep.defer()
+    return events + run(ep, frames_from("." * silence, start_index=41), flush=False)
+
+
+def test_a_complete_turn_waits_for_its_reply_then_closes_at_once() -> None:
+    ep = make(Scripted(0.9, 0.9))
+    events = deferred_pause(ep, 20)  # rated complete, past the hangover: still open
+    assert utterances(events) == [] and ep.turn_decisions[0] == 0.9
+    (u,) = utterances(ep.ready())  # the reply can play: closed now, not on the next frame
+    assert u.reason == "turn_complete"
+    assert round((u.utterance.end - u.utterance.speech_end) / FRAME_S) == 26
+
+
+def test_a_reply_ready_before_the_rating_leaves_the_close_to_it() -> None:
+    ep = make(Scripted(0.9))
+    events = deferred_pause(ep, 1)  # 7 frames of silence: not rated yet
+    assert ep.ready() == []
+    events += run(ep, frames_from("." * 5, start_index=42), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "turn_complete"
+    assert closed_after(events, 35) == 8  # at the rating, as without a reply
+
+
+def test_speech_while_the_reply_is_prepared_keeps_one_utterance() -> None:
+    ep = make(Scripted(0.9, 0.9, 0.9))
+    events = deferred_pause(ep, 20)  # 26 quiet frames: 830 ms, a turn had ended by now
+    stale = ep._speech_end
+    events += run(ep, frames_from("S" * 10 + "." * 4, start_index=61), flush=False)
+    assert ep.ready(stale) == []  # the dropped reply's late news closes nothing
+    events += run(ep, frames_from("." * 10, start_index=75), flush=False)
+    (u,) = utterances(events)
+    assert u.utterance.pcm.size == (5 + 30 + 26 + 10 + 8) * FRAME_SAMPLES
+
+
+def test_a_reply_that_never_gets_ready_leaves_the_turn_to_the_cap() -> None:
+    ep = make(Scripted(0.9, 0.9))
+    events = deferred_pause(ep, 80)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert closed_after(events, 35) == 63
+
+
+def test_without_the_model_a_reply_does_not_hold_the_hangover() -> None:
+    ep = Endpointer(LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600, early_ms=300)
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 10), flush=False)
+    ep.defer()
+    events += run(ep, frames_from("." * 30, start_index=45), flush=False)
+    assert closed_after(events, 35) == round(0.6 / FRAME_S)
+
+
+def pauses(events: list) -> list[tuple[int, bool]]:
+    """(frames of silence, quick) of each reported pause; speech ends at frame 35."""
+    return [
+        (round((e.utterance.end - e.utterance.speech_end) / FRAME_S), e.quick)
+        for e in events
+        if isinstance(e, SpeechPaused)
+    ]
+
+
+@pytest.mark.parametrize("model", [True, False])
+def test_a_quick_pause_report_comes_before_the_usual_one(model: bool) -> None:
+    kw = {"turn_model": Scripted(0.1, 0.1)} if model else {}
+    ep = Endpointer(
+        LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600, early_ms=300, quick_ms=64, **kw
+    )
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 12), flush=False)
+    assert pauses(events) == [(2, True), (6 if model else 9, False)]
+
+
+def test_no_quick_report_unless_it_is_sooner() -> None:
+    ep = Endpointer(LoudIsSpeech(), ignore_start_ms=0, hangover_ms=600, early_ms=64, quick_ms=64)
+    events = run(ep, frames_from("." * 5 + "S" * 30 + "." * 12), flush=False)
+    assert pauses(events) == [(2, False)]

@@ -341,3 +341,30 @@ def test_default_settings_give_a_short_first_chunk() -> None:
 
     splitter = default_splitter_factory(EngineOptions.from_settings(Settings()))()
     assert splitter.push("Of course, I can help with that. ") == ["Of course,"]
+
+
+WITH_INTERJECTIONS = {**SHORT_FIRST, "first_chunk_interjections": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "chunks"),
+    [
+        # an interjection and its comma is a phrase of its own
+        ("Sure, here it is, take it.", ["Sure,", "here it is, take it."]),
+        ("Well, it depends on the day.", ["Well,", "it depends on the day."]),
+        ('"Yes, of course." Next.', ['"Yes,', 'of course."', "Next."]),
+        # any other single word waits, as without the rule
+        ("Paris, the capital, is big.", ["Paris, the capital,", "is big."]),
+        ("Sure: here it is.", ["Sure: here it is."]),
+        # only the first chunk, and not before a name
+        ("Of course, sure, fine.", ["Of course,", "sure, fine."]),
+        ("Sure, Sam, take it.", ["Sure, Sam,", "take it."]),
+    ],
+)
+def test_an_interjection_may_be_the_first_chunk(text: str, chunks: list[str]) -> None:
+    assert run(text, **WITH_INTERJECTIONS) == chunks
+    assert char_by_char(text, **WITH_INTERJECTIONS) == chunks
+
+
+def test_interjections_are_english_only() -> None:
+    assert run("Sure, ok then.", language="de", **WITH_INTERJECTIONS) == ["Sure, ok then."]

@@ -99,6 +99,9 @@ class SpeechPaused:
     ``speech_end`` exactly when none did."""
 
     utterance: Utterance
+    quick: bool = False
+    """Reported after ``quick_ms`` (sooner than ``early_ms``): for a reply started during
+    the pause, where a transcript sooner is worth the requests dropped when speech goes on."""
 
 
 @dataclass(frozen=True, slots=True)

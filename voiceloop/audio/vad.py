@@ -9,14 +9,19 @@ At ``max_length_s`` the utterance closes (reason ``"max_length"``) and collectio
 at once into the next one, without a new ``SpeechStart``; a tail with no speech at all
 is dropped. ``flush()`` closes what is open at the end of input (``"end_of_input"``).
 Hands-free, ``early_ms`` of silence (less than the hangover) sends :class:`SpeechPaused`
-with the utterance so far, so its transcription can start before the hangover is over.
+with the utterance so far, so its transcription can start before the hangover is over;
+``quick_ms`` of silence (less than that) sends one marked ``quick`` first.
 
 With a ``turn_model``, the model replaces the hangover: rated after ``turn_min_silence_ms``
 of silence and again at the hangover, a complete utterance closes (``"turn_complete"``), an
 incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfinished)
 makes the pause wait for that cap. The pause is reported two frames before the first rating.
 After ``expect_words()`` a complete rating waits, up to the hangover, for the pause's
-words: ``release()`` (they look finished) or ``hold()``.
+words: ``release()`` (they look finished) or ``hold()``. After ``defer()`` (a reply is being
+prepared during the pause) a complete turn closes only once ``ready()`` says that reply is
+far enough along (its first chunk being synthesized), or at ``turn_max_silence_ms``: the
+turn is confirmed before its reply could play, and speech resumed meanwhile keeps the
+utterance whole.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -63,6 +68,7 @@ class Endpointer:
         max_length_s: float = 120.0,
         ignore_start_ms: float = 150,
         early_ms: float = 0,
+        quick_ms: float = 0,
         turn_model: TurnModel | None = None,
         turn_threshold: float = 0.5,
         turn_min_silence_ms: float = 250,
@@ -75,6 +81,8 @@ class Endpointer:
         self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
         early = max(1, round(early_ms / 1000 / FRAME_S))
         self.early_frames = early if early_ms > 0 and early < self.hangover_frames else 0
+        quick = max(1, round(quick_ms / 1000 / FRAME_S))
+        self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
         self.turn_model = turn_model
         self.turn_threshold = turn_threshold
         self.turn_min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
@@ -86,6 +94,7 @@ class Endpointer:
             # Transcription starts a little before the model's first decision, so that
             # a turn that ends there already has its request under way.
             self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
+            self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
             points = [self.turn_min_frames]
             if self.turn_min_frames < self.hangover_frames < self.turn_max_frames:
                 points.append(self.hangover_frames)  # a second look, once the hangover is up
@@ -124,6 +133,7 @@ class Endpointer:
             max_length_s=vad.max_length_s,
             ignore_start_ms=vad.ignore_start_ms,
             early_ms=getattr(vad, "early_transcribe_ms", 0),
+            quick_ms=getattr(turn, "speculate_after_ms", 0) if turn is not None else 0,
             **turn_kw,
         )
 
@@ -144,6 +154,7 @@ class Endpointer:
         self._held = False  # this pause waits for the cap (the transcript looks unfinished)
         self._awaiting = False  # this pause's transcript is on its way: a complete rating waits
         self._complete = False  # the last rating of this pause said complete
+        self._deferred = False  # a reply is being prepared for this pause: close when ready
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -175,6 +186,26 @@ class Endpointer:
         """The pause's words look finished (``speech_end``: of that pause, as in hold)."""
         if speech_end is None or speech_end == self._speech_end:
             self._awaiting = False
+
+    def defer(self, speech_end: float | None = None) -> None:
+        """A reply for the current pause is being prepared: a complete turn waits for
+        :meth:`ready` (or the cap) before it closes."""
+        current = speech_end is None or speech_end == self._speech_end
+        if current and self._open is not None and self._silence > 0 and self._turn is not None:
+            self._deferred = True
+
+    def ready(self, speech_end: float | None = None) -> list[EndpointEvent]:
+        """The reply prepared for the pause is far enough along (or will not come): the
+        turn closes now if it is complete; returns the events, like :meth:`feed`."""
+        if not self._deferred or not (speech_end is None or speech_end == self._speech_end):
+            return []
+        self._deferred = False
+        if self._open is None or self._silence == 0 or self.push_to_talk:
+            return []
+        reason = self._verdict(self._silence)
+        if reason is None:
+            return []
+        return self._close(reason, self._open[-1].frame.time + FRAME_S)
 
     def set_push_to_talk(self, enabled: bool) -> None:
         """Switch between hands-free and push-to-talk; drops an open utterance."""
@@ -285,7 +316,7 @@ class Endpointer:
         end = judged.frame.time + FRAME_S
         if judged.speech:
             self._silence = 0
-            self._held = self._awaiting = self._complete = False
+            self._held = self._awaiting = self._complete = self._deferred = False
             self._speech_end = end
             if self._turn is not None:
                 self._turn.reset()
@@ -297,10 +328,18 @@ class Endpointer:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
-        paused = self.early_frames and self._silence == self.early_frames
-        if paused and self._speech_end is not None:
-            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
-        return []
+        return self._pause(end)
+
+    def _pause(self, end: float) -> list[EndpointEvent]:
+        """The pause reports: after ``quick_frames`` and after ``early_frames``."""
+        assert self._open is not None
+        silence = self._silence
+        if self._speech_end is None or not silence:
+            return []
+        if silence not in (self.quick_frames, self.early_frames):
+            return []
+        quick = silence == self.quick_frames
+        return [SpeechPaused(self._utterance(self._open, end, self._speech_end), quick)]
 
     def _feed_turn(self, end: float) -> list[EndpointEvent]:
         """Open utterance with the end-of-turn model deciding when the pause is over."""
@@ -314,14 +353,22 @@ class Endpointer:
         complete = self._turn.step(silence, self._turn_window) if silence else None
         if complete is not None:
             self._complete = complete
+        reason = self._verdict(silence)
+        if reason is not None:
+            return self._close(reason, end)
+        return self._pause(end)
+
+    def _verdict(self, silence: int) -> str | None:
+        """Why the pause ends the turn now (under the cap), or None to wait on."""
+        assert self._turn is not None
+        if self._deferred:
+            return None
         waited = not self._awaiting or silence >= self.hangover_frames
         if self._complete and not self._held and waited:
-            return self._close("turn_complete", end)
+            return "turn_complete"
         if silence >= self.hangover_frames and not (self._turn.rated or self._held):
-            return self._close("silence", end)  # the model is late: the hangover decides
-        if silence == self.early_frames and self._speech_end is not None:
-            return [SpeechPaused(self._utterance(self._open, end, self._speech_end))]
-        return []
+            return "silence"  # the model is late: the hangover decides
+        return None
 
     @property
     def turn_decisions(self) -> list[float]:
@@ -368,7 +415,7 @@ class Endpointer:
         speech_end = self._speech_end
         self._speech_end = None
         self._silence = 0
-        self._held = self._awaiting = self._complete = False
+        self._held = self._awaiting = self._complete = self._deferred = False
         if self._turn is not None:
             self._turn.reset()
         self._started = keep_open and not self.push_to_talk

@@ -2,12 +2,16 @@
 
 The endpointer waits ``hangover_ms`` of silence before it closes an utterance, to be sure
 the speaker has finished. After ``early_transcribe_ms`` of that silence it reports a
-pause with the utterance so far; it is encoded here and its transcription starts, in
-parallel with the rest of the hangover. When the utterance closes with no speech since
-the pause (same start, same end of speech), its turn takes over the paused utterance (the
-closing one only adds silence) with its FLAC and its transcript: the bytes stored are the
-bytes uploaded, and the transcription delay hides inside the hangover. When the speaker
-goes on, the early request is cancelled and the closing utterance is transcribed as usual.
+pause with the utterance so far (in conversation with the reply started during the pause,
+already after ``[turn] speculate_after_ms``, its *quick* report); it is encoded here and
+its transcription starts, in parallel with the rest of the hangover. When the utterance
+closes with no speech since the pause (same start, same end of speech), its turn takes
+over the paused utterance (the closing one only adds silence) with its FLAC and its
+transcript: the bytes stored are the bytes uploaded, and the transcription delay hides
+inside the hangover. When the speaker goes on, the early request is cancelled and the
+closing utterance is transcribed as usual.
+Each request counts against the rate limit: none is made while the transcriber reports
+fewer requests left than ``[turn] speculate_min_requests``.
 
 The early request goes out before its turn exists, so a few hundred milliseconds before
 the utterance is in the store; the turn stores it before it uses the transcript.
@@ -25,6 +29,7 @@ from voiceloop.frames import Task, Transcript, Utterance
 from voiceloop.stages import StageReport, Transcriber, set_current_report
 
 if TYPE_CHECKING:
+    from voiceloop.audio.base import SpeechPaused
     from voiceloop.engine.services import TurnServices
     from voiceloop.events import Mode
 
@@ -78,7 +83,7 @@ class EarlyTranscripts:
         self.cancel()
         key = early_key(mode)
         transcriber = self._services.stages.transcriber_for(key[1])
-        if transcriber is None:
+        if transcriber is None or self._rate_limited(transcriber):
             return False
         try:
             flac = self._services.encode_flac(utterance.pcm, utterance.sample_rate)
@@ -93,15 +98,29 @@ class EarlyTranscripts:
         self._pending = early
         return True
 
+    def wanted(self, paused: SpeechPaused, speculating: bool) -> bool:
+        """Whether this report of a pause should start a request: the quick one only for a
+        reply started during the pause (``speculating``), the later one unless a request
+        for this same pause is already out."""
+        if paused.quick:
+            return speculating
+        pending = self._pending
+        return pending is None or not _same(pending.utterance, paused.utterance)
+
+    def _rate_limited(self, transcriber: Transcriber) -> bool:
+        """The server says few requests are left (``[turn] speculate_min_requests``):
+        nothing is asked before the turn is confirmed."""
+        limits = getattr(transcriber, "rate_limits", None)
+        remaining = getattr(limits, "remaining_requests", None)
+        return remaining is not None and remaining < self._services.options.speculate_min_requests
+
     def take(self, utterance: Utterance) -> EarlyTranscript | None:
         """The early request for ``utterance`` if no speech came after the pause (the
         caller then owns it); any other pending request is cancelled."""
         early, self._pending = self._pending, None
         if early is None:
             return None
-        paused = early.utterance
-        same = paused.start == utterance.start and paused.speech_end == utterance.speech_end
-        if same and utterance.speech_end is not None:
+        if _same(early.utterance, utterance) and utterance.speech_end is not None:
             return early
         early.cancel()
         return None
@@ -111,6 +130,11 @@ class EarlyTranscripts:
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
+
+
+def _same(paused: Utterance, utterance: Utterance) -> bool:
+    """No speech came between ``paused`` and ``utterance``: the same speech."""
+    return paused.start == utterance.start and paused.speech_end == utterance.speech_end
 
 
 def _quiet(task: asyncio.Task[Transcript]) -> None:

@@ -141,6 +141,7 @@ class Engine:
         )
         self._early = EarlyTranscripts(self._services)
         self._speculator = Speculator(self._services)
+        self._speculator.on_endpoint = self._on_endpoint  # a deferred close, when ready
         self._guard = InterruptionGuard(
             self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode,
             echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
@@ -281,7 +282,7 @@ class Engine:
             elif self._live and self._guard.in_echo_tail():
                 self._guard.speech_started(speaking=False, at=event.time)  # its echo, or not
             self._set_state("hearing")
-        elif isinstance(event, SpeechPaused):
+        elif isinstance(event, SpeechPaused) and self._early.wanted(event, self._speculates()):
             self._speculator.cancel()
             if not self._turn_limit_reached() and self._early.start(
                 event.utterance, self._mode, on_text=self._pause_hint
@@ -290,6 +291,9 @@ class Engine:
             self._guard.speech_paused()
         elif isinstance(event, UtteranceReady) and not self._guard.utterance_ready(event.utterance):
             self._start_turn(event.utterance)
+
+    def _speculates(self) -> bool:
+        return self._mode == "converse" and self._speculator.enabled
 
     def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
         busy = any(not task.done() for task in self._turns)

@@ -43,6 +43,7 @@ class EngineOptions:
     first_chunk_min_chars: int
     first_chunk_min_words: int
     first_chunk_max_words: int
+    first_chunk_interjections: bool
     barge_in: bool
     false_interruption_s: float
     false_interruption: str
@@ -70,6 +71,7 @@ class EngineOptions:
             first_chunk_min_chars=settings.tts.first_chunk_min_chars,
             first_chunk_min_words=settings.tts.first_chunk_min_words,
             first_chunk_max_words=settings.tts.first_chunk_max_words,
+            first_chunk_interjections=settings.tts.first_chunk_interjections,
             barge_in=settings.audio.barge_in,
             false_interruption_s=settings.audio.false_interruption_s,
             false_interruption=settings.audio.false_interruption,

@@ -13,6 +13,14 @@ buffered (:mod:`voiceloop.engine.presynth`); a committed turn plays it at once, 
 one closes it unheard. A turn that commits before the first chunk is known synthesizes it
 itself.
 
+The turn need not be confirmed long before its reply could play: while a speculative
+reply is being prepared, the endpointer defers a complete turn's close (``defer``) until
+the reply is *ready* — its first chunk is known and being synthesized (or, with nothing
+to synthesize it, its first words are in), or the request is over — and then closes it
+at once (``ready``). A speaker who goes on within that time keeps one utterance, at no
+cost to the time to first audio: the first synthesis is under way either way, and the
+turn takes over in time to synthesize the next chunks as it always did.
+
 Each request counts against the user's rate limit: none is made while the responder
 reports fewer than ``min_remaining`` requests left (``x-ratelimit-remaining-requests``).
 """
@@ -21,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from voiceloop.engine.presynth import Presynthesis
@@ -49,8 +57,12 @@ class SpeculativeReply:
         *,
         language: str | None = None,
         speech: tuple[Synthesizer, Splitter] | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.utterance = utterance
+        self.on_ready = on_ready
+        """Called once, when the reply is far enough along to confirm its turn (see the
+        module's docstring)."""
         self.user_text = user_text
         self.language = language  # the reply's, as its chunks were cut
         self.report = StageReport()
@@ -74,6 +86,8 @@ class SpeculativeReply:
                 self._queue.put_nowait(delta)
                 if delta:
                     self._first_chunk(delta)
+                    if self._speech is None:
+                        self._ready()  # the first chunk is being synthesized, or nothing is
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -82,6 +96,7 @@ class SpeculativeReply:
             self._first_chunk(None)
         finally:
             self._queue.put_nowait(_END)
+            self._ready()
             aclose = getattr(self._deltas, "aclose", None)
             if aclose is not None:
                 try:
@@ -111,6 +126,12 @@ class SpeculativeReply:
         if chunks:
             self._speech = None
             self.presynthesis = Presynthesis(synthesizer, chunks[0])
+            self._ready()
+
+    def _ready(self) -> None:
+        on_ready, self.on_ready = self.on_ready, None
+        if on_ready is not None and not self.committed:
+            on_ready()
 
     def cancel(self) -> None:
         """Close the request (a no-op once it has finished)."""
@@ -118,6 +139,7 @@ class SpeculativeReply:
 
     def drop(self) -> None:
         """Close the request and any synthesis of its first chunk."""
+        self.on_ready = None
         self.cancel()
         if self.presynthesis is not None:
             self.presynthesis.cancel()
@@ -132,6 +154,9 @@ class Speculator:
         self.min_remaining = services.options.speculate_min_requests
         self.pending: SpeculativeReply | None = None
         self.throttled = False  # the last chance was passed up for the rate limit
+        self.on_endpoint: Callable[[Any], None] | None = None
+        """Gets the endpointer's events when a pending reply being ready closes the turn."""
+        self._endpointer: Any = None
         self._requests = 0
         self._wasted = 0
 
@@ -150,8 +175,11 @@ class Speculator:
         verdict = getattr(endpointer, "hold" if unfinished else "release", None)
         if verdict is not None:
             verdict(utterance.speech_end)
-        if not unfinished and mode == "converse":
-            self.start(utterance, transcript, busy=busy)
+        if not unfinished and mode == "converse" and self.start(utterance, transcript, busy=busy):
+            defer = getattr(endpointer, "defer", None)
+            if defer is not None:
+                self._endpointer = endpointer
+                defer(utterance.speech_end)
 
     def asked(self, endpointer: SpeechEndpointer | None) -> None:
         """The pause's transcript was asked for: the endpointer waits for its words before
@@ -187,9 +215,10 @@ class Speculator:
             log.debug("a speculative reply could not start", exc_info=True)
             return False
         language = self._services.options.language or transcript.language
-        self.pending = SpeculativeReply(
+        self.pending = spec = SpeculativeReply(
             utterance, text, deltas, language=language, speech=self._speech(language)
         )
+        spec.on_ready = lambda: self._ready(spec)
         self._requests += 1
         return True
 
@@ -204,6 +233,15 @@ class Speculator:
         if remaining is not None and remaining < self.min_remaining:
             return None
         return synthesizer, self._services.splitter_factory(language=language)
+
+    def _ready(self, spec: SpeculativeReply) -> None:
+        """The pending reply is far enough along: the endpointer closes a complete turn."""
+        ready = getattr(self._endpointer, "ready", None)
+        if spec is not self.pending or ready is None:
+            return
+        for event in ready(spec.utterance.speech_end):
+            if self.on_endpoint is not None:
+                self.on_endpoint(event)
 
     def take(self, utterance: Utterance) -> SpeculativeReply | None:
         """The reply for ``utterance`` if no speech came after its pause; else it is

@@ -98,6 +98,7 @@ def default_splitter_factory(options: EngineOptions) -> SplitterFactory:
             first_chunk_min_chars=options.first_chunk_min_chars,
             first_chunk_min_words=options.first_chunk_min_words,
             first_chunk_max_words=options.first_chunk_max_words,
+            first_chunk_interjections=options.first_chunk_interjections,
             language=language,
         )
 

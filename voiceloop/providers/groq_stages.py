@@ -49,6 +49,11 @@ class GroqTranscriber:
     async def warm(self) -> None:
         await self.client.pool.warm(self.client.base_url, self.translate_client.base_url)
 
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """What the transcription server's latest response said is left of the limits."""
+        return self.client.rate_limits
+
     def _deadline(self, utterance: Utterance, flac: bytes) -> float | None:
         """How long the reply may take to start: the stall timeout, plus time to upload
         the audio at a slow 2 Mbit/s and to decode it at a slow 10× real time."""

@@ -40,6 +40,9 @@ class LanguageRules:
     """Abbreviations that end a sentence only before a capitalised word."""
     clause_openers: frozenset[str] = frozenset()
     """Words that open a clause: a long sentence may be cut just before them."""
+    interjections: frozenset[str] = frozenset()
+    """Words said as a phrase of their own before a comma ("Sure," "Well,"): one of them
+    may be a whole first chunk."""
     ordinal_dot: bool = False
     """A ``.`` right after a number of one or two digits marks an ordinal, not an end."""
 
@@ -54,6 +57,10 @@ _EN = LanguageRules(
     before_number=_words("no. nos. fig. figs. vol. p. pp. ch. sec. art. eq. ex. op. ver."),
     may_end=_words("etc. u.s. u.k. u.s.a. e.u. a.m. p.m. inc. ltd. co. corp. jr. ph.d. b.c. a.d."),
     clause_openers=_words("because but although whereas unless"),
+    interjections=_words(
+        """sure well yes yeah yep no nope okay ok alright right so oh ah hmm hi hello hey
+        thanks sorry absolutely certainly definitely indeed great actually honestly"""
+    ),
 )
 
 _DE = LanguageRules(

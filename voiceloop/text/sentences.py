@@ -24,9 +24,11 @@ Clause boundaries are ``,`` ``;`` ``:`` followed by whitespace, a dash ``—`` `
 spaced ``-``, and the space before a word that opens a clause (``because``, ``but``,
 ``although``, ``whereas``, ``unless``) when another word follows it. The very first chunk
 may end early, at a clause boundary, once it holds ``first_chunk_min_chars`` and
-``first_chunk_min_words``: it cuts the time to the first audio, since synthesis time grows
-with the text. When no boundary arrives within ``first_chunk_max_words`` words, the first
-chunk is a whole sentence like the others. An early cut is never made inside a name or a
+``first_chunk_min_words`` (or, with ``first_chunk_interjections``, when it is a single
+interjection before a comma: ``Sure,`` ``Well,``, a phrase said on its own anyway): it
+cuts the time to the first audio, since synthesis time grows with the text. When no
+boundary arrives within ``first_chunk_max_words`` words, the first chunk is a whole
+sentence like the others. An early cut is never made inside a name or a
 number: not between two capitalised words (``Paris, Texas``, ``Star Wars: A New Hope``,
 ``John Smith, Jr.``), not between two digits (``5 - 10``), and not right after an
 abbreviation that leads into what follows (``e.g.,``).
@@ -102,6 +104,7 @@ class SentenceSplitter:
         *,
         first_chunk_min_words: int = 1,
         first_chunk_max_words: int | None = None,
+        first_chunk_interjections: bool = False,
         language: str | None = None,
         markdown: bool = True,
     ) -> None:
@@ -116,6 +119,7 @@ class SentenceSplitter:
         self.first_chunk_min_chars = first_chunk_min_chars
         self.first_chunk_min_words = first_chunk_min_words
         self.first_chunk_max_words = first_chunk_max_words
+        self.first_chunk_interjections = first_chunk_interjections
         self.clause_min_chars = clause_min_chars
         self.markdown = markdown
         self._reset()
@@ -300,7 +304,9 @@ class SentenceSplitter:
         """Whether the first chunk may end at the clause boundary ``cut``: long enough, not
         too long, and not inside a name, a number or an abbreviation's phrase."""
         words = len(text.split())
-        if len(text) < self.first_chunk_min_chars or words < self.first_chunk_min_words:
+        if len(text) < self.first_chunk_min_chars:
+            return False
+        if words < self.first_chunk_min_words and not self._interjection(text):
             return False
         if self.first_chunk_max_words is not None and words > self.first_chunk_max_words:
             return False
@@ -315,6 +321,13 @@ class SentenceSplitter:
             return False  # e.g., viz.
         nxt = after.split()[0].lstrip(_OPENERS) if after.split() else ""
         return not (last[:1].isupper() and nxt[:1].isupper() and nxt != "I")
+
+    def _interjection(self, text: str) -> bool:
+        """``text`` is one interjection and its comma (``Sure,``), allowed to stand alone."""
+        word = text.strip()
+        if not self.first_chunk_interjections or not word.endswith(",") or " " in word:
+            return False
+        return word[:-1].lstrip(_OPENERS).lower() in self.rules.interjections
 
     def _cut_long(self, limit: int, out: list[str]) -> None:
         """The text up to ``limit`` is too long: emit a piece of it."""

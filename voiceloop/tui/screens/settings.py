@@ -94,6 +94,7 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("tts", "model", "Model"),
             FieldSpec("tts", "voice", "Voice"),
             FieldSpec("tts", "fallback", "Fall back to the local voice", "bool"),
+            FieldSpec("tts", "first_chunk_interjections", 'Speak "Sure," alone first', "bool"),
         ),
     ),
     (
@@ -113,6 +114,7 @@ TABS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
             FieldSpec("turn", "min_silence_ms", "Pause after a finished sentence (ms)", "int"),
             FieldSpec("turn", "max_silence_ms", "Longest pause mid-sentence (ms)", "int"),
             FieldSpec("turn", "speculate", "Start the reply during the pause", "bool"),
+            FieldSpec("turn", "speculate_after_ms", "Pause before it starts (ms)", "int"),
         ),
     ),
     (
