@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from voiceloop.audio.gating import Stretch
     from voiceloop.config import Settings
-    from voiceloop.config_sections import StageSection
+    from voiceloop.config_sections import StageSection, SttSettings, TranslateSettings
     from voiceloop.frames import Task
     from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.session.builder import Session
@@ -112,10 +112,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "local", False):
         overrides[f"{section_name}.provider"] = "local"
     settings = settings_from_args(args, overrides)
-    # The configured prompt is in the speaker's language: for transcription only.
-    prompt = args.prompt
-    if prompt is None and args.task == "transcribe":
-        prompt = settings.stt.prompt
+    # [stt]'s prompt is in the speaker's language, [translate]'s in English.
+    section_settings: SttSettings | TranslateSettings = getattr(settings, section_name)
+    prompt = args.prompt if args.prompt is not None else section_settings.prompt
 
     from voiceloop.cli.remote import announce_fallback, run_in_session, serving_provider
     from voiceloop.errors import ProviderError, describe
