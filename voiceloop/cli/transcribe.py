@@ -116,17 +116,21 @@ def run(args: argparse.Namespace) -> int:
     section_settings: SttSettings | TranslateSettings = getattr(settings, section_name)
     prompt = args.prompt if args.prompt is not None else section_settings.prompt
 
+    from voiceloop.capabilities import stage_capabilities
     from voiceloop.cli.remote import announce_fallback, run_in_session, serving_provider
     from voiceloop.errors import ProviderError, describe
     from voiceloop.session.builder import section_for
 
-    # The prompt reaches the local engine as its section's (the cloud's is per request).
-    section = section_for(settings, section_name, extra={"prompt": prompt})
-    filter_on = settings.stt.hallucination_filter
     provider = serving_provider(settings, section_name, args.task)
+    # The prompt reaches the local engine as its section's (the cloud's is per request).
+    section = section_for(settings, section_name, provider, extra={"prompt": prompt})
+    filter_on = settings.stt.hallucination_filter
+    # An engine that speaks no OpenAI API (on-device, a plugin) gets the files as stretches
+    # of speech through its stage; a server gets them whole, split at its upload limit.
+    by_stage = not stage_capabilities(section, settings).openai_api
 
     async def work(session: Session) -> list[TranscriptionResult]:
-        if provider == "local":
+        if by_stage:
             local = session.create("transcriber", section, provider)
             return [await transcribe_locally(local, f, args.task, filter_on) for f in files]
         cloud = _CloudFiles(settings, section, args.task, prompt, session)
