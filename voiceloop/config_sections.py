@@ -87,6 +87,8 @@ class TranslateSettings(StageSection):
 
     model: str = "whisper-large-v3"
     """Translation needs whisper-large-v3 (turbo cannot translate)."""
+    prompt: str | None = Field(default=None, examples=["voiceloop, Groq, PulseAudio"])
+    """Spelling and vocabulary hints for the English text (≤ 224 tokens)."""
     show_original: bool = False
     """Also transcribe in the original language and show it beside the English."""
     speak: bool = False

@@ -46,8 +46,9 @@ def test_transcribe_options_are_sent(capsys, groq_env, tones):
     assert form["model"] == ["whisper-large-v3"]
 
 
-def test_transcribe_prompt_reaches_the_local_engine_in_its_section(capsys, groq_env, tones,
-                                                                   monkeypatch):  # fmt: skip
+@pytest.mark.parametrize("task", ["transcribe", "translate"])
+def test_a_prompt_reaches_the_local_engine_in_its_section(capsys, groq_env, tones, monkeypatch,
+                                                          task):  # fmt: skip
     from voiceloop.frames import Transcript
     from voiceloop.stages import registry
 
@@ -63,10 +64,10 @@ def test_transcribe_prompt_reaches_the_local_engine_in_its_section(capsys, groq_
 
     registry.names()  # the entry points are loaded first: the stand-in stays registered
     monkeypatch.setitem(registry._factories, "local", lambda kind, section, ctx: Local(section))
-    code, out, _ = run(capsys, "transcribe", str(tones), "--local", "--prompt", "Zoë")
+    code, out, _ = run(capsys, task, str(tones), "--local", "--prompt", "Zoë")
     assert code == 0 and "tone" in out
-    assert heard and set(heard) == {("Zoë", "transcribe")}
-    assert not groq_env.requests_to("transcriptions")
+    assert heard and set(heard) == {("Zoë", task)}
+    assert not groq_env.requests_to("transcriptions") and not groq_env.requests_to("translations")
 
 
 def test_transcribe_json_and_verbose_json(capsys, groq_env, tones):
@@ -363,6 +364,16 @@ def test_configured_prompt_and_language_go_to_transcription_only(capsys, groq_en
     assert form["prompt"] == ["Zoë, Saint-Étienne"] and form["language"] == ["fr"]
     form = groq_env.requests_to("translations")[0].form
     assert "prompt" not in form and "language" not in form
+
+
+def test_configured_translate_prompt_goes_to_translation_only(capsys, groq_env, tones,
+                                                             monkeypatch):  # fmt: skip
+    monkeypatch.setenv("VOICELOOP_TRANSLATE__PROMPT", "Saint-Étienne, in English.")
+    assert run(capsys, "translate", str(tones))[0] == 0
+    assert run(capsys, "transcribe", str(tones))[0] == 0
+    form = groq_env.requests_to("translations")[0].form
+    assert form["prompt"] == ["Saint-Étienne, in English."]
+    assert "prompt" not in groq_env.requests_to("transcriptions")[0].form
 
 
 def test_translate_without_files_is_the_live_mode(capsys, groq_env):

@@ -87,6 +87,17 @@ async def test_transcriber_translates_with_the_translate_model(context, groq_env
     assert transcript.text == "English: tone 500 hertz"
     sent = groq_env.requests_to("translations")[0]
     assert sent.form["model"] == ["whisper-large-v3"] and "language" not in sent.form
+    assert "prompt" not in sent.form
+
+
+async def test_live_translation_sends_the_translate_prompt_not_the_stt_one(context, groq_env):
+    context.settings.stt.prompt = "Zoë, Saint-Étienne"
+    context.settings.translate.prompt = "Zoë, in English."
+    stt = registry.create("transcriber", "groq", context.settings.stt, context)
+    await stt.transcribe(utterance(tone(500, 0.5)), task="translate")
+    await stt.transcribe(utterance(tone(500, 0.5)))
+    assert groq_env.requests_to("translations")[0].form["prompt"] == ["Zoë, in English."]
+    assert groq_env.requests_to("transcriptions")[0].form["prompt"] == ["Zoë, Saint-Étienne"]
 
 
 async def test_hallucination_filter_drops_phantom_text_on_silence(context, groq_env):

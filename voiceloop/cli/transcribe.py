@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from voiceloop.audio.gating import Stretch
     from voiceloop.config import Settings
-    from voiceloop.config_sections import StageSection
+    from voiceloop.config_sections import StageSection, SttSettings, TranslateSettings
     from voiceloop.frames import Task
     from voiceloop.providers.groq import TranscriptionResult
     from voiceloop.session.builder import Session
@@ -112,22 +112,25 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "local", False):
         overrides[f"{section_name}.provider"] = "local"
     settings = settings_from_args(args, overrides)
-    # The configured prompt is in the speaker's language: for transcription only.
-    prompt = args.prompt
-    if prompt is None and args.task == "transcribe":
-        prompt = settings.stt.prompt
+    # [stt]'s prompt is in the speaker's language, [translate]'s in English.
+    section_settings: SttSettings | TranslateSettings = getattr(settings, section_name)
+    prompt = args.prompt if args.prompt is not None else section_settings.prompt
 
+    from voiceloop.capabilities import stage_capabilities
     from voiceloop.cli.remote import announce_fallback, run_in_session, serving_provider
     from voiceloop.errors import ProviderError, describe
     from voiceloop.session.builder import section_for
 
-    # The prompt reaches the local engine as its section's (the cloud's is per request).
-    section = section_for(settings, section_name, extra={"prompt": prompt})
-    filter_on = settings.stt.hallucination_filter
     provider = serving_provider(settings, section_name, args.task)
+    # The prompt reaches the local engine as its section's (the cloud's is per request).
+    section = section_for(settings, section_name, provider, extra={"prompt": prompt})
+    filter_on = settings.stt.hallucination_filter
+    # An engine that speaks no OpenAI API (on-device, a plugin) gets the files as stretches
+    # of speech through its stage; a server gets them whole, split at its upload limit.
+    by_stage = not stage_capabilities(section, settings).openai_api
 
     async def work(session: Session) -> list[TranscriptionResult]:
-        if provider == "local":
+        if by_stage:
             local = session.create("transcriber", section, provider)
             return [await transcribe_locally(local, f, args.task, filter_on) for f in files]
         cloud = _CloudFiles(settings, section, args.task, prompt, session)

@@ -34,6 +34,7 @@ class GroqTranscriber:
         translate_model: str = "whisper-large-v3",
         language: str | None = None,
         prompt: str | None = None,
+        translate_prompt: str | None = None,
         hallucination_filter: bool = True,
         stall_timeout: float = 0.0,
     ) -> None:
@@ -44,6 +45,7 @@ class GroqTranscriber:
         self.translate_model = translate_model
         self.language = language
         self.prompt = prompt
+        self.translate_prompt = translate_prompt
         self.hallucination_filter = hallucination_filter
 
     async def warm(self) -> None:
@@ -72,9 +74,10 @@ class GroqTranscriber:
         )
         if task == "translate":
             client, model = self.translate_client, self.translate_model
-            # The stt prompt is in the speaker's language; translation prompts must be English.
+            # The stt prompt is in the speaker's language; translation has its own, in English.
             result = await client.translate(
-                flac, model=model, response_format=fmt, filename="audio.flac",
+                flac, model=model, prompt=self.translate_prompt, response_format=fmt,
+                filename="audio.flac",
                 deadline=self._deadline(utterance, flac),
             )  # fmt: skip
         else:
@@ -203,6 +206,7 @@ def make_stage(kind: StageKind, section: StageSection, context: StageContext) ->
             ),
             language=getattr(section, "language", None),
             prompt=getattr(section, "prompt", None),
+            translate_prompt=getattr(translate_section if is_stt else section, "prompt", None),
             hallucination_filter=getattr(section, "hallucination_filter", True),
             stall_timeout=settings.http.stall_timeout if settings is not None else 0.0,
         )
