@@ -14,6 +14,7 @@ from tests.engine.test_presynth import SPLITTER, Recording, spoken
 from tests.engine.test_speculate import Spy, metrics
 from tests.unit.test_endpointer import LoudIsSpeech
 from voiceloop.audio.base import UtteranceReady
+from voiceloop.audio.smartturn import TurnModel
 from voiceloop.audio.vad import FRAME_S, Endpointer
 from voiceloop.events import TurnStarted
 
@@ -25,10 +26,19 @@ class Complete:
         return 0.9
 
 
+class Incomplete:
+    """An end-of-turn model that finds every pause incomplete: a flat synthetic voice."""
+
+    def probability(self, pcm: np.ndarray) -> float:
+        return 0.1
+
+
 class Watched(Endpointer):
     """The endpointer, noting on the loop's clock when it closed an utterance."""
 
-    def __init__(self, *, early_ms: float = 64, quick_ms: float = 0) -> None:
+    def __init__(
+        self, *, early_ms: float = 64, quick_ms: float = 0, model: TurnModel | None = None
+    ) -> None:
         super().__init__(
             LoudIsSpeech(),
             ignore_start_ms=0,
@@ -36,16 +46,18 @@ class Watched(Endpointer):
             early_ms=early_ms,  # by default the pause reported after 2 quiet frames
             quick_ms=quick_ms,
             hangover_ms=608,  # 19 frames
-            turn_model=Complete(),
+            turn_model=model if model is not None else Complete(),
             turn_min_silence_ms=256,  # rated at 8 frames
             turn_max_silence_ms=9600,  # the cap: 300 frames, 0.6 s of fast frames
         )
         self.closed_at: list[float] = []
+        self.closed: list[UtteranceReady] = []
 
     def _close(self, reason, end, *, keep_open=False):  # type: ignore[no-untyped-def]
         events = super()._close(reason, end, keep_open=keep_open)
         if any(isinstance(e, UtteranceReady) for e in events):
             self.closed_at.append(asyncio.get_running_loop().time())
+            self.closed += [e for e in events if isinstance(e, UtteranceReady)]
         return events
 
 
@@ -93,6 +105,20 @@ async def test_speaking_on_while_the_reply_is_prepared_keeps_one_utterance() -> 
     assert spoken(h) == ["what time is it in Tokyo,", "here it is."]
     assert [x.user for x in h.engine.conversation._history] == ["what time is it in Tokyo"]
     assert metrics(h)["wasted_requests"] == 1  # the chat request of the first pause
+
+
+async def test_a_question_mark_ends_a_flat_voiced_question_at_the_hangover() -> None:
+    transcriber = FakeTranscriber(["Why is the sky blue?"], latency=0.01, language="en")
+    synthesizer, endpointer = Recording(latency=0.01), Watched(model=Incomplete())
+    h = engine([Say(6), Silence(400)], transcriber, synthesizer, endpointer)
+    await h.run()
+    [closed] = endpointer.closed
+    assert closed.reason == "question"  # rated incomplete, but the words ask
+    waited = round((closed.utterance.end - closed.utterance.speech_end) / FRAME_S)
+    assert 19 <= waited < 100, waited  # at the hangover (19 frames), far under the cap (300)
+    assert endpointer.turn_decisions[:2] == [0.1, 0.1]
+    assert spoken(h) == ["Why is the sky blue?,", "here it is."]  # the reply plays
+    assert [x.user for x in h.engine.conversation._history] == ["Why is the sky blue?"]
 
 
 async def test_in_conversation_the_quick_report_starts_the_transcription() -> None:

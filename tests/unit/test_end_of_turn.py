@@ -254,6 +254,31 @@ def test_words_of_an_earlier_pause_release_nothing() -> None:
     assert [u.reason for u in utterances(events)] == ["turn_complete"]
 
 
+def test_a_pause_whose_words_ask_ends_at_the_hangover() -> None:
+    ep = make(Scripted(0.1, 0.1), hangover_ms=608)  # 19 frames; rated incomplete twice
+    events = pause_of(ep, 0)
+    ep.release(ep._speech_end, question=True)  # the transcript: "Why is the sky blue?"
+    events += run(ep, frames_from("." * 80, start_index=41), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "question"
+    assert closed_after(events, 35) == 19  # not at the cap (63)
+    assert ep.turn_decisions == [0.1, 0.1]
+
+
+def test_the_next_pause_s_words_decide_anew() -> None:
+    ep = make(Scripted(0.1, 0.1, 0.1, 0.1), hangover_ms=608)
+    events = pause_of(ep, 0)
+    ep.release(question=True)  # the first pause asked ...
+    events += run(ep, frames_from("." * 4 + "S" * 10 + "." * 6, start_index=41), flush=False)
+    assert utterances(events) == []  # ... but the speaker went on
+    ep.expect_words()
+    ep.release()  # this pause's words look finished, and do not ask
+    events += run(ep, frames_from("." * 80, start_index=61), flush=False)
+    (u,) = utterances(events)
+    assert u.reason == "silence"
+    assert round((u.utterance.end - u.utterance.speech_end) / FRAME_S) == 63
+
+
 # -- a reply prepared during the pause: the close waits until it can play --------------
 
 

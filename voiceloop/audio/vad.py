@@ -17,11 +17,12 @@ of silence and again at the hangover, a complete utterance closes (``"turn_compl
 incomplete one at ``turn_max_silence_ms``; ``hold()`` (the transcript looks unfinished)
 makes the pause wait for that cap. The pause is reported two frames before the first rating.
 After ``expect_words()`` a complete rating waits, up to the hangover, for the pause's
-words: ``release()`` (they look finished) or ``hold()``. After ``defer()`` (a reply is being
-prepared during the pause) a complete turn closes only once ``ready()`` says that reply is
-far enough along (its first chunk being synthesized), or at ``turn_max_silence_ms``: the
-turn is confirmed before its reply could play, and speech resumed meanwhile keeps the
-utterance whole.
+words: ``release()`` (they look finished) or ``hold()``. A pause whose words end in a
+question mark (``release(question=True)``) closes at the hangover even when the model rates
+it incomplete (``"question"``). After ``defer()`` (a reply is being prepared during the
+pause) a complete turn closes only once ``ready()`` says that reply is far enough along (its
+first chunk being synthesized), or at ``turn_max_silence_ms``: the turn is confirmed before
+its reply could play, and speech resumed meanwhile keeps the utterance whole.
 
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
@@ -155,6 +156,7 @@ class Endpointer:
         self._awaiting = False  # this pause's transcript is on its way: a complete rating waits
         self._complete = False  # the last rating of this pause said complete
         self._deferred = False  # a reply is being prepared for this pause: close when ready
+        self._question = False  # this pause's words end in "?": it closes at the hangover
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -182,10 +184,14 @@ class Endpointer:
         if self._open is not None and self._silence > 0 and self.turn_model is not None:
             self._awaiting = True
 
-    def release(self, speech_end: float | None = None) -> None:
-        """The pause's words look finished (``speech_end``: of that pause, as in hold)."""
+    def release(self, speech_end: float | None = None, *, question: bool = False) -> None:
+        """The pause's words look finished (``speech_end``: of that pause, as in hold);
+        with ``question`` (they end in "?") the pause closes at the hangover even if the
+        model rates it incomplete."""
         if speech_end is None or speech_end == self._speech_end:
             self._awaiting = False
+            if question and self._open is not None and self._silence > 0:
+                self._question = True
 
     def defer(self, speech_end: float | None = None) -> None:
         """A reply for the current pause is being prepared: a complete turn waits for
@@ -317,6 +323,7 @@ class Endpointer:
         if judged.speech:
             self._silence = 0
             self._held = self._awaiting = self._complete = self._deferred = False
+            self._question = False  # the next pause's words decide anew
             self._speech_end = end
             if self._turn is not None:
                 self._turn.reset()
@@ -366,6 +373,8 @@ class Endpointer:
         waited = not self._awaiting or silence >= self.hangover_frames
         if self._complete and not self._held and waited:
             return "turn_complete"
+        if silence >= self.hangover_frames and self._question and not self._held:
+            return "question"  # the words ask: a flat voice the model rates incomplete
         if silence >= self.hangover_frames and not (self._turn.rated or self._held):
             return "silence"  # the model is late: the hangover decides
         return None
@@ -416,6 +425,7 @@ class Endpointer:
         self._speech_end = None
         self._silence = 0
         self._held = self._awaiting = self._complete = self._deferred = False
+        self._question = False
         if self._turn is not None:
             self._turn.reset()
         self._started = keep_open and not self.push_to_talk

@@ -92,7 +92,8 @@ class SpeechEndpointer(Protocol):
     endpoint events out. The audio layer's ``Endpointer`` is the one the engine builds.
 
     It may also offer what the speculative reply uses when present: ``hold(speech_end)``
-    and ``release(speech_end)`` (keep a pause open, or let it end), ``expect_words()``,
+    and ``release(speech_end, question=...)`` (keep a pause open, or let it end; a question
+    ends it at the hangover), ``expect_words()``,
     ``silence_frames`` and ``is_open``.
     """
 

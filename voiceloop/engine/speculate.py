@@ -169,12 +169,19 @@ class Speculator:
         busy: bool,
     ) -> None:
         """The transcript of a pause is back: words that look unfinished keep the pause
-        open (the endpointer's ``hold``); finished ones let it end (``release``) and, in
-        conversation, get a reply."""
+        open (the endpointer's ``hold``); finished ones let it end (``release``; one ending in
+        "?" at the hangover at the latest) and, in conversation, get a reply."""
         unfinished = looks_unfinished(transcript.text, transcript.language)
-        verdict = getattr(endpointer, "hold" if unfinished else "release", None)
-        if verdict is not None:
-            verdict(utterance.speech_end)
+        if unfinished:
+            hold = getattr(endpointer, "hold", None)
+            if hold is not None:
+                hold(utterance.speech_end)
+        else:
+            release = getattr(endpointer, "release", None)
+            if release is not None:
+                # words ending in "?" end the turn at the hangover whatever the voice sounds like
+                question = transcript.text.rstrip().endswith("?")
+                release(utterance.speech_end, question=question)
         if not unfinished and mode == "converse" and self.start(utterance, transcript, busy=busy):
             defer = getattr(endpointer, "defer", None)
             if defer is not None:
