@@ -52,6 +52,7 @@ def build(
     sink: FakeSink | None = None,
     realtime: bool = True,
     endpointer: FakeEndpointer | None = None,
+    frame_delay: float = 0.002,
     **engine_kwargs: Any,
 ) -> Harness:
     transcriber = transcriber or FakeTranscriber()
@@ -59,7 +60,7 @@ def build(
     synthesizer = synthesizer or FakeSynthesizer()
     recorder = recorder or FakeRecorder()
     sink = sink or FakeSink(speed=20.0)
-    source = MemorySource(script, realtime=realtime)
+    source = MemorySource(script, realtime=realtime, frame_delay=frame_delay)
     endpointer = endpointer or FakeEndpointer()
     events = EventLog()
     stages = StageSet(

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from types import SimpleNamespace
 
-from tests.engine.conftest import build
+from tests.engine.conftest import build as build_paced
 from tests.engine.fakes import FakeEndpointer, FakeResponder, FakeTranscriber, Say, Silence
 from voiceloop.events import ReplyDone, TurnFailed, TurnFinished, TurnMetrics
 from voiceloop.frames import Message
@@ -55,6 +55,13 @@ class Spy(FakeResponder):
         async for delta in super().respond(messages):
             yield delta
         entry["done"] = True
+
+
+def build(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """The harness with 10 ms frames: a pause is reported 20 ms into it, speech back after
+    5 quiet frames comes at 50 ms and the turn closes at 120 ms, so the transcription's
+    20 ms fits between them however the machine is loaded."""
+    return build_paced(*args, frame_delay=0.01, **kwargs)
 
 
 def metrics(h) -> dict:  # type: ignore[no-untyped-def]
