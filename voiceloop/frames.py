@@ -34,6 +34,9 @@ class AudioFrame:
     """Stream time (seconds) of the first sample, from the capture clock."""
     level_db: float
     """RMS level in dBFS (-inf for digital silence clamps to -100)."""
+    double_talk: bool = False
+    """Set by the echo canceller on the frame where the raw microphone turns louder than
+    the speaker's echo can be (a voice over the reply; see ``voiceloop.audio.double_talk``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,20 @@ class Utterance:
     """The FLAC encoding, once made: encoded once, written to disk and uploaded as is."""
     id: int = field(default_factory=lambda: next(_utterance_ids))
     sample_rate: int = SAMPLE_RATE
+    hint: str | None = None
+    """Words the speaker is likely to say here (the backchannels over a reply): a
+    transcriber that takes a prompt puts them before its own, so that "mm-hmm" comes out
+    as "Mm-hmm" rather than as words it resembles."""
 
     @property
     def duration(self) -> float:
         return len(self.pcm) / self.sample_rate
+
+
+def with_hint(prompt: str | None, utterance: Utterance) -> str | None:
+    """A transcriber's ``prompt`` with the utterance's :attr:`~Utterance.hint` before it."""
+    parts = [p for p in (utterance.hint, prompt) if p]
+    return " ".join(parts) if parts else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,9 +166,20 @@ async def test_window_zero_cuts_at_speech_start():
 
 
 def test_backchannels() -> None:
-    for text in ["", " ", "Mm-hmm.", "yeah", "Uh-huh, okay.", "Hmm?", "Yeah, right.", "Thank you."]:
+    for text in [
+        "",
+        " ",
+        "Mm-hmm.",
+        "yeah",
+        "Uh-huh, okay.",
+        "Hmm?",
+        "Yeah, right.",
+        "Thank you.",
+        "And Mm-hmm.",
+        "So, yeah.",
+    ]:
         assert is_backchannel(text), text
-    for text in ["Stop.", "yeah but why", "No.", "wait", "What about the sea?"]:
+    for text in ["Stop.", "yeah but why", "No.", "wait", "What about the sea?", "and then what"]:
         assert not is_backchannel(text), text
 
 

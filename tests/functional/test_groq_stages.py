@@ -261,3 +261,15 @@ async def test_a_stalled_chat_or_speech_request_is_retried_at_the_stall_timeout(
         await ctx.resources["http"].aclose()
     assert len(groq_env.requests_to(endpoint)) == 2
     assert time.monotonic() - started < 10
+
+
+async def test_an_utterance_s_hint_goes_before_the_configured_prompt(context, groq_env):
+    from dataclasses import replace
+
+    context.settings.stt.prompt = "Zoë, Saint-Étienne"
+    stt = registry.create("transcriber", "groq", context.settings.stt, context)
+    await stt.transcribe(replace(utterance(tone(500, 0.5)), hint="Mm-hmm."))
+    await stt.transcribe(utterance(tone(500, 0.5)))
+    first, second = groq_env.requests_to("transcriptions")
+    assert first.form["prompt"] == ["Mm-hmm. Zoë, Saint-Étienne"]
+    assert second.form["prompt"] == ["Zoë, Saint-Étienne"]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from voiceloop.audio.double_talk import SLACK_S, DoubleTalkDetector
 from voiceloop.audio.framing import level_db
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
@@ -249,6 +250,7 @@ class EchoCancellingSource:
         self.path = EchoPath()
         self.bulk_delay_s = 0.0
         """How far the reference is moved back before AEC3 (see :meth:`process`)."""
+        self.double_talk = DoubleTalkDetector()
         self.record: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] | None = None
         """Set to a list to keep every frame's (time, mic, reference, output)."""
 
@@ -282,6 +284,7 @@ class EchoCancellingSource:
         cancelled = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
         heard = self.path.push(near, now, frame.time)
         pcm = cancelled if heard else near
+        talk = heard and self._double_talk(near, frame.time)
         if heard and self.path.delay_s is not None:
             bulk = max(0.0, self.path.delay_s - _BULK_MARGIN_S)
             if abs(bulk - self.bulk_delay_s) > _BULK_STEP_S:
@@ -289,12 +292,35 @@ class EchoCancellingSource:
         self.frames_processed += 1
         if self.record is not None:
             self.record.append((frame.time, near, now, pcm))
-        return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm))
+        return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm), double_talk=talk)
 
-    def echo_only(self, start: float, end: float | None = None, threshold: float = 0.0) -> bool:
+    def _double_talk(self, near: np.ndarray, at: float) -> bool:
+        delay = self.path.delay_s
+        if delay is None:
+            return False
+        slack = round(SLACK_S * SAMPLE_RATE)
+        far = self.reference.window(at - delay - SLACK_S, FRAME_SAMPLES + 2 * slack)
+        cum = np.concatenate([[0.0], np.cumsum(far.astype(np.float64) ** 2)])
+        windows = (cum[FRAME_SAMPLES:] - cum[:-FRAME_SAMPLES]) / FRAME_SAMPLES
+        echo_only = self.path.correlation >= ECHO_ONLY
+        return self.double_talk.push(
+            near, float(windows[slack]), float(np.max(windows)), echo_only=echo_only
+        )
+
+    def echo_only(
+        self,
+        start: float,
+        end: float | None = None,
+        threshold: float = 0.0,
+        *,
+        last_s: float | None = None,
+    ) -> bool:
         """True when the microphone heard nothing but the speaker's echo from ``start`` to
-        ``end`` (capture clock, None: the latest frame; see :meth:`EchoPath.explained`)."""
+        ``end`` (capture clock, None: the latest frame; see :meth:`EchoPath.explained`);
+        with ``last_s``, only that much before ``end`` is judged."""
         end = self.path.latest if end is None else end
+        if last_s is not None:
+            start = max(start, end - last_s)
         r = self.path.explained(start, end)
         log.debug("echo check %.2f-%.2f: correlation %s at %s s", start, end, r, self.path.delay_s)
         return r is not None and r >= (threshold or ECHO_ONLY)

@@ -16,6 +16,11 @@ Speech that starts within :data:`ECHO_TAIL_S` of the reply's end (its last words
 still be on their way back from the room) is checked the same way: echo is dropped,
 anything else is answered as usual.
 
+Sooner still, the echo canceller reports *double talk* (``AudioFrame.double_talk``: the raw
+microphone louder than the speaker's echo can be) a frame or two into a voice, before the
+voice detector has decided: the reply pauses then (:meth:`InterruptionGuard.voice_heard`),
+and resumes unless speech starts within :data:`CONFIRM_S` (a knock, a cough).
+
 With ``behaviour="cut"`` a false interruption still ends the reply (but is not answered).
 Sinks without ``pause()`` (files) are cut at once, as is everything when ``window_s`` is 0.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import time
@@ -40,8 +46,15 @@ log = logging.getLogger(__name__)
 BACKCHANNELS = frozenset(
     {"mm", "mmm", "hmm", "hm", "mhm", "mm-hmm", "mm-mm", "uh-huh", "uh", "huh", "um", "ah"}
     | {"oh", "yeah", "yep", "yes", "ok", "okay", "right", "sure", "aha"}
+    # Discourse markers that Whisper puts before a hum ("And mm-hmm."): no request alone.
+    | {"and", "so", "well", "but"}
 )
 
+
+BACKCHANNEL_HINT = "Mm-hmm."
+"""The prompt of a transcription of speech over a reply: Whisper spells a hum "Mm-hmm"
+with it, and makes words of it without ("and momentum"); real words come out as before.
+(A longer list of backchannels leaks into transcripts of real words.)"""
 
 ECHO_OVERLAP = 0.7
 """Share of an utterance's words that, in order, are words of the recent reply: above it,
@@ -51,6 +64,7 @@ PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo pa
 GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
 LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
 RECHECK_S = 0.1  # speech held without a pause is checked again this often
+CONFIRM_S = 0.5  # double talk with no speech start this soon was no voice: resume
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 
 
@@ -114,6 +128,7 @@ class InterruptionGuard:
         self._paused_speech = False
         self._timer: asyncio.TimerHandle | None = None
         self._check: asyncio.Task[None] | None = None
+        self.pauses = 0
         self.resumed = 0
         self.echoes = 0
         self.cuts = 0
@@ -121,6 +136,8 @@ class InterruptionGuard:
         self._ended_at: float | None = None  # when the last reply stopped playing
         self._tail = False  # holding speech that started after the reply ended
         self._quiet = False  # holding speech over the reply without pausing it (its echo)
+        self._unconfirmed: asyncio.TimerHandle | None = None  # paused on double talk alone
+        self.double_talks = 0
 
     def spoken(self, text: str) -> None:
         """A piece of the reply started playing."""
@@ -142,9 +159,42 @@ class InterruptionGuard:
         ended = self._ended_at
         return bool(self._spoken) and ended is not None and time.monotonic() - ended < ECHO_TAIL_S
 
+    def voice_heard(self) -> None:
+        """Double talk while a reply plays: pause it now; the voice detector confirms."""
+        if self._unconfirmed is not None or self.window_s <= 0:
+            return
+        if self.holding:
+            if self._quiet:  # speech held as the reply's echo, and now a voice over it
+                self._cancel_timer()
+                self.double_talks += 1
+                self._pause()
+            return
+        pause = getattr(self._sink(), "pause", None)
+        if pause is None:
+            return
+        pause()
+        self.pauses += 1
+        self.double_talks += 1
+        self._unconfirmed = asyncio.get_running_loop().call_later(CONFIRM_S, self._no_voice)
+
+    def _no_voice(self) -> None:
+        self._unconfirmed = None
+        if not self.holding:
+            log.debug("double talk with no speech after it: the reply resumes")
+            self._resume()
+
+    def _confirmed(self) -> bool:
+        """Drop the double-talk hold; True when the reply was paused by it."""
+        if self._unconfirmed is None:
+            return False
+        self._unconfirmed.cancel()
+        self._unconfirmed = None
+        return True
+
     def speech_started(self, *, speaking: bool = True, at: float | None = None) -> None:
         """The user started speaking (at capture time ``at``) while a reply plays, or in
         its echo's tail."""
+        paused = self._confirmed()
         if self.holding:
             self._paused_speech = False
             return
@@ -154,21 +204,22 @@ class InterruptionGuard:
             self._paused_speech = False
             self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
             return
-        if at is not None and self._heard_echo_only(at - LOOK_BACK_S):
+        if at is not None and not paused and self._heard_echo_only(at - LOOK_BACK_S):
             # By the canceller's own measure this is the speaker's sound: no pause (no
             # stutter) unless it turns into something else; its utterance is still checked.
             self.holding = self._quiet = True
             self._paused_speech = False
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
             return
-        self._pause()
+        self._pause(counted=paused)
 
-    def _pause(self) -> None:
+    def _pause(self, *, counted: bool = False) -> None:
         pause = getattr(self._sink(), "pause", None)
         if self.window_s <= 0 or pause is None:
             self._cut_now()
             return
         pause()
+        self.pauses += 0 if counted else 1
         self._quiet = False
         self.holding = True
         self._paused_speech = False
@@ -181,10 +232,17 @@ class InterruptionGuard:
         self._timer = None
         if not (self.holding and self._quiet):
             return
-        if self._heard_echo_only(self._speech_at):
+        # The stretch just heard: a voice starting over a long echo must not drown in it.
+        if self._heard_echo_only(self._speech_at, last_s=LOOK_BACK_S):
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
         else:
             self._pause()  # someone speaks over the echo now
+
+    def hinted(self, utterance: Utterance) -> Utterance:
+        """``utterance`` to transcribe: over a held reply, with :data:`BACKCHANNEL_HINT`."""
+        if self.holding and not self._tail:
+            return dataclasses.replace(utterance, hint=BACKCHANNEL_HINT)
+        return utterance
 
     def speech_paused(self) -> None:
         """The user went quiet: let the utterance close before deciding."""
@@ -198,7 +256,7 @@ class InterruptionGuard:
         self._cancel_timer()
         early = self._early.take(utterance)
         if early is None:
-            self._early.start(utterance, self._mode())
+            self._early.start(self.hinted(utterance), self._mode())
             early = self._early.take(utterance)
         self._check = asyncio.create_task(self._decide(utterance, early), name="barge-in-check")
         return True
@@ -206,6 +264,8 @@ class InterruptionGuard:
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
         self._ended_at = time.monotonic()
+        if self._confirmed() and not self.holding:
+            self._resume()
         if self._quiet:  # the reply ended under speech held without a pause
             self._cancel_timer()
             self._quiet, self._tail = False, True
@@ -224,10 +284,17 @@ class InterruptionGuard:
         self.reset()
 
     def _heard_echo_only(
-        self, start: float | None, end: float | None = None, threshold: float = 0.0
+        self,
+        start: float | None,
+        end: float | None = None,
+        threshold: float = 0.0,
+        *,
+        last_s: float | None = None,
     ) -> bool:
         if self._echo_only is None or start is None:
             return False
+        if last_s is not None:
+            return self._echo_only(start, end, threshold, last_s=last_s)
         return self._echo_only(start, end, threshold)
 
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:

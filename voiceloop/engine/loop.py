@@ -266,6 +266,8 @@ class Engine:
         async for frame in self._source.frames():
             self._emit(Level(level_db=frame.level_db))
             self._check_overflow()
+            if frame.double_talk and self.barge_in and self._speaking:
+                self._guard.voice_heard()  # before the voice detector: pause now
             for event in self._endpointer.feed(frame):
                 self._on_endpoint(event)
             self._speculator.watch(self._endpointer)
@@ -285,7 +287,7 @@ class Engine:
         elif isinstance(event, SpeechPaused) and self._early.wanted(event, self._speculates()):
             self._speculator.cancel()
             if not self._turn_limit_reached() and self._early.start(
-                event.utterance, self._mode, on_text=self._pause_hint
+                self._guard.hinted(event.utterance), self._mode, on_text=self._pause_hint
             ):
                 self._speculator.asked(self._endpointer)
             self._guard.speech_paused()

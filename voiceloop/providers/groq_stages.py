@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from voiceloop.capabilities import stage_capabilities
 from voiceloop.errors import ConfigError
-from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance
+from voiceloop.frames import AudioChunk, Message, Task, Transcript, Utterance, with_hint
 from voiceloop.providers.clients import client_for, shared_pool
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.groq_chat import with_system_prompt
@@ -76,14 +76,16 @@ class GroqTranscriber:
             client, model = self.translate_client, self.translate_model
             # The stt prompt is in the speaker's language; translation has its own, in English.
             result = await client.translate(
-                flac, model=model, prompt=self.translate_prompt, response_format=fmt,
+                flac, model=model, prompt=with_hint(self.translate_prompt, utterance),
+                response_format=fmt,
                 filename="audio.flac",
                 deadline=self._deadline(utterance, flac),
             )  # fmt: skip
         else:
             client, model = self.client, self.model
             result = await client.transcribe(
-                flac, model=model, language=self.language, prompt=self.prompt,
+                flac, model=model, language=self.language,
+                prompt=with_hint(self.prompt, utterance),
                 response_format=fmt, filename="audio.flac",
                 deadline=self._deadline(utterance, flac),
             )  # fmt: skip

@@ -16,7 +16,7 @@ import numpy as np
 
 from voiceloop.capabilities import LOCAL, Capabilities
 from voiceloop.errors import LocalModelError
-from voiceloop.frames import SAMPLE_RATE, Segment, Task, Transcript, Utterance
+from voiceloop.frames import SAMPLE_RATE, Segment, Task, Transcript, Utterance, with_hint
 from voiceloop.providers.local.runtime import ModelHost, first_line, host_for, resolve_threads
 from voiceloop.stages import current_report
 
@@ -224,13 +224,22 @@ class LocalTranscriber:
         language = "en" if self.source.english_only else self.language
         pcm, rate = utterance.pcm, utterance.sample_rate
         segments, info = await self._host.run(
-            lambda model: self._infer(model, pcm_to_float(pcm, rate), task=task, language=language)
-        )
+            lambda model: self._infer(
+                model, pcm_to_float(pcm, rate), task=task, language=language,
+                prompt=with_hint(self.prompt, utterance),
+            )
+        )  # fmt: skip
         text = " ".join(s.text for s in segments if s.text).strip()
         return self._transcript(text, segments, info.language, info.duration)
 
     def _infer(
-        self, model: WhisperModel, audio: np.ndarray, *, task: Task, language: str | None
+        self,
+        model: WhisperModel,
+        audio: np.ndarray,
+        *,
+        task: Task,
+        language: str | None,
+        prompt: str | None = None,
     ) -> tuple[tuple[Segment, ...], Any]:
         try:
             raw_segments, info = model.transcribe(
@@ -238,7 +247,7 @@ class LocalTranscriber:
                 language=language,
                 task=task,
                 beam_size=self.beam_size,
-                initial_prompt=self.prompt,
+                initial_prompt=prompt,
                 # Utterances are short and already endpointed: no carried context (it
                 # feeds hallucination loops) and no second VAD pass.
                 condition_on_previous_text=False,
