@@ -166,9 +166,9 @@ class AudioSettings(_Section):
     noise_suppression: bool = False
     """WebRTC noise suppression on the microphone. Off: the voice detector already copes
     with steady noise, and suppression dulls quiet speech onsets."""
-    barge_in: bool = False
-    """Let your voice interrupt the assistant. Off: on open speakers some of its own
-    voice still gets past the echo canceller and may stop a reply; fine on headphones."""
+    barge_in: bool = True
+    """Talk over a reply to interrupt it: it pauses at once and your words are answered.
+    Off: it does not listen while it speaks (half-duplex)."""
     false_interruption_s: float = Field(default=1.0, ge=0.0, le=5.0)
     """When you start speaking over a reply, it is paused this long (at most) while your
     words are checked; a cough or a backchannel ("mm-hmm") resumes it. 0: cut at once."""

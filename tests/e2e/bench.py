@@ -53,6 +53,9 @@ class DuplexBench:
         :meth:`room`, by the room's own delay)."""
         self._room: collections.deque[tuple[float, np.ndarray]] | None = None
         self.room_delay = 0.0
+        self.emitted: list[tuple[float, np.ndarray]] = []
+        """With :meth:`room`: every block the app's speaker wrote, at 48 kHz, with the DAC
+        time of its first sample (the speaker's own stamps, on PortAudio's one clock)."""
         self._queue: list[tuple[np.ndarray, Played]] = []
         self._pos = 0
         self.blocks: list[np.ndarray] = []
@@ -157,10 +160,20 @@ class DuplexBench:
                 dac = next_at[0]
             next_at[0] = dac + len(mono) / rate
             room.append((dac, pcm))
+            self.emitted.append((dac, pcm))
             if original is not None:
                 original(block, dac, rate)
 
         sink.reference_tap = tap
+
+    def emitted_audio(self) -> tuple[np.ndarray, np.ndarray]:
+        """What the app's speaker emitted (48 kHz) and each sample's DAC time."""
+        blocks = list(self.emitted)
+        if not blocks:
+            return np.zeros(0, np.float32), np.zeros(0)
+        audio = np.concatenate([b for _, b in blocks])
+        times = np.concatenate([t + np.arange(len(b)) / RATE for t, b in blocks])
+        return audio, times
 
     def play(self, samples: np.ndarray) -> Played:
         """Queue ``samples`` (48 kHz mono float32) into ``mic``; stamps fill in as it plays."""

@@ -122,10 +122,10 @@ async def test_settings_validates_masks_and_writes_0600(harness: Harness, tmp_pa
         # The echo and barge-in fields show the defaults.
         assert screen.query_one("#audio-echo-cancellation", Switch).value is True
         assert screen.query_one("#audio-noise-suppression", Switch).value is False
-        assert screen.query_one("#audio-barge-in", Switch).value is False
+        assert screen.query_one("#audio-barge-in", Switch).value is True
         assert screen.query_one("#audio-false-interruption-s", Input).value == "1.0"
         assert screen.query_one("#audio-false-interruption", Select).value == "resume"
-        screen.query_one("#audio-barge-in", Switch).value = True
+        screen.query_one("#audio-barge-in", Switch).value = False
         screen.query_one("#audio-false-interruption", Select).value = "cut"
         screen.query_one("#audio-false-interruption-s", Input).value = "0.6"
         await pilot.press("ctrl+s")
@@ -134,7 +134,7 @@ async def test_settings_validates_masks_and_writes_0600(harness: Harness, tmp_pa
         assert data["vad"]["hangover_ms"] == 450
         assert data["llm"]["model"] == "qwen/qwen3-32b"
         assert data["llm"]["api_key"] == "gsk_new_secret"
-        assert data["audio"]["barge_in"] is True
+        assert data["audio"]["barge_in"] is False
         assert data["audio"]["false_interruption"] == "cut"
         assert data["audio"]["false_interruption_s"] == 0.6
         assert "echo_cancellation" not in data["audio"]  # unchanged: not written

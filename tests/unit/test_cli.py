@@ -375,3 +375,14 @@ def test_undecodable_text_is_bad_input_not_an_internal_error(
     assert "internal error" not in err and "surrogates" not in err
     assert proc.stdout == b""
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_barge_in_flags_override_the_file_both_ways() -> None:
+    from voiceloop.cli.run import overrides_from_args
+
+    parser = cli.build_parser()
+    default = overrides_from_args(parser.parse_args(["converse"]))
+    assert "audio.barge_in" not in default  # the settings decide (on by default)
+    off = overrides_from_args(parser.parse_args(["converse", "--no-barge-in"]))
+    on = overrides_from_args(parser.parse_args(["converse", "--barge-in"]))
+    assert off["audio.barge_in"] is False and on["audio.barge_in"] is True

@@ -84,8 +84,10 @@ def add_mode_options(parser: argparse.ArgumentParser, mode: str, *, output: bool
     if mode == "converse":
         parser.add_argument(
             "--barge-in",
-            action="store_true",
-            help="let your voice interrupt a reply (best with echo cancellation or headphones)",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="let your voice interrupt a reply (on by default: [audio] barge_in); "
+            "--no-barge-in: half-duplex, it does not listen while it speaks",
         )
     if mode == "dictate":
         parser.add_argument("--append", metavar="FILE", help="append each piece to FILE")
@@ -105,7 +107,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     flags = {
         "audio.input": args.input_device,
         "audio.output": args.output_device,
-        "audio.barge_in": getattr(args, "barge_in", False),
+        "audio.barge_in": getattr(args, "barge_in", None),
         "dictate.output_file": getattr(args, "append", None),
         "dictate.clipboard": getattr(args, "clipboard", False),
         "dictate.cleanup": getattr(args, "cleanup", False),
@@ -115,7 +117,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     }
     if getattr(args, "local", False):
         flags.update({f"{name}.provider": "local" for name in ("stt", "translate", "tts")})
-    return {key: value for key, value in flags.items() if value not in (None, False)}
+    flags = {key: value for key, value in flags.items() if value not in (None, False)}
+    if getattr(args, "barge_in", None) is False:
+        flags["audio.barge_in"] = False  # --no-barge-in wins over the file
+    return flags
 
 
 def run(args: argparse.Namespace) -> int:

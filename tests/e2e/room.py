@@ -1,0 +1,165 @@
+"""The echo bench's room, shared by the open-speaker tests: replies spoken by espeak-ng,
+the engine with default settings and local speech to text, and the echo canceller's
+figures measured on the app's own microphone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import pytest
+import soxr
+
+import tests.fakegroq.audio as fake_audio
+from tests.e2e.bench import RATE, DuplexBench, speech
+from voiceloop.audio.echo import EchoCancellingSource, EchoPath, PlaybackReference
+from voiceloop.config import load_settings
+from voiceloop.engine import Engine
+from voiceloop.events import Event, TranscriptReady, TurnFinished
+from voiceloop.frames import AudioFrame
+from voiceloop.session.engine import engine_from_settings
+
+ECHO_DB = -8.0
+
+
+@pytest.fixture
+def spoken_replies(monkeypatch, tmp_path):
+    """The loopback server speaks its replies with espeak-ng: an echo the voice detector
+    takes for speech, as a real voice's would be (its usual sweep is not speech)."""
+    original = fake_audio.speech_wav_parts
+
+    def parts(text: str, rate: int, **kwargs: object) -> list[bytes]:
+        header = b"".join(original(text, rate)[:2])
+        voice = soxr.resample(speech(text, tmp_path), RATE, rate)
+        pcm = (np.clip(voice, -1, 1) * 32767).astype("<i2").tobytes()
+        return [header] + [pcm[i : i + 4097] for i in range(0, len(pcm), 4097)]
+
+    monkeypatch.setattr(fake_audio, "speech_wav_parts", parts)
+
+
+def engine_for(
+    events: list[Event], max_turns: int | None = 2, *, local_stt: bool = True, **audio: Any
+) -> Engine:
+    """Default [audio] settings (but cues), local speech to text (or the loopback
+    server's), the loopback server's chat and speech."""
+    stt: dict[str, Any] = {"provider": "local"} if local_stt else {}
+    settings = load_settings(
+        {
+            "audio": {"cues": False, **audio},
+            "stt": {**stt, "fallback": False},
+            "tts": {"fallback": False},
+        }
+    )
+    return engine_from_settings(
+        settings, mode="converse", on_event=events.append, input="mic.monitor", output="spk",
+        recorder=None, max_turns=max_turns,
+    )  # fmt: skip
+
+
+def echo_figures(engine: Engine) -> tuple[float, float]:
+    """(echo delay s, suppression dB) measured on the app's own mic and reference."""
+    source = engine._source
+    assert isinstance(source, EchoCancellingSource)
+    assert source.record, "no frames went through the echo canceller"
+    near = np.concatenate([r[1] for r in source.record]).astype(np.float64)
+    out = np.concatenate([r[3] for r in source.record]).astype(np.float64)
+    far = np.concatenate([r[2] for r in source.record]).astype(np.float64)
+    loud = np.repeat(np.abs(far.reshape(-1, 512)).max(axis=1) > 300, 512)
+    loud[: int(np.argmax(loud)) + 3 * 16_000] = False  # the first 3 s: AEC3 converging
+    suppression = 10 * np.log10(np.mean(near[loud] ** 2) / max(np.mean(out[loud] ** 2), 1e-9))
+    delay = source.path.delay_s
+    assert delay is not None, "the bench's echo never reached the microphone"
+    return delay, float(suppression)
+
+
+def statuses(events: list[Event]) -> list[str]:
+    return [e.status for e in events if isinstance(e, TurnFinished)]
+
+
+def transcripts(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, TranscriptReady)]
+
+
+def record_frames(source: Any) -> list[AudioFrame]:
+    """Keep every frame ``source`` yields from now on (the microphone as the app hears it,
+    when no echo canceller records it)."""
+    frames: list[AudioFrame] = []
+    original = source.frames
+
+    async def recording() -> AsyncIterator[AudioFrame]:
+        async for frame in original():
+            frames.append(frame)
+            yield frame
+
+    source.frames = recording
+    return frames
+
+
+def echo_delay(frames: list[AudioFrame], bench: DuplexBench) -> float | None:
+    """The delay at which the app's microphone (``frames``) heard what its speaker emitted
+    (the bench's record of it), measured as the echo canceller measures it."""
+    reference, path = PlaybackReference(), EchoPath()
+    emitted = list(bench.emitted)
+    for frame in frames:
+        while emitted and emitted[0][0] < frame.time + 0.1:
+            dac, pcm = emitted.pop(0)
+            reference.tap(pcm, dac, RATE)
+        path.push(frame.pcm, reference.window(frame.time, len(frame.pcm)), frame.time)
+    return path.delay_s
+
+
+def check_echo_delay(delay: float | None) -> None:
+    """The room is 45 ms; the sound server's stamps add their own error. Anything else
+    means the bench's echo is not what the test thinks it is."""
+    assert delay is not None, "the bench's echo never reached the microphone"
+    assert 0.010 <= delay <= 0.450, f"the bench's echo is {delay * 1000:.0f} ms late"
+
+
+class Listener:
+    """A transcriber (for the loopback server's ``transcribe``) that knows the clips a
+    test plays and hears each one that is really in the audio it gets: the text of every
+    clip whose normalised cross-correlation with the audio reaches ``THRESHOLD``, in the
+    order they occur. What the echo canceller took away, or a noise, it does not hear;
+    it makes no words up (Whisper's tiny.en makes "and momentum" of espeak's "mm-hmm",
+    which the backchannel hint's own test covers)."""
+
+    THRESHOLD = 0.45
+    """Clips in the audio score 0.6-1.0 (lower under load: the capture's glitches break
+    the alignment), other clips 0.1-0.25, and the remains of a clip after the canceller
+    at most 0.36."""
+
+    def __init__(self, clips: dict[str, np.ndarray]) -> None:
+        self._clips = {text: soxr.resample(clip, RATE, 16_000) for text, clip in clips.items()}
+        self.heard: list[list[tuple[str, float]]] = []
+        """Per request, each clip's best correlation (tests print it)."""
+
+    def __call__(self, pcm: np.ndarray, rate: int) -> str:
+        audio = np.asarray(pcm, np.float64)
+        if rate != 16_000:
+            audio = soxr.resample(audio, rate, 16_000)
+        found, scores = [], []
+        for text, clip in self._clips.items():
+            r, at = _best_match(audio, np.asarray(clip, np.float64))
+            scores.append((text, round(r, 2)))
+            if r >= self.THRESHOLD:
+                found.append((at, text))
+        self.heard.append(scores)
+        return " ".join(text for _, text in sorted(found))
+
+
+def _best_match(audio: np.ndarray, clip: np.ndarray) -> tuple[float, int]:
+    """(best normalised correlation of ``clip`` within ``audio``, where)."""
+    n = len(clip)
+    if len(audio) < n // 2:
+        return 0.0, 0
+    audio = np.concatenate([np.zeros(n), audio, np.zeros(n)])
+    size = 1 << int(np.ceil(np.log2(len(audio) + n)))
+    xc = np.fft.irfft(np.fft.rfft(audio, size) * np.conj(np.fft.rfft(clip, size)), size)
+    xc = xc[: len(audio) - n + 1]
+    cum = np.concatenate([[0.0], np.cumsum(audio**2)])
+    windows = cum[n:] - cum[:-n]
+    r = xc / np.sqrt(np.maximum(windows, 1e-9) * float(np.dot(clip, clip)))
+    r[windows < 1e-6 * n] = 0.0  # silence
+    best = int(np.argmax(r))
+    return float(r[best]), best - n
