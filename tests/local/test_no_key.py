@@ -104,7 +104,7 @@ def test_local_flag_forces_speech_stages_and_leaves_llm_alone():
     from voiceloop.cli.run import overrides_from_args
 
     args = SimpleNamespace(
-        mode="converse", local=True, input_device=None, output_device=None, barge_in=False
+        mode="converse", local=True, input_device=None, output_device=None, barge_in=None
     )
     assert overrides_from_args(args) == {  # type: ignore[arg-type]
         "stt.provider": "local", "translate.provider": "local", "tts.provider": "local"

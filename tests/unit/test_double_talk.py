@@ -1,4 +1,4 @@
-"""Double talk: a voice over the speaker's echo is found on the raw microphone within two
+"""Double talk: a voice over the speaker's echo is found on the raw microphone within three
 frames, the echo alone never; and the guard pauses the reply on it, resuming when no speech
 follows."""
 
@@ -33,9 +33,9 @@ def test_the_echo_alone_is_never_double_talk_a_voice_over_it_is_at_once() -> Non
         assert not fed(detector, far_level, echo)
     gain = detector.gain
     assert gain is not None and 10 * np.log10(gain) == pytest.approx(-8.0, abs=1.0)
-    # A voice 10 dB over the echo: the second frame of it is double talk, once.
+    # A voice 10 dB over the echo: the third frame of it is double talk, once.
     hits = [fed(detector, 4000, frame(4000 * 10 ** (2 / 20))) for _ in range(5)]
-    assert hits == [False, True, False, False, False]
+    assert hits == [False, False, True, False, False]
     assert detector.onsets == 1
 
 

@@ -5,7 +5,7 @@ The voice detector reads the echo canceller's output, and AEC3 suppresses the fi
 at first); with the detector's own ``min_speech_ms`` on top, a barge-in would be heard
 late. This detector reads the raw microphone instead: it knows how loud the echo should
 be (the speaker's sound at the echo path's delay, times the path's measured gain) and
-reports a frame whose energy is well above that. Two such frames in a row are double talk:
+reports a frame whose energy is well above that. Three such frames in a row are double talk:
 the reply can pause at once, before the voice detector has decided anything.
 
 It is an energy test, so a cough or a knock is double talk too; the caller confirms with
@@ -20,8 +20,9 @@ import numpy as np
 
 MARGIN = 4.0
 """Energy over the expected echo, as a factor (6 dB), that makes a frame louder than echo."""
-FRAMES = 2
-"""Louder frames in a row that make double talk."""
+FRAMES = 3
+"""Louder frames in a row that make double talk (fewer are set off by capture glitches
+on a loaded machine, which misalign the microphone and the speaker for a frame)."""
 FLOOR_DB = -50.0
 """A frame quieter than this (dBFS) is never double talk."""
 SLACK_S = 0.050
