@@ -31,6 +31,9 @@ _BULK_MARGIN_S = 0.030  # the echo is left this late after the shifted reference
 _BULK_STEP_S = 0.020  # a new delay moves the reference only when it differs by more
 _MAX_BLOCKS = 4096  # bound on blocks waiting for the loop, should it stall
 _DECIMATE = 4  # the echo path is looked for at 4 kHz
+_BLOCK = SAMPLE_RATE // 100  # what AEC3 processes at a time: 10 ms
+REBUFFER_LAG = _BLOCK
+"""Samples the canceller's output lags its input by, on top of AEC3's own 8 ms."""
 ECHO_ONLY = 0.5
 """Correlation with the delayed reference above which a stretch of microphone signal is
 the echo alone: 0.51-0.87 measured for the echo alone on the bench, while a voice over an
@@ -251,6 +254,9 @@ class EchoCancellingSource:
         self.bulk_delay_s = 0.0
         """How far the reference is moved back before AEC3 (see :meth:`process`)."""
         self.double_talk = DoubleTalkDetector()
+        self._near_in = np.zeros(0, np.int16)  # samples not yet in a whole 10 ms block
+        self._far_in = np.zeros(0, np.int16)
+        self._out = np.zeros(REBUFFER_LAG, np.int16)  # processed, not yet handed on
         self.record: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] | None = None
         """Set to a list to keep every frame's (time, mic, reference, output)."""
 
@@ -280,8 +286,7 @@ class EchoCancellingSource:
         now = self.reference.window(frame.time, FRAME_SAMPLES)
         far = self.reference.window(frame.time - self.bulk_delay_s, FRAME_SAMPLES)
         near = np.asarray(frame.pcm, dtype=np.int16)
-        out = np.asarray(self._processor.process(near, far), dtype=np.float64).ravel()
-        cancelled = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        cancelled = self._cancel(near, far)
         heard = self.path.push(near, now, frame.time)
         pcm = cancelled if heard else near
         talk = heard and self._double_talk(near, frame.time)
@@ -294,6 +299,22 @@ class EchoCancellingSource:
             self.record.append((frame.time, near, now, pcm))
         return AudioFrame(pcm=pcm, time=frame.time, level_db=level_db(pcm), double_talk=talk)
 
+    def _cancel(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """AEC3 on whole 10 ms blocks: given a frame that is not a multiple of 10 ms, the
+        processor pads its remainder with zeros and the output frame starts with 8 ms of
+        near silence. The frame's samples are rebuffered instead, so the output lags by
+        one 10 ms block (on top of AEC3's own 8 ms)."""
+        self._near_in = np.concatenate([self._near_in, near])
+        self._far_in = np.concatenate([self._far_in, far])
+        whole = len(self._near_in) // _BLOCK * _BLOCK
+        if whole:
+            out = self._processor.process(self._near_in[:whole], self._far_in[:whole])
+            done = np.clip(np.rint(np.asarray(out, np.float64).ravel()), -32768, 32767)
+            self._out = np.concatenate([self._out, done.astype(np.int16)])
+            self._near_in, self._far_in = self._near_in[whole:], self._far_in[whole:]
+        frame, self._out = self._out[: len(near)], self._out[len(near) :]
+        return frame
+
     def _double_talk(self, near: np.ndarray, at: float) -> bool:
         delay = self.path.delay_s
         if delay is None:
@@ -302,7 +323,9 @@ class EchoCancellingSource:
         far = self.reference.window(at - delay - SLACK_S, FRAME_SAMPLES + 2 * slack)
         cum = np.concatenate([[0.0], np.cumsum(far.astype(np.float64) ** 2)])
         windows = (cum[FRAME_SAMPLES:] - cum[:-FRAME_SAMPLES]) / FRAME_SAMPLES
-        echo_only = self.path.correlation >= ECHO_ONLY
+        # The path's own threshold: the gain's median shrugs off some speech over the
+        # echo, and with a stricter one noisy stamps left no gain at all (and no detector).
+        echo_only = self.path.correlation >= EchoPath.THRESHOLD
         return self.double_talk.push(
             near, float(windows[slack]), float(np.max(windows)), echo_only=echo_only
         )
