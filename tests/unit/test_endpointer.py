@@ -318,3 +318,29 @@ def test_key_click_right_after_key_down_is_not_speech(ignore_ms, kept):
     events = run(ep, frames_from("SSSS" + "." * 10, start_index=10), flush=False)
     events += ep.key(False)
     assert len(utterances(events)) == kept
+
+
+def test_a_marked_onset_starts_the_next_utterance_there():
+    # A voice at frame 20 that the detector only hears from frame 40 (its first 0.6 s
+    # taken for echo): the utterance reaches back to the mark, not just the pre-roll.
+    frames = frames_from("." * 40 + "S" * 20 + "." * 40)
+    ep = make(min_speech_ms=64, hangover_ms=320, pre_roll_ms=128)
+    events = run(ep, frames[:20], flush=False)
+    ep.mark_onset(frames[20].time)
+    events += run(ep, frames[20:])
+    (ready,) = utterances(events)
+    assert ready.utterance.start == pytest.approx(frames[20].time)
+    # Without the mark: the pre-roll only.
+    plain = make(min_speech_ms=64, hangover_ms=320, pre_roll_ms=128)
+    (ready,) = utterances(run(plain, frames))
+    assert ready.utterance.start == pytest.approx(frames[36].time)
+
+
+def test_an_old_onset_mark_is_forgotten():
+    frames = frames_from("." * 80 + "S" * 20 + "." * 40)
+    ep = make(min_speech_ms=64, hangover_ms=320, pre_roll_ms=128)
+    events = run(ep, frames[:20], flush=False)
+    ep.mark_onset(frames[20].time)  # 1.9 s before the speech
+    events += run(ep, frames[20:])
+    (ready,) = utterances(events)
+    assert ready.utterance.start == pytest.approx(frames[76].time)

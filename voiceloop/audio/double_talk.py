@@ -18,16 +18,17 @@ import collections
 
 import numpy as np
 
-MARGIN = 4.0
+MARGIN = 2.0
 """Energy over the expected echo, as a factor (6 dB), that makes a frame louder than echo."""
 FRAMES = 3
-"""Louder frames in a row that make double talk (fewer are set off by capture glitches
-on a loaded machine, which misalign the microphone and the speaker for a frame)."""
+"""Louder frames in a row that make double talk (two let capture glitches on a loaded
+machine pause a reply now and then)."""
 FLOOR_DB = -50.0
 """A frame quieter than this (dBFS) is never double talk."""
 SLACK_S = 0.050
-"""The echo's delay drifts (sound servers' stamps): the expected echo is the loudest of
-the speaker's sound within this of the measured delay."""
+"""The echo's delay drifts (sound servers' stamps, and on a loaded machine capture
+glitches that misalign microphone and speaker for a frame or two): the expected echo is
+the loudest of the speaker's sound within this of the measured delay."""
 _GAINS = 90  # about 3 s of echo-only frames that the path gain is estimated from
 _GAIN_PERCENTILE = 50
 

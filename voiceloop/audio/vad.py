@@ -24,6 +24,11 @@ pause) a complete turn closes only once ``ready()`` says that reply is far enoug
 first chunk being synthesized), or at ``turn_max_silence_ms``: the turn is confirmed before
 its reply could play, and speech resumed meanwhile keeps the utterance whole.
 
+``mark_onset(t)`` says a voice began at capture time ``t`` though the detector has not
+heard it yet (double talk over a reply, whose first 100 ms the echo canceller takes for
+echo): an utterance that opens within :data:`ONSET_KEEP_S` after it starts at ``t`` at the
+latest, so its first word is not lost to a late start.
+
 Frames in the first ``ignore_start_ms`` after opening (the first frame after ``reset``,
 a key down, the end of suppression) never count as speech: key clicks and the tail of a
 cue. While ``suppressed`` (half-duplex: the assistant is speaking or a cue is playing)
@@ -47,6 +52,8 @@ from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 __all__ = ["Endpointer", "EnergyDetector", "SileroDetector", "SpeechDetector", "make_detector"]
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+ONSET_KEEP_S = 1.2
+"""How long a marked onset waits for the utterance that it starts."""
 
 
 @dataclass(slots=True)
@@ -146,6 +153,7 @@ class Endpointer:
         if reset is not None:
             reset()
         ring_len = self.pre_roll_frames + 2 * self.min_speech_frames + 2
+        ring_len += math.ceil(ONSET_KEEP_S / FRAME_S)  # a marked onset may lie further back
         self._ring: collections.deque[_Judged] = collections.deque(maxlen=ring_len)
         self._open: list[_Judged] | None = None  # frames of the open utterance
         self._started = False  # SpeechStart sent for the open utterance
@@ -157,6 +165,7 @@ class Endpointer:
         self._complete = False  # the last rating of this pause said complete
         self._deferred = False  # a reply is being prepared for this pause: close when ready
         self._question = False  # this pause's words end in "?": it closes at the hangover
+        self._onset: float | None = None  # see mark_onset
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -192,6 +201,12 @@ class Endpointer:
             self._awaiting = False
             if question and self._open is not None and self._silence > 0:
                 self._question = True
+
+    def mark_onset(self, at: float) -> None:
+        """A voice began at capture time ``at``: the next utterance starts there at the
+        latest, if it opens within :data:`ONSET_KEEP_S` (see the module docstring)."""
+        if self._open is None and not self.push_to_talk:
+            self._onset = at
 
     def defer(self, speech_end: float | None = None) -> None:
         """A reply for the current pause is being prepared: a complete turn waits for
@@ -289,6 +304,10 @@ class Endpointer:
             return []
         ring = list(self._ring)
         begin = max(0, first - self.pre_roll_frames)
+        onset, self._onset = self._onset, None
+        if onset is not None and ring[first].frame.time - onset < ONSET_KEEP_S:
+            before = [i for i, j in enumerate(ring) if j.frame.time <= onset]
+            begin = min(begin, before[-1] if before else 0)
         self._open = ring[begin:]
         self._ring.clear()
         self._started = True

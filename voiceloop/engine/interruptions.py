@@ -65,6 +65,9 @@ GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
 LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
 RECHECK_S = 0.1  # speech held without a pause is checked again this often
 CONFIRM_S = 0.5  # double talk with no speech start this soon was no voice: resume
+ONSET_BEFORE_S = 0.25
+"""Where a voice began, before the frame that made it double talk: the two louder frames
+before that one, and a quieter start (an "s", an "f") that was no louder than the echo."""
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 
 

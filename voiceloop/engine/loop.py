@@ -34,7 +34,7 @@ from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
-from voiceloop.engine.interruptions import InterruptionGuard
+from voiceloop.engine.interruptions import ONSET_BEFORE_S, InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.services import (
     EngineOptions,
@@ -268,6 +268,9 @@ class Engine:
             self._check_overflow()
             if frame.double_talk and self.barge_in and self._speaking:
                 self._guard.voice_heard()  # before the voice detector: pause now
+                mark = getattr(self._endpointer, "mark_onset", None)
+                if mark is not None:  # the voice began a few frames before it was louder
+                    mark(frame.time - ONSET_BEFORE_S)
             for event in self._endpointer.feed(frame):
                 self._on_endpoint(event)
             self._speculator.watch(self._endpointer)
