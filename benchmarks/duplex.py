@@ -5,14 +5,17 @@
 - ``echo_suppression_db``: mic power over canceller output power once converged (last
   half), in a simulated room (the speaker heard 30/45/60 ms late at -6/-12 dB, blocks
   tapped as a 48 kHz speaker plays them), per (delay, gain).
-- ``cpu_ms_per_s``: CPU milliseconds per second of listening through the canceller,
-  and through the reference lookup alone (echo cancellation off costs nothing: the
-  source is not wrapped).
+- ``cpu_ms_per_s``: CPU milliseconds per second of listening through the canceller
+  (with and without WebRTC's noise suppressor), and through the reference lookup alone
+  (echo cancellation off costs nothing: the source is not wrapped);
+  ``noise_suppression_db``: the same room's suppression with the noise suppressor on.
 - ``barge_in_reaction_ms``: p50/p95 over ``--trials`` espeak-ng voices cutting into an
   espeak-ng reply in the same room: from the voice's onset to the moment the guard would
-  pause the reply (the voice detector's speech start through the canceller, and, when the
-  canceller's measure first calls it echo, its next check that does not). Add the
-  speaker's output latency (one block with ``latency='low'``) for silence at the speaker.
+  pause the reply: the first double-talk frame on the raw microphone, or the voice
+  detector's speech start through the canceller (and, when the canceller's measure first
+  calls it echo, its next check that does not), whichever comes first; ``on_double_talk``
+  says how many paused on double talk. Add the speaker's output latency (one block with
+  ``latency='low'``) for silence at the speaker.
 - ``false_interruption_resume_rate``: the share of 200 ms noise bursts (coughs) over the
   reply that do not stop it: either no speech start at all, or one the canceller's
   measure calls echo (the transcript check, which resumes on empty text, comes on top).
@@ -44,7 +47,9 @@ def speechlike(seconds: float, seed: int, pitch: float) -> np.ndarray:
     return 0.25 * voice * np.convolve(on, np.ones(160) / 160, "same")
 
 
-def run(seconds: float, delay_s: float, gain_db: float, cancel: bool) -> tuple[float, float]:
+def run(
+    seconds: float, delay_s: float, gain_db: float, cancel: bool, noise_suppression: bool = False
+) -> tuple[float, float]:
     """(suppression dB, CPU ms per second of audio)."""
     far = speechlike(seconds, 1, 190.0)
     d = int(delay_s * SAMPLE_RATE)
@@ -56,7 +61,8 @@ def run(seconds: float, delay_s: float, gain_db: float, cancel: bool) -> tuple[f
     played = [(far48[i : i + BLOCK, None], 10.0 + i / OUT_RATE)
               for i in range(0, len(far48) - BLOCK + 1, BLOCK)]  # fmt: skip
     reference = PlaybackReference()
-    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    processor = make_processor(noise_suppression=noise_suppression)
+    source = EchoCancellingSource(object(), reference, processor=processor)
     out, cpu = [], 0.0
     for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         frame = AudioFrame(pcm=pcm[i : i + FRAME_SAMPLES], time=10.0 + i / SAMPLE_RATE, level_db=0)
@@ -109,7 +115,7 @@ def barge_in(trials: int) -> dict[str, Any]:
     far = 0.6 * _espeak(REPLY_TEXT)
     voice = 0.6 * _espeak("Stop. What about lakes?")
     rng = np.random.default_rng(3)
-    reactions, resumed, echo_starts, echo_held = [], 0, 0, 0
+    reactions, resumed, echo_starts, echo_held, on_double_talk = [], 0, 0, 0, 0
     for trial in range(trials):
         kind = ("voice", "cough")[trial % 2]
         onset = 3.0 + rng.uniform(0, 2.0)
@@ -128,8 +134,16 @@ def barge_in(trials: int) -> dict[str, Any]:
         before = [held for t, held, kind_ in events if kind_ == "start" and t < onset - 0.05]
         echo_starts += len(before)
         echo_held += sum(1 for held in before if held)
-        if kind == "voice" and over:
-            reactions.append(over[0][1] - onset if over[0][1] else over[0][0] - onset)
+        talk = [t for t, _, kind_ in events if kind_ == "double_talk" and t >= onset - 0.05]
+        if kind == "voice" and (over or talk):
+            heard = []
+            if over:
+                pause = over[0][1]
+                heard.append(pause if pause is not True and pause else over[0][0])
+            if talk:
+                heard.append(talk[0])
+            reactions.append(min(heard) - onset)
+            on_double_talk += bool(talk) and talk[0] == min(heard)
         elif kind == "cough" and (not over or over[0][1] is True):
             resumed += 1
     coughs = trials // 2
@@ -139,6 +153,7 @@ def barge_in(trials: int) -> dict[str, Any]:
             "p50": round(float(np.percentile(ms, 50)), 1) if ms else None,
             "p95": round(float(np.percentile(ms, 95)), 1) if ms else None,
             "heard": f"{len(ms)}/{trials - coughs}",
+            "on_double_talk": f"{on_double_talk}/{len(ms)}",
         },
         "false_interruption_resume_rate": round(resumed / coughs, 2) if coughs else None,
         "echo_only_rate": round(echo_held / echo_starts, 2) if echo_starts else None,
@@ -159,22 +174,25 @@ def _through(far: np.ndarray, mic: np.ndarray, endpointer: Any) -> list[tuple[fl
     pcm = np.clip(mic * 32767, -32768, 32767).astype(np.int16)
     out: list[tuple[float, Any, str]] = []
     watching: float | None = None
+    held = -1  # index in out of the start held as echo
     for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         at = t0 + i / SAMPLE_RATE
         while played and played[0][1] < at + 0.1:
             block, stamp = played.pop(0)
             reference.tap(block, stamp, OUT_RATE)
         frame = source.process(AudioFrame(pcm=pcm[i : i + FRAME_SAMPLES], time=at, level_db=0))
+        if frame.double_talk:
+            out.append((at + FRAME_SAMPLES / SAMPLE_RATE - t0, None, "double_talk"))
         for event in endpointer.feed(frame):
             if isinstance(event, SpeechStart):
                 start = event.time - t0
                 if source.path.delay_s is not None and source.echo_only(event.time - 0.3):
-                    watching = event.time
+                    watching, held = event.time, len(out)
                     out.append((start, True, "start"))
                 else:
                     out.append((start, at + FRAME_SAMPLES / SAMPLE_RATE - t0, "start"))
-        if watching is not None and not source.echo_only(watching):
-            out[-1] = (out[-1][0], at + FRAME_SAMPLES / SAMPLE_RATE - t0, "start")
+        if watching is not None and not source.echo_only(watching, last_s=0.3):
+            out[held] = (out[held][0], at + FRAME_SAMPLES / SAMPLE_RATE - t0, "start")
             watching = None
         if endpointer._open is None:
             watching = None
@@ -192,10 +210,16 @@ def main() -> None:
             db, _ = run(args.seconds, delay, gain, cancel=True)
             suppression[f"{delay * 1000:.0f}ms_{gain:.0f}dB"] = round(db, 1)
     _, with_aec = run(args.seconds, 0.045, -8.0, cancel=True)
+    ns_db, with_ns = run(args.seconds, 0.045, -8.0, cancel=True, noise_suppression=True)
     _, without = run(args.seconds, 0.045, -8.0, cancel=False)
-    cpu = {"echo_cancellation": round(with_aec, 2), "reference_only": round(without, 2)}
+    cpu = {
+        "echo_cancellation": round(with_aec, 2),
+        "with_noise_suppression": round(with_ns, 2),
+        "reference_only": round(without, 2),
+    }
     print(json.dumps({
         "echo_suppression_db": suppression,
+        "noise_suppression_db": round(ns_db, 1),
         "cpu_ms_per_s": cpu,
         **barge_in(args.trials),
     }, indent=2))  # fmt: skip
