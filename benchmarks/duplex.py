@@ -8,7 +8,9 @@
 - ``cpu_ms_per_s``: CPU milliseconds per second of listening through the canceller
   (with and without WebRTC's noise suppressor), and through the reference lookup alone
   (echo cancellation off costs nothing: the source is not wrapped);
-  ``noise_suppression_db``: the same room's suppression with the noise suppressor on.
+  ``noise_suppression_db``: the same room's suppression with the noise suppressor on, and
+  ``with_noise_suppression``: the barge-in figures below with it on. (The canceller, and
+  with it the noise suppressor, only runs while the microphone hears the speaker.)
 - ``barge_in_reaction_ms``: p50/p95 over ``--trials`` espeak-ng voices cutting into an
   espeak-ng reply in the same room: from the voice's onset to the moment the guard would
   pause the reply: the first double-talk frame on the raw microphone, or the voice
@@ -106,7 +108,7 @@ REPLY_TEXT = (
 )
 
 
-def barge_in(trials: int) -> dict[str, Any]:
+def barge_in(trials: int, noise_suppression: bool = False) -> dict[str, Any]:
     """Reaction to a voice, noise bursts and the echo alone over a reply (see the docstring)."""
     from voiceloop.audio.vad import Endpointer
     from voiceloop.config import load_settings
@@ -129,7 +131,7 @@ def barge_in(trials: int) -> dict[str, Any]:
         d = int(0.045 * SAMPLE_RATE)
         mic = user.copy()
         mic[d:] += far[:-d] * 10 ** (-8 / 20)
-        events = _through(far, mic, Endpointer.from_settings(settings.vad))
+        events = _through(far, mic, Endpointer.from_settings(settings.vad), noise_suppression)
         over = [(t, held) for t, held, kind_ in events if kind_ == "start" and t >= onset - 0.05]
         before = [held for t, held, kind_ in events if kind_ == "start" and t < onset - 0.05]
         echo_starts += len(before)
@@ -160,7 +162,9 @@ def barge_in(trials: int) -> dict[str, Any]:
     }
 
 
-def _through(far: np.ndarray, mic: np.ndarray, endpointer: Any) -> list[tuple[float, Any, str]]:
+def _through(
+    far: np.ndarray, mic: np.ndarray, endpointer: Any, noise_suppression: bool = False
+) -> list[tuple[float, Any, str]]:
     """Frames of ``mic`` through the canceller and the voice detector: each speech start as
     (its time, the time the guard would pause (or True: held as echo throughout), "start")."""
     from voiceloop.audio.base import SpeechStart
@@ -170,7 +174,8 @@ def _through(far: np.ndarray, mic: np.ndarray, endpointer: Any) -> list[tuple[fl
     played = [(far48[i : i + BLOCK, None], t0 + i / OUT_RATE)
               for i in range(0, len(far48) - BLOCK + 1, BLOCK)]  # fmt: skip
     reference = PlaybackReference()
-    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    processor = make_processor(noise_suppression=noise_suppression)
+    source = EchoCancellingSource(object(), reference, processor=processor)
     pcm = np.clip(mic * 32767, -32768, 32767).astype(np.int16)
     out: list[tuple[float, Any, str]] = []
     watching: float | None = None
@@ -217,11 +222,16 @@ def main() -> None:
         "with_noise_suppression": round(with_ns, 2),
         "reference_only": round(without, 2),
     }
+    ns_barge_in = barge_in(args.trials, noise_suppression=True)
     print(json.dumps({
         "echo_suppression_db": suppression,
         "noise_suppression_db": round(ns_db, 1),
         "cpu_ms_per_s": cpu,
         **barge_in(args.trials),
+        "with_noise_suppression": {
+            key: ns_barge_in[key]
+            for key in ("barge_in_reaction_ms", "false_interruption_resume_rate")
+        },
     }, indent=2))  # fmt: skip
 
 

@@ -34,3 +34,7 @@ def test_the_duplex_benchmark_prints_its_report() -> None:
     reaction = report["barge_in_reaction_ms"]
     assert reaction["heard"] == "1/1" and 0 < reaction["p50"] < 2000, reaction
     assert 0 <= report["false_interruption_resume_rate"] <= 1
+    assert set(report["with_noise_suppression"]) == {
+        "barge_in_reaction_ms",
+        "false_interruption_resume_rate",
+    }
