@@ -83,7 +83,7 @@ class _Path:
     delay_s = 0.05
 
 
-def _mostly_echo(self, start, end=None, threshold=0.0):
+def _mostly_echo(self, start, end=None, threshold=0.0, **_):
     """The canceller's measure: sound mostly the speaker's, never the echo alone."""
     return threshold == MOSTLY_ECHO
 

@@ -75,9 +75,9 @@ async def test_double_talk_pauses_the_reply_and_no_speech_after_it_resumes_it(mo
     monkeypatch.setattr(interruptions, "CONFIRM_S", 0.05)
     sink = Sink()
     g = guard(sink)
-    g.voice_heard()
+    g.voice_heard(10.0)
     assert sink.paused and g.pauses == 1 and g.double_talks == 1
-    g.voice_heard()  # the next frames of the same sound: one pause
+    g.voice_heard(10.0)  # the next frames of the same sound: one pause
     await asyncio.sleep(0.1)
     assert sink.log == ["pause", "resume"] and not g.holding
 
@@ -86,7 +86,7 @@ async def test_speech_after_double_talk_keeps_the_reply_paused_for_its_words(mon
     monkeypatch.setattr(interruptions, "CONFIRM_S", 0.05)
     sink = Sink()
     g = guard(sink)
-    g.voice_heard()
+    g.voice_heard(10.0)
     g.speech_started(at=None)
     await asyncio.sleep(0.1)
     assert sink.paused and g.holding and g.pauses == 1
@@ -106,6 +106,6 @@ async def test_double_talk_over_speech_held_as_echo_pauses_at_once(monkeypatch):
     )
     g.speech_started(at=10.0)
     assert g.holding and not sink.paused  # held quietly: it is the reply's echo
-    g.voice_heard()  # and now a voice over it
+    g.voice_heard(10.0)  # and now a voice over it
     assert sink.paused and g.double_talks == 1
     g.close()

@@ -116,7 +116,9 @@ class InterruptionGuard:
         mode: Callable[[], Any],
         echo_delay: Callable[[], float | None] = lambda: None,
         echo_only: Callable[..., bool] | None = None,
+        mark_onset: Callable[[float], None] = lambda at: None,
     ) -> None:
+        self._mark_onset = mark_onset
         self._echo_delay = echo_delay
         self._echo_only = echo_only
         self._speech_at: float | None = None  # capture time the held speech started
@@ -162,8 +164,9 @@ class InterruptionGuard:
         ended = self._ended_at
         return bool(self._spoken) and ended is not None and time.monotonic() - ended < ECHO_TAIL_S
 
-    def voice_heard(self) -> None:
-        """Double talk while a reply plays: pause it now; the voice detector confirms."""
+    def voice_heard(self, at: float) -> None:
+        """Double talk at capture time ``at`` while a reply plays: pause it now, and have
+        the next utterance start where the voice began; the voice detector confirms."""
         if self._unconfirmed is not None or self.window_s <= 0:
             return
         if self.holding:
@@ -178,6 +181,7 @@ class InterruptionGuard:
         pause()
         self.pauses += 1
         self.double_talks += 1
+        self._mark_onset(at - ONSET_BEFORE_S)  # the first onset: later ones are the same voice
         self._unconfirmed = asyncio.get_running_loop().call_later(CONFIRM_S, self._no_voice)
 
     def _no_voice(self) -> None:
@@ -296,9 +300,7 @@ class InterruptionGuard:
     ) -> bool:
         if self._echo_only is None or start is None:
             return False
-        if last_s is not None:
-            return self._echo_only(start, end, threshold, last_s=last_s)
-        return self._echo_only(start, end, threshold)
+        return self._echo_only(start, end, threshold, last_s=last_s)
 
     async def _decide(self, utterance: Utterance, early: EarlyTranscript | None) -> None:
         text: str | None = None

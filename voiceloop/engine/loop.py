@@ -34,7 +34,7 @@ from voiceloop.engine.context import Conversation
 from voiceloop.engine.dictation import DictationBuffer, DictationOutputs
 from voiceloop.engine.duplex import CuePlayer, Deafness
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
-from voiceloop.engine.interruptions import ONSET_BEFORE_S, InterruptionGuard
+from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
 from voiceloop.engine.services import (
     EngineOptions,
@@ -146,6 +146,7 @@ class Engine:
             self._early, self.interrupt, self._start_turn, lambda: self._sink, lambda: self._mode,
             echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
             echo_only=getattr(source, "echo_only", None),
+            mark_onset=lambda at: getattr(self._endpointer, "mark_onset", lambda _: None)(at),
         )  # fmt: skip
         self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"
@@ -267,10 +268,7 @@ class Engine:
             self._emit(Level(level_db=frame.level_db))
             self._check_overflow()
             if frame.double_talk and self.barge_in and self._speaking:
-                self._guard.voice_heard()  # before the voice detector: pause now
-                mark = getattr(self._endpointer, "mark_onset", None)
-                if mark is not None:  # the voice began a few frames before it was louder
-                    mark(frame.time - ONSET_BEFORE_S)
+                self._guard.voice_heard(frame.time)  # before the voice detector: pause now
             for event in self._endpointer.feed(frame):
                 self._on_endpoint(event)
             self._speculator.watch(self._endpointer)
