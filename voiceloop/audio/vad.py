@@ -46,7 +46,8 @@ import numpy as np
 
 from voiceloop.audio.base import EndpointEvent, SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.audio.detectors import EnergyDetector, SileroDetector, SpeechDetector, make_detector
-from voiceloop.audio.smartturn import TurnJudge, TurnModel, turn_options
+from voiceloop.audio.smartturn import TurnModel, turn_options
+from voiceloop.audio.turn_gate import TurnGate
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
 
 __all__ = ["Endpointer", "EnergyDetector", "SileroDetector", "SpeechDetector", "make_detector"]
@@ -92,26 +93,21 @@ class Endpointer:
         quick = max(1, round(quick_ms / 1000 / FRAME_S))
         self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
         self.turn_model = turn_model
-        self.turn_threshold = turn_threshold
-        self.turn_min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
-        self.turn_max_frames = max(
-            self.turn_min_frames + 1, round(turn_max_silence_ms / 1000 / FRAME_S)
-        )
-        self._turn: TurnJudge | None = None
+        self._gate: TurnGate | None = None
         if turn_model is not None:
-            # Transcription starts a little before the model's first decision, so that
-            # a turn that ends there already has its request under way.
-            self.early_frames = max(1, min(early, self.turn_min_frames - 2)) if early_ms > 0 else 0
-            self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
-            points = [self.turn_min_frames]
-            if self.turn_min_frames < self.hangover_frames < self.turn_max_frames:
-                points.append(self.hangover_frames)  # a second look, once the hangover is up
-            self._turn = TurnJudge(
+            min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
+            self._gate = TurnGate(
                 turn_model,
                 threshold=turn_threshold,
-                points=tuple(points),
+                min_frames=min_frames,
+                max_frames=max(min_frames + 1, round(turn_max_silence_ms / 1000 / FRAME_S)),
+                hangover_frames=self.hangover_frames,
                 background=turn_background,
             )
+            # Transcription starts a little before the model's first decision, so that
+            # a turn that ends there already has its request under way.
+            self.early_frames = max(1, min(early, min_frames - 2)) if early_ms > 0 else 0
+            self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
         self.ignore_start_s = ignore_start_ms / 1000
@@ -160,11 +156,8 @@ class Endpointer:
         self._key_down = False
         self._silence = 0  # consecutive non-speech frames in the open utterance
         self._speech_end: float | None = None
-        self._held = False  # this pause waits for the cap (the transcript looks unfinished)
-        self._awaiting = False  # this pause's transcript is on its way: a complete rating waits
-        self._complete = False  # the last rating of this pause said complete
-        self._deferred = False  # a reply is being prepared for this pause: close when ready
-        self._question = False  # this pause's words end in "?": it closes at the hangover
+        if self._gate is not None:
+            self._gate.clear()
         self._onset: float | None = None  # see mark_onset
         self._ignore_until: float | None = None  # set from the next frame's time
         self._pending_ignore = True
@@ -180,27 +173,35 @@ class Endpointer:
         """An utterance is being collected."""
         return self._open is not None
 
+    def _pause_gate(self, speech_end: float | None = None) -> TurnGate | None:
+        """The gate, if the turn model decides and ``speech_end`` is the current pause's
+        (or None); else None."""
+        current = speech_end is None or speech_end == self._speech_end
+        return self._gate if current else None
+
+    @property
+    def _in_pause(self) -> bool:
+        return self._open is not None and self._silence > 0
+
     def hold(self, speech_end: float | None = None) -> None:
         """The words so far look unfinished: the current pause waits up to the cap. With
         ``speech_end``, only if no speech came since (the pause is the one transcribed)."""
-        current = speech_end is None or speech_end == self._speech_end
-        self._held = self._held or (self._open is not None and self._silence > 0 and current)
-        if current:
-            self._awaiting = False
+        if gate := self._pause_gate(speech_end):
+            gate.held = gate.held or self._in_pause
+            gate.awaiting = False
 
     def expect_words(self) -> None:
         """The current pause's transcript is on its way: a complete rating waits for it."""
-        if self._open is not None and self._silence > 0 and self.turn_model is not None:
-            self._awaiting = True
+        if self._in_pause and self._gate is not None:
+            self._gate.awaiting = True
 
     def release(self, speech_end: float | None = None, *, question: bool = False) -> None:
         """The pause's words look finished (``speech_end``: of that pause, as in hold);
         with ``question`` (they end in "?") the pause closes at the hangover even if the
         model rates it incomplete."""
-        if speech_end is None or speech_end == self._speech_end:
-            self._awaiting = False
-            if question and self._open is not None and self._silence > 0:
-                self._question = True
+        if gate := self._pause_gate(speech_end):
+            gate.awaiting = False
+            gate.question = gate.question or (question and self._in_pause)
 
     def mark_onset(self, at: float) -> None:
         """A voice began at capture time ``at``: the next utterance starts there at the
@@ -211,19 +212,19 @@ class Endpointer:
     def defer(self, speech_end: float | None = None) -> None:
         """A reply for the current pause is being prepared: a complete turn waits for
         :meth:`ready` (or the cap) before it closes."""
-        current = speech_end is None or speech_end == self._speech_end
-        if current and self._open is not None and self._silence > 0 and self._turn is not None:
-            self._deferred = True
+        if (gate := self._pause_gate(speech_end)) and self._in_pause:
+            gate.deferred = True
 
     def ready(self, speech_end: float | None = None) -> list[EndpointEvent]:
         """The reply prepared for the pause is far enough along (or will not come): the
         turn closes now if it is complete; returns the events, like :meth:`feed`."""
-        if not self._deferred or not (speech_end is None or speech_end == self._speech_end):
+        gate = self._pause_gate(speech_end)
+        if gate is None or not gate.deferred:
             return []
-        self._deferred = False
+        gate.deferred = False
         if self._open is None or self._silence == 0 or self.push_to_talk:
             return []
-        reason = self._verdict(self._silence)
+        reason = gate.verdict(self._silence)
         if reason is None:
             return []
         return self._close(reason, self._open[-1].frame.time + FRAME_S)
@@ -341,15 +342,13 @@ class Endpointer:
         end = judged.frame.time + FRAME_S
         if judged.speech:
             self._silence = 0
-            self._held = self._awaiting = self._complete = self._deferred = False
-            self._question = False  # the next pause's words decide anew
             self._speech_end = end
-            if self._turn is not None:
-                self._turn.reset()
+            if self._gate is not None:
+                self._gate.clear()
         else:
             self._silence += 1
-        if self.turn_model is not None:
-            return self._feed_turn(end)
+        if self._gate is not None:
+            return self._feed_turn(self._gate, end)
         if self._silence >= self.hangover_frames:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
@@ -367,41 +366,25 @@ class Endpointer:
         quick = silence == self.quick_frames
         return [SpeechPaused(self._utterance(self._open, end, self._speech_end), quick)]
 
-    def _feed_turn(self, end: float) -> list[EndpointEvent]:
+    def _feed_turn(self, gate: TurnGate, end: float) -> list[EndpointEvent]:
         """Open utterance with the end-of-turn model deciding when the pause is over."""
-        assert self._open is not None and self.turn_model is not None
+        assert self._open is not None
         silence = self._silence
-        if silence >= self.turn_max_frames:
+        if silence >= gate.max_frames:
             return self._close("silence", end)
         if len(self._open) >= self.max_frames:
             return self._split(end)
-        assert self._turn is not None
-        complete = self._turn.step(silence, self._turn_window) if silence else None
-        if complete is not None:
-            self._complete = complete
-        reason = self._verdict(silence)
+        if silence:
+            gate.rate(silence, self._turn_window)
+        reason = gate.verdict(silence)
         if reason is not None:
             return self._close(reason, end)
         return self._pause(end)
 
-    def _verdict(self, silence: int) -> str | None:
-        """Why the pause ends the turn now (under the cap), or None to wait on."""
-        assert self._turn is not None
-        if self._deferred:
-            return None
-        waited = not self._awaiting or silence >= self.hangover_frames
-        if self._complete and not self._held and waited:
-            return "turn_complete"
-        if silence >= self.hangover_frames and self._question and not self._held:
-            return "question"  # the words ask: a flat voice the model rates incomplete
-        if silence >= self.hangover_frames and not (self._turn.rated or self._held):
-            return "silence"  # the model is late: the hangover decides
-        return None
-
     @property
     def turn_decisions(self) -> list[float]:
         """The end-of-turn model's probabilities so far (metrics and tests)."""
-        return self._turn.decisions if self._turn is not None else []
+        return self._gate.decisions if self._gate is not None else []
 
     def _turn_window(self) -> np.ndarray:  # the last 8 s: what the end-of-turn model reads
         assert self._open is not None
@@ -443,10 +426,8 @@ class Endpointer:
         speech_end = self._speech_end
         self._speech_end = None
         self._silence = 0
-        self._held = self._awaiting = self._complete = self._deferred = False
-        self._question = False
-        if self._turn is not None:
-            self._turn.reset()
+        if self._gate is not None:
+            self._gate.clear()
         self._started = keep_open and not self.push_to_talk
         # Hands-free, an utterance only opens after min_speech of speech, so the only
         # piece without enough is the tail after a max-length split: keep it if it holds
