@@ -36,6 +36,7 @@ from voiceloop.engine.duplex import CuePlayer, Deafness
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
 from voiceloop.engine.interruptions import InterruptionGuard
 from voiceloop.engine.metrics import MetricsLog
+from voiceloop.engine.running import RunningTurns
 from voiceloop.engine.services import (
     EngineOptions,
     FlacEncoder,
@@ -112,7 +113,6 @@ class Engine:
         self._stages = stages
         self._on_event = on_event
         self._endpointer = endpointer
-        self._max_turns = max_turns
         self._live = bool(getattr(source, "realtime", True))
         self._hands_free = True
         self.dictation = DictationBuffer()
@@ -150,10 +150,7 @@ class Engine:
         )  # fmt: skip
         self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"
-        self._turns: dict[asyncio.Task[None], Turn] = {}
-        self._last_task: asyncio.Task[None] | None = None
-        self._latest: Turn | None = None
-        self._turns_started = 0
+        self._turns = RunningTurns(max_turns, on_all_done=lambda: self._set_state("listening"))
         self._speaking = 0
         self._stop: asyncio.Event | None = None
         self._stop_requested = False
@@ -196,12 +193,9 @@ class Engine:
 
     def interrupt(self) -> bool:
         """Cancel every running turn now (speaker flushed); True if there was one."""
-        active = [task for task in self._turns if not task.done()]
         if self._speaking:
             self._sink.flush()  # silence now, before the cancelled tasks even run
-        for task in active:
-            task.cancel()
-        return bool(active)
+        return self._turns.cancel()
 
     def set_hands_free(self, on: bool) -> None:
         """Hands-free (VAD) listening, or push-to-talk when off."""
@@ -248,7 +242,7 @@ class Engine:
             if frames.done():
                 frames.result()  # a source error ends the run with that error
                 assert self._stop is not None
-                await until_stopped(self._stop, self._wait_turns())
+                await until_stopped(self._stop, self._turns.wait())
                 await until_stopped(self._stop, self._sink.drain())
         finally:
             await self._shutdown(frames, stopper, warm)
@@ -299,7 +293,7 @@ class Engine:
         return self._mode == "converse" and self._speculator.enabled
 
     def _pause_hint(self, utterance: Utterance, transcript: Transcript) -> None:
-        busy = any(not task.done() for task in self._turns)
+        busy = self._turns.busy
         self._speculator.paused(self._endpointer, utterance, transcript, self._mode, busy)
 
     def _start_turn(self, utterance: Utterance, early: EarlyTranscript | None = None) -> None:
@@ -318,45 +312,26 @@ class Engine:
         stream_end = utterance.speech_end if utterance.speech_end is not None else utterance.end
         speech_end = closed - max(0.0, stream_closed - stream_end)
         if self.barge_in and self._mode != "dictate":
-            for task, turn in self._turns.items():
-                if turn.mode != "dictate" and not task.done():
-                    task.cancel()
-        predecessor = self._last_task if self._last_task and not self._last_task.done() else None
+            self._turns.cancel(keep_dictation=True)
         turn = Turn(
             self._services,
             utterance,
             mode=self._mode,
             speech_end=speech_end,
             closed_at=closed,
-            predecessor=predecessor,
+            predecessor=self._turns.predecessor(),
             early=early,
         )
         turn.speculative, turn.speculator = speculative, self._speculator
-        task = asyncio.create_task(turn.run(), name=f"turn-{utterance.id}")
-        self._turns[task] = turn
-        self._last_task = task
-        self._latest = turn
-        self._turns_started += 1
-        task.add_done_callback(self._turn_done)
-
-    def _turn_done(self, task: asyncio.Task[None]) -> None:
-        turn = self._turns.pop(task, None)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("turn task crashed", exc_info=task.exception())
-        if turn is not None and turn is self._latest and not any(not t.done() for t in self._turns):
-            self._set_state("listening")
+        self._turns.start(turn)
 
     def _turn_limit_reached(self) -> bool:
-        return self._max_turns is not None and self._turns_started >= self._max_turns
-
-    async def _wait_turns(self) -> None:
-        while self._turns:
-            await asyncio.wait(list(self._turns))
+        return self._turns.limit_reached
 
     async def _shutdown(self, *tasks: asyncio.Task[Any] | None) -> None:
         self._guard.close()
         self._early.cancel()
-        pending = [t for t in tasks if t is not None] + list(self._turns)
+        pending = [t for t in tasks if t is not None] + self._turns.tasks()
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -382,7 +357,8 @@ class Engine:
             self._guard.reset()
 
     def _turn_state(self, state: EngineState, turn_id: int) -> None:
-        if self._latest is not None and self._latest.id == turn_id:
+        latest = self._turns.latest
+        if latest is not None and latest.id == turn_id:
             self._set_state(state)
 
     def _set_state(self, state: EngineState) -> None:
