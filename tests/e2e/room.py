@@ -4,8 +4,8 @@ figures measured on the app's own microphone."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -21,6 +21,7 @@ from voiceloop.frames import AudioFrame
 from voiceloop.session.engine import engine_from_settings
 
 ECHO_DB = -8.0
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def echo_figures(engine: Engine) -> tuple[float, float]:
     loud[: int(np.argmax(loud)) + 3 * 16_000] = False  # the first 3 s: AEC3 converging
     suppression = 10 * np.log10(np.mean(near[loud] ** 2) / max(np.mean(out[loud] ** 2), 1e-9))
     delay = source.path.delay_s
-    assert delay is not None, "the bench's echo never reached the microphone"
+    if delay is None:
+        raise BenchFault("the bench's echo never reached the microphone")
     return delay, float(suppression)
 
 
@@ -109,11 +111,29 @@ def echo_delay(frames: list[AudioFrame], bench: DuplexBench) -> float | None:
     return path.delay_s
 
 
+class BenchFault(AssertionError):
+    """The bench's room is not what the test thinks it is (its echo missing, or late by
+    far more than the room's delay): the run says nothing about the app."""
+
+
 def check_echo_delay(delay: float | None) -> None:
     """The room is 45 ms; the sound server's stamps add their own error. Anything else
     means the bench's echo is not what the test thinks it is."""
-    assert delay is not None, "the bench's echo never reached the microphone"
-    assert 0.010 <= delay <= 0.450, f"the bench's echo is {delay * 1000:.0f} ms late"
+    if delay is None:
+        raise BenchFault("the bench's echo never reached the microphone")
+    if not 0.010 <= delay <= 0.450:
+        raise BenchFault(f"the bench's echo is {delay * 1000:.0f} ms late")
+
+
+async def on_a_sound_bench(scenario: Callable[[], Awaitable[T]]) -> T:
+    """Run ``scenario`` once more if the bench itself was at fault the first time (now and
+    then the sound server's stamps drift by over a second once the app opens its streams:
+    the echo then comes that much later). A second fault fails the test, loudly."""
+    try:
+        return await scenario()
+    except BenchFault as fault:
+        print(f"BENCH FAULT, running the scenario again: {fault}")
+        return await scenario()
 
 
 class Listener:

@@ -36,6 +36,7 @@ from tests.e2e.room import (
     check_echo_delay,
     echo_delay,
     engine_for,
+    on_a_sound_bench,
     record_frames,
     statuses,
     transcripts,
@@ -164,7 +165,7 @@ def cough() -> np.ndarray:
     return (np.random.default_rng(7).normal(0, 0.25, n) * np.hanning(n)).astype(np.float32)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(220)
 async def test_words_over_the_reply_stop_it_within_half_a_second_and_are_answered(
     pulse_bench, groq_env, tmp_path
 ):
@@ -172,8 +173,10 @@ async def test_words_over_the_reply_stop_it_within_half_a_second_and_are_answere
     pause = np.zeros(int(0.12 * RATE), np.float32)
     words = np.concatenate([said["Stop."], pause, said["Which mountains are highest?"]])
     listener = Listener(said)
-    run = await over_the_reply(
-        groq_env, tmp_path, words, after_s=2.0, answered=True, listener=listener
+    run = await on_a_sound_bench(
+        lambda: over_the_reply(
+            groq_env, tmp_path, words, after_s=2.0, answered=True, listener=listener
+        )
     )
     assert run.engine.barge_in, "barge-in is on by default"
     assert run.talk.start is not None
@@ -191,7 +194,7 @@ async def test_words_over_the_reply_stop_it_within_half_a_second_and_are_answere
     assert reaction <= REACTION_S, f"the reply went on {reaction * 1000:.0f} ms into the voice"
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(220)
 @pytest.mark.parametrize("noise", ["cough", "mm-hmm"])
 async def test_a_cough_or_a_backchannel_over_the_reply_does_not_end_it(
     pulse_bench, groq_env, tmp_path, noise
@@ -199,8 +202,10 @@ async def test_a_cough_or_a_backchannel_over_the_reply_does_not_end_it(
     said = clips(tmp_path)
     user = cough() if noise == "cough" else said["Mm-hmm."]
     listener = Listener(said)
-    run = await over_the_reply(
-        groq_env, tmp_path, user, after_s=2.0, answered=False, listener=listener
+    run = await on_a_sound_bench(
+        lambda: over_the_reply(
+            groq_env, tmp_path, user, after_s=2.0, answered=False, listener=listener
+        )
     )
     assert statuses(run.events) == ["answered"], f"the {noise} ended the reply"
     (done,) = [e for e in run.events if isinstance(e, ReplyDone)]
@@ -209,15 +214,21 @@ async def test_a_cough_or_a_backchannel_over_the_reply_does_not_end_it(
     assert run.engine._guard.cuts == 0
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(220)
 async def test_without_echo_cancellation_the_assistant_stops_for_its_own_voice(
     pulse_bench, groq_env, tmp_path
 ):
     """The guard against the failure above: the same room, barge-in on, canceller off."""
-    run = await over_the_reply(
-        groq_env, tmp_path, np.zeros(48_000, np.float32), after_s=0.0, answered=False,
-        echo_cancellation=False,
-    )  # fmt: skip
+    run = await on_a_sound_bench(
+        lambda: over_the_reply(
+            groq_env,
+            tmp_path,
+            np.zeros(48_000, np.float32),
+            after_s=0.0,
+            answered=False,
+            echo_cancellation=False,
+        )
+    )
     # The reply's own echo is "speech" over it: it pauses (a stutter), and is cut unless
     # the transcript check afterwards finds the reply's words.
     assert run.engine._guard.pauses > 0, "the reply's echo never paused it: no echo here"

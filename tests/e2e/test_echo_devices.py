@@ -19,45 +19,52 @@ from tests.e2e.room import (
     check_echo_delay,
     echo_figures,
     engine_for,
+    on_a_sound_bench,
     statuses,
     transcripts,
 )
 from tests.e2e.test_interrupt_devices import PACING, REPLY
+from voiceloop.engine import Engine
 from voiceloop.events import Event, ReplyDone
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow, pytest.mark.usefixtures("spoken_replies")]
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(180)
 async def test_with_default_settings_a_long_reply_plays_whole_and_its_echo_is_no_turn(
     pulse_bench, groq_env, tmp_path
 ):
     groq_env.chat_reply = REPLY
     groq_env.latency = PACING
-    events: list[Event] = []
-    engine = engine_for(events)
-    assert engine.barge_in, "barge-in is on by default"
-    engine._source.record = []
-    bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
-    try:
-        run = asyncio.create_task(engine.run())
-        await wait_for(events, listening, 30)
-        await asyncio.sleep(0.3)
-        bench.play(speech("Tell me about rivers.", tmp_path))
-        await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
-        await asyncio.sleep(2.5)  # a phantom turn would start from the reply's tail
-        engine.stop()
-        await asyncio.wait_for(run, 10)
-    finally:
-        bench.close()
-    print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, "
-          f"bench overflows/reopened: {bench.overflows}/{bench.reopened}")  # fmt: skip
-    delay, suppression = echo_figures(engine)
-    guard = engine._guard
-    print(f"echo delay {delay * 1000:.0f} ms, suppression {suppression:.1f} dB, "
-          f"paused {guard.pauses}, echo held {guard.echoes}, resumed {guard.resumed}, "
-          f"cuts {guard.cuts}")  # fmt: skip
-    check_echo_delay(delay)
+
+    async def scenario() -> tuple[list[Event], Engine, float]:
+        events: list[Event] = []
+        engine = engine_for(events)
+        assert engine.barge_in, "barge-in is on by default"
+        engine._source.record = []
+        bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
+        try:
+            run = asyncio.create_task(engine.run())
+            await wait_for(events, listening, 30)
+            await asyncio.sleep(0.3)
+            bench.play(speech("Tell me about rivers.", tmp_path))
+            await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
+            await asyncio.sleep(2.5)  # a phantom turn would start from the reply's tail
+            engine.stop()
+            await asyncio.wait_for(run, 10)
+        finally:
+            bench.close()
+        print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, "
+              f"bench overflows/reopened: {bench.overflows}/{bench.reopened}")  # fmt: skip
+        delay, suppression = echo_figures(engine)
+        guard = engine._guard
+        print(f"echo delay {delay * 1000:.0f} ms, suppression {suppression:.1f} dB, "
+              f"paused {guard.pauses}, echo held {guard.echoes}, resumed {guard.resumed}, "
+              f"cuts {guard.cuts}")  # fmt: skip
+        check_echo_delay(delay)
+        return events, engine, suppression
+
+    events, engine, suppression = await on_a_sound_bench(scenario)
     assert statuses(events) == ["answered"], f"it interrupted itself: {statuses(events)}"
     (done,) = [e for e in events if isinstance(e, ReplyDone)]
     assert not done.interrupted and done.heard == REPLY
