@@ -69,9 +69,10 @@ def origin_of(url: str) -> tuple[str, str, int]:
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost."""
+    """127.0.0.0/8, ::1 and localhost (not ``*.localhost``: not every resolver keeps
+    those on this machine, and a key would then cross the network in clear)."""
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -86,7 +87,7 @@ def check_plain_http(url: str, key: SecretStr | None) -> None:
     scheme, host, _ = origin_of(url)
     if scheme == "http" and not is_loopback(host):
         raise InsecureTransportError(
-            f"refusing to send an API key over plain HTTP to {host}: anyone on the way "
+            f"an API key would travel over plain HTTP to {host}, where anyone on the way "
             "could read it",
             hint='use an https:// base URL, or set auth = "none" if that server takes no key',
         )

@@ -92,6 +92,10 @@ def test_plain_http_is_fine_without_a_key_and_refused_with_one():
     check_plain_http("http://127.0.0.2:8000/v1", SecretStr(OWN))
     with pytest.raises(InsecureTransportError, match=r"plain HTTP to 192\.168\.1\.20"):
         check_plain_http("http://192.168.1.20:8000/v1", SecretStr(OWN))
+    check_plain_http("http://localhost:8000/v1", SecretStr(OWN))
+    check_plain_http("http://[::1]:8000/v1", SecretStr(OWN))
+    with pytest.raises(InsecureTransportError):  # a name the resolver may send anywhere
+        check_plain_http("http://api.localhost:8000/v1", SecretStr(OWN))
 
 
 def test_client_for_a_keyless_lan_server_sends_no_key(monkeypatch):
