@@ -34,7 +34,7 @@ from openapi_schema_validator import OAS30Validator
 from pydantic import SecretStr
 
 from tests.fakegroq.server import FakeGroq, RecordedRequest
-from tests.fakegroq.sounds import tone, tone_track, write
+from tests.fakegroq.sounds import tone, tone_track, voice_bursts, write
 from voiceloop.cli import main
 from voiceloop.providers.groq import GroqClient
 from voiceloop.providers.http import ClientPool
@@ -220,8 +220,10 @@ async def test_speech_and_models_requests(client, fake_groq):
 # -- the commands, as a user runs them -----------------------------------------------------
 
 
-def test_every_command_sends_valid_requests(capsys, groq_env, tmp_path):
+def test_every_command_sends_valid_requests(capsys, groq_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICELOOP_VAD__ENGINE", "energy")  # the bursts are not a voice
     tones = write(tmp_path / "tones.wav", tone_track([(0.5, 1.0, 440), (2.5, 1.0, 880)], 4.0))
+    speech = voice_bursts(tmp_path / "speech.wav", 1)
     groq_env.latency.speech_chunk = 0.001
     commands = [
         ["transcribe", str(tones)],
@@ -232,6 +234,10 @@ def test_every_command_sends_valid_requests(capsys, groq_env, tmp_path):
         ["ask", "one two three"],
         ["say", "Hello there.", "-o", str(tmp_path / "hello.wav"), "--voice", "daniel"],
         ["models"],
+        # the engine's three modes, with their early and speculative requests
+        ["converse", "--headless", "--input", str(speech), "--output", str(tmp_path / "r.wav")],
+        ["dictate", "--headless", "--input", str(speech)],
+        ["translate", "--headless", "--input", str(speech)],
     ]
     for argv in commands:
         assert main(argv) == 0, (argv, capsys.readouterr().err)
