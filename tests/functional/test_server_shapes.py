@@ -42,6 +42,13 @@ async def test_json_endpoints_ask_for_json(client, fake_groq):
         assert fake_groq.requests_to(route)[0].headers["accept"] == "application/json"
 
 
+async def test_a_text_transcription_asks_for_text(client, fake_groq):
+    audio = flac(tone_track([(0.5, 1.0, 440)], 2.0))
+    result = await client.transcribe(audio, model="whisper-large-v3-turbo", response_format="text")
+    assert result.text == "tone 440 hertz"
+    assert fake_groq.requests_to("transcriptions")[0].headers["accept"] == "text/plain"
+
+
 async def test_streamed_chat_answered_with_a_whole_completion_is_used(client, fake_groq):
     fake_groq.chat_streams = False
     fake_groq.chat_reply = "One whole reply. Not streamed."

@@ -234,9 +234,11 @@ class GroqClient:
         # Form fields go as multipart parts next to the file (repeated keys allowed).
         files: list[tuple[str, Any]] = [(k, (None, v)) for k, v in form]
         files.append(("file", (name, data, mime)))
+        accept = "text/plain" if response_format == "text" else "application/json"
         response = await self.pool.request(
             "POST", self.base_url, path, key=self.api_key, provider=self.provider,
-            model=model, files=files, deadline=deadline, headers=self.extra_headers,
+            model=model, files=files, deadline=deadline,
+            headers={"accept": accept, **self.extra_headers},
         )  # fmt: skip
         rid = request_id_of(response.headers)
         if response_format == "text":
