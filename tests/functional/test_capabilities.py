@@ -85,6 +85,23 @@ def test_extra_body_and_headers_reach_every_request(env, monkeypatch, tmp_path, 
     assert "x-title" not in groq.requests_to("transcriptions")[0].headers
 
 
+def test_extra_body_and_headers_reach_speech_and_translation(env, monkeypatch, tmp_path, capsys):
+    groq, other = env
+    monkeypatch.setenv("VOICELOOP_TTS__BASE_URL", other.base_url)
+    monkeypatch.setenv("VOICELOOP_TTS__EXTRA_BODY", '{"speed": 1.25}')
+    monkeypatch.setenv("VOICELOOP_TTS__EXTRA_HEADERS", '{"X-Voice-Pool": "a"}')
+    monkeypatch.setenv("VOICELOOP_TRANSLATE__EXTRA_BODY", '{"vad_filter": true}')
+    monkeypatch.setenv("VOICELOOP_TRANSLATE__EXTRA_HEADERS", '{"X-Title": "translation"}')
+    assert main(["say", "Hello.", "-o", str(tmp_path / "h.wav")]) == 0, capsys.readouterr().err
+    tones = write(tmp_path / "t.wav", tone_track([(0.2, 0.5, 440)], 1.0))
+    assert main(["translate", str(tones)]) == 0, capsys.readouterr().err
+    speech = other.requests_to("speech")[0]
+    assert speech.json["speed"] == 1.25 and speech.headers["x-voice-pool"] == "a"
+    translation = groq.requests_to("translations")[0]
+    assert translation.form["vad_filter"] == ["true"]
+    assert translation.headers["x-title"] == "translation"
+
+
 def test_a_key_header_in_extra_headers_is_refused(env, monkeypatch, capsys):
     monkeypatch.setenv("VOICELOOP_LLM__EXTRA_HEADERS", '{"Authorization": "Bearer sk-x"}')
     assert main(["ask", "hi"]) == 2

@@ -67,3 +67,28 @@ async def test_speech_asks_for_wav(client, fake_groq):
                                   voice="autumn")  # fmt: skip
     assert [p async for p in stream]
     assert fake_groq.requests_to("speech")[0].headers["accept"] == "audio/wav"
+
+
+@pytest.mark.parametrize("rate", [24_000, 22_050])
+async def test_raw_pcm_speech_plays_while_it_arrives_at_its_rate(client, fake_groq, rate):
+    import time
+
+    fake_groq.speech_formats = {"wav", "pcm"}
+    fake_groq.speech_rate = rate
+    fake_groq.latency.speech_chunk = 0.05  # each 1001-byte piece 50 ms after the last
+    text = "A sentence long enough to come in many pieces."
+    start = time.monotonic()
+    pieces = []
+    async for piece in client.speech_stream(
+        text,
+        model="canopylabs/orpheus-v1-english",
+        voice="daniel",
+        response_format="pcm",
+        pcm_rate=rate,
+    ):
+        pieces.append((time.monotonic() - start, piece))
+    assert {p.sample_rate for _, p in pieces} == {rate}
+    total = sum(len(p.pcm) for _, p in pieces) / rate
+    assert abs(total - fake_groq.speech_seconds_per_char * len(text)) < 0.05
+    first, last = pieces[0][0], pieces[-1][0]
+    assert len(pieces) > 5 and last - first > 0.2, "the body was not decoded as it came"
