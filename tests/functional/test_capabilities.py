@@ -135,3 +135,16 @@ def test_engine_refuses_a_format_groq_does_not_send(env, monkeypatch):
     settings = load_settings()
     with pytest.raises(ConfigError, match="response_format"):
         registry.create("synthesizer", "groq", settings.tts, StageContext(settings=settings))
+
+
+def test_long_text_to_speak_is_split_by_the_configured_language(env, monkeypatch, tmp_path):
+    groq, _ = env
+    monkeypatch.setenv("VOICELOOP_STT__LANGUAGE", "de")
+    monkeypatch.setenv("VOICELOOP_TTS__MAX_CHARS", "60")
+    text = "Wir brauchen Obst, z. B. Äpfel und Birnen vom Markt. Nr. 5 ist das Haus am Ende."
+    assert main(["say", text, "-o", str(tmp_path / "de.wav")]) == 0
+    spoken = [r.json["input"] for r in groq.requests_to("speech")]
+    assert spoken == [
+        "Wir brauchen Obst, z. B. Äpfel und Birnen vom Markt.",
+        "Nr. 5 ist das Haus am Ende.",
+    ]

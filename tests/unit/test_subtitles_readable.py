@@ -109,3 +109,13 @@ def test_whole_text_without_a_duration_is_timed_by_its_words() -> None:
     assert whole and cues == [Cue(0.0, 2.0, "one two three four five")]
     assert cues_or_whole_text([], "  ") == ([], False)
     assert cues_or_whole_text([Segment(0, 1, "x")], "x") == ([Cue(0, 1, "x")], False)
+
+
+def test_chinese_text_is_wrapped_by_its_width_on_screen() -> None:
+    text = "今天天气很好，我们去公园散步吧。然后我们可以去吃午饭，下午再去博物馆看看新的展览。"
+    cues = readable([Cue(0.0, 6.0, text)])
+    assert "".join("".join(c.text.split("\n")) for c in cues) == text
+    for cue in cues:
+        lines = cue.text.split("\n")
+        assert len(lines) <= 2 and all(len(line) * 2 <= LINE_CHARS for line in lines), cue.text
+    assert [c.start for c in cues] == sorted(c.start for c in cues) and cues[-1].end == 6.0

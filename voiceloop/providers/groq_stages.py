@@ -155,8 +155,11 @@ class GroqSynthesizer:
         max_chars: int = 200,
         response_format: SpeechFormat = "wav",
         pcm_rate: int = PCM_RATE,
+        language: str | None = None,
     ) -> None:
         self.client = client
+        self.language = language
+        """The language long text is split by (sentence ends, abbreviations)."""
         self.response_format: SpeechFormat = response_format
         self.pcm_rate = pcm_rate
         self.model = model
@@ -170,7 +173,7 @@ class GroqSynthesizer:
     async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
         from voiceloop.text.sentences import split_text
 
-        for piece in split_text(text, self.max_chars):
+        for piece in split_text(text, self.max_chars, self.language):
             first = True
             pieces = self.client.speech_stream(
                 piece, model=self.model, voice=self.voice, sample_rate=self.sample_rate,
@@ -240,5 +243,6 @@ def make_stage(kind: StageKind, section: StageSection, context: StageContext) ->
             max_chars=getattr(section, "max_chars", 200),
             response_format=fmt,
             pcm_rate=getattr(section, "pcm_rate", PCM_RATE),
+            language=getattr(getattr(settings, "stt", None), "language", None),
         )
     raise ConfigError(f"provider {provider!r} has no {kind} stage")

@@ -7,6 +7,7 @@ is wrapped into lines of at most :data:`LINE_CHARS` where it has spaces to break
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,10 +54,18 @@ def format_timestamp(seconds: float, *, separator: str = ",") -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
 
 
+def _width(text: str) -> int:
+    """Columns on screen: Chinese and Japanese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _wrap(text: str) -> str:
-    """Lines of at most ``LINE_CHARS`` (a longer word keeps its own line), balanced."""
-    if len(text) <= LINE_CHARS or " " not in text:
+    """Lines of at most ``LINE_CHARS`` columns (a longer word keeps its own line),
+    balanced; text written without spaces (Chinese, Japanese) breaks between characters."""
+    if _width(text) <= LINE_CHARS:
         return text
+    if " " not in text:
+        return _wrap_unspaced(text) if _width(text) > len(text) else text
     words = text.split(" ")
     lines = max(2, -(-len(text) // LINE_CHARS))
     target = -(-len(text) // lines)
@@ -72,17 +81,34 @@ def _wrap(text: str) -> str:
     return "\n".join(out)
 
 
+def _wrap_unspaced(text: str) -> str:
+    lines = max(2, -(-_width(text) // LINE_CHARS))
+    target = -(-_width(text) // lines)
+    out: list[str] = []
+    line, width = "", 0
+    for char in text:
+        w = _width(char)
+        if line and (width + w > LINE_CHARS or width >= target):
+            out.append(line)
+            line, width = "", 0
+        line += char
+        width += w
+    out.append(line)
+    return "\n".join(out)
+
+
 def readable(cues: Iterable[Cue]) -> list[Cue]:
     """Cues cut to at most ``CUE_CHARS`` each and wrapped into lines of ``LINE_CHARS``."""
     from voiceloop.text.sentences import split_text
 
     out: list[Cue] = []
     for cue in cues:
-        text = " ".join(cue.text.split()) if len(cue.text) > CUE_CHARS else cue.text.strip()
-        if len(text) <= CUE_CHARS:
+        text = " ".join(cue.text.split()) if _width(cue.text) > CUE_CHARS else cue.text.strip()
+        if _width(text) <= CUE_CHARS:
             out.append(Cue(cue.start, cue.end, _wrap(text) if "\n" not in text else text))
             continue
-        pieces = split_text(text, CUE_CHARS, markdown=False)
+        wide = _width(text) > len(text) * 1.5  # mostly two-column characters
+        pieces = split_text(text, CUE_CHARS // 2 if wide else CUE_CHARS, markdown=False)
         total = sum(len(p) for p in pieces) or 1
         span, at = max(0.0, cue.end - cue.start), cue.start
         for piece in pieces:
