@@ -348,6 +348,11 @@ def test_read_text_arg_refuses_to_wait_on_a_terminal() -> None:
         (["say", "-", "-o", "out.wav"], b"caf\xe9 au lait\n"),
         (["ask", "-"], b"caf\xe9?\n"),
         (["say", b"caf\xe9".decode("utf-8", "surrogateescape"), "-o", "out.wav"], b""),
+        (["ask", b"caf\xe9?".decode("utf-8", "surrogateescape")], b""),
+        (["config", "set", "llm.model", b"\xff".decode("utf-8", "surrogateescape")], b""),
+        (["history", "--search", b"caf\xe9".decode("utf-8", "surrogateescape")], b""),
+        (["transcribe", "--prompt", b"\xff".decode("utf-8", "surrogateescape"), "a.wav"], b""),
+        (["transcribe", b"caf\xe9.wav".decode("utf-8", "surrogateescape")], b""),
     ],
 )
 def test_undecodable_text_is_bad_input_not_an_internal_error(

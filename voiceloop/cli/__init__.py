@@ -106,12 +106,29 @@ def _version() -> str:
     return __version__
 
 
+def _check_text(argv: Sequence[str]) -> None:
+    """Bytes that are not UTF-8 arrive in argv as lone surrogates, and would fail later,
+    deep inside a provider, the store or the log: refuse them here, as bad input."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            from voiceloop.errors import UsageError
+
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UsageError(
+                f"argument {shown!r} is not valid UTF-8 text",
+                hint="pass UTF-8 text; rename a file whose name is in another encoding",
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code. Never lets a traceback reach the user."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     log_path: str | None = None
     try:
+        _check_text(argv)
         from voiceloop.cli.run import open_microphone_for_argv
 
         open_microphone_for_argv(argv)
