@@ -189,7 +189,11 @@ def _open_log_file() -> tuple[logging.Handler, Path | None]:
             directory.chmod(0o700)  # mkdir's mode is subject to the umask
         path = directory / LOG_FILE_NAME
         handler = _PrivateRotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True,
+            path,
+            maxBytes=MAX_BYTES,
+            backupCount=BACKUP_COUNT,
+            encoding="utf-8",
+            delay=True,
             errors="backslashreplace",  # a file name in another encoding is still logged
         )
     except OSError:

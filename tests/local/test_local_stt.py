@@ -147,3 +147,14 @@ def _assert_loop_was_free(result: tuple[list[float], float]) -> None:
     assert max(gaps) < max(0.25, elapsed / 2), (
         f"loop blocked for {max(gaps):.2f}s during {elapsed:.2f}s of work"
     )
+
+
+async def test_silence_gives_no_invented_text(transcriber: LocalTranscriber) -> None:
+    # tiny.en makes "You" of two seconds of digital silence; the filter the cloud stages
+    # apply drops it here too.
+    utterance = Utterance(
+        pcm=np.zeros(2 * SAMPLE_RATE, np.int16), start=0.0, end=2.0, speech_fraction=0.0
+    )
+    raw = LocalTranscriber(transcriber.source.location, hallucination_filter=False)
+    assert (await raw.transcribe(utterance)).text, "the model no longer invents text here"
+    assert (await transcriber.transcribe(utterance)).text == ""

@@ -135,8 +135,11 @@ class LocalTranscriber:
         language: str | None = None,
         prompt: str | None = None,
         beam_size: int = 5,
+        hallucination_filter: bool = True,
     ) -> None:
         self.source = resolve_whisper_source(model)
+        self.hallucination_filter = hallucination_filter
+        """Drop text Whisper invents from silence, as the cloud stages do."""
         self.compute_type = compute_type
         self.threads = resolve_threads(threads)
         self.language = language
@@ -158,6 +161,7 @@ class LocalTranscriber:
             threads=int(getattr(local, "threads", 0) or 0),
             language=getattr(section, "language", None),
             prompt=getattr(section, "prompt", None),
+            hallucination_filter=getattr(section, "hallucination_filter", True),
         )
 
     @property
@@ -229,8 +233,21 @@ class LocalTranscriber:
                 prompt=with_hint(self.prompt, utterance),
             )
         )  # fmt: skip
+        if self.hallucination_filter:
+            segments = self._without_phantoms(segments, utterance.speech_fraction)
         text = " ".join(s.text for s in segments if s.text).strip()
         return self._transcript(text, segments, info.language, info.duration)
+
+    @staticmethod
+    def _without_phantoms(
+        segments: tuple[Segment, ...], speech_fraction: float | None
+    ) -> tuple[Segment, ...]:
+        from voiceloop.text.hallucination import filter_segments, is_phantom
+
+        kept = tuple(filter_segments(segments))
+        text = " ".join(s.text for s in kept if s.text).strip()
+        whole = Transcript(text=text, segments=kept)
+        return () if is_phantom(whole, speech_fraction=speech_fraction) else kept
 
     def _infer(
         self,
