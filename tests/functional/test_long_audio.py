@@ -21,6 +21,8 @@ from voiceloop.providers.longform import transcribe_path
 TONES = [(2.0, 1.0, 440), (14.0, 1.0, 550), (27.0, 1.2, 660), (41.0, 1.0, 770), (55.0, 1.5, 880)]
 LIMIT = 512 * 1024
 
+pytestmark = pytest.mark.usefixtures("tones_are_speech")
+
 
 @pytest.fixture
 def long_file(tmp_path):

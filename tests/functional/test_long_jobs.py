@@ -26,6 +26,8 @@ TONES = [(2.0, 1.0, 440), (14.0, 1.0, 550), (27.0, 1.2, 660), (41.0, 1.0, 770), 
 LIMIT_MB = 512 / 1024
 TEXT = " ".join(f"tone {f} hertz" for *_, f in TONES)
 
+pytestmark = pytest.mark.usefixtures("tones_are_speech")
+
 
 @pytest.fixture
 def long_file(tmp_path: Path) -> Path:

@@ -72,3 +72,24 @@ def test_any_input_is_fully_covered(n, max_seconds, overlap, seed) -> None:
     pcm[rng.integers(0, n, 20)] = 0
     chunks = plan_chunks(pcm, RATE, max_seconds=max_seconds, overlap_seconds=overlap)
     check_cover(chunks, n, int(max_seconds * RATE))
+
+
+def test_file_chunks_read_in_blocks_cut_where_the_whole_file_would(tmp_path) -> None:
+    import soundfile as sf
+
+    from voiceloop.audio.gating import file_chunks
+
+    rng = np.random.default_rng(1)
+    speechy = np.repeat(rng.random(1300) > 0.3, 1600)  # 100 ms on/off, 130 s
+    x = (rng.normal(0, 0.1, len(speechy)) * speechy).astype(np.float32)
+    sf.write(tmp_path / "long.wav", x, 16_000, subtype="PCM_16")
+    whole = (np.clip(x, -1, 1) * 32767).astype(np.int16)
+    planned = plan_chunks(whole, 16_000, max_seconds=30, overlap_seconds=3)
+    streamed = list(file_chunks(tmp_path / "long.wav", 16_000, max_seconds=30, overlap_seconds=3))
+    assert len(streamed) == len(planned)
+    for (start, pcm), (a, b) in zip(streamed, planned, strict=True):
+        assert abs(start - a) <= 480 and abs(start + len(pcm) - b) <= 480  # one 30 ms window
+        assert len(pcm) <= 30 * 16_000
+    assert streamed[0][0] == 0 and streamed[-1][0] + len(streamed[-1][1]) == len(whole)
+    for (s1, p1), (s2, _) in zip(streamed, streamed[1:], strict=False):
+        assert s1 < s2 < s1 + len(p1)  # each overlaps the next and moves on

@@ -86,7 +86,8 @@ def write_result(job: JobRow, output: str | None) -> None:
 
 
 async def _finish(store: Store, job: JobRow, args: argparse.Namespace, session: Session) -> None:
-    from voiceloop.audio.formats import encode_flac, load_speech
+    from voiceloop.audio.formats import encode_flac
+    from voiceloop.audio.gating import read_span
     from voiceloop.frames import Utterance
     from voiceloop.session.builder import section_for
 
@@ -102,10 +103,9 @@ async def _finish(store: Store, job: JobRow, args: argparse.Namespace, session: 
     if not pending:
         store.finish_job(job.id)
         return
-    pcm = load_speech(job.source_path, SAMPLE_RATE)
     transcriber = session.create("transcriber", section)
     for chunk in (c for c in job.chunks if c.index in pending):
-        piece = pcm[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+        piece = read_span(job.source_path, SAMPLE_RATE, chunk.start, chunk.end)
         utterance = Utterance(
             pcm=piece,
             start=chunk.start,

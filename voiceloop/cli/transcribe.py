@@ -14,6 +14,7 @@ from voiceloop.cli.common import add_command, settings_from_args
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from voiceloop.audio.detectors import SpeechDetector
     from voiceloop.audio.gating import Stretch
     from voiceloop.config import Settings
     from voiceloop.config_sections import StageSection, SttSettings, TranslateSettings
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     # The prompt reaches the local engine as its section's (the cloud's is per request).
     section = section_for(settings, section_name, provider, extra={"prompt": prompt})
     filter_on = settings.stt.hallucination_filter
+    voice = _voice_detector(settings)
     # An engine that speaks no OpenAI API (on-device, a plugin) gets the files as stretches
     # of speech through its stage; a server gets them whole, split at its upload limit.
     by_stage = not stage_capabilities(section, settings).openai_api
@@ -132,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     async def work(session: Session) -> list[TranscriptionResult]:
         if by_stage:
             local = session.create("transcriber", section, provider)
-            return [await transcribe_locally(local, f, args.task, filter_on) for f in files]
-        cloud = _CloudFiles(settings, section, args.task, prompt, session)
+            return [await transcribe_locally(local, f, args.task, filter_on, voice) for f in files]
+        cloud = _CloudFiles(settings, section, args.task, prompt, session, voice)
         results: list[TranscriptionResult] = []
         takeover: Transcriber | None = None
         for f in files:
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
                         raise
                     announce_fallback(describe(exc).titled())
             # Once the cloud has failed, this file and the rest run on the local engine.
-            results.append(await transcribe_locally(takeover, f, args.task, filter_on))
+            results.append(await transcribe_locally(takeover, f, args.task, filter_on, voice))
         return results
 
     results = run_in_session(settings, work)
@@ -165,7 +167,9 @@ class _CloudFiles:
         task: Task,
         prompt: str | None,
         session: Session,
+        voice: SpeechDetector | None = None,
     ) -> None:
+        self.voice = voice
         self.settings = settings
         self.section = section
         self.task = task
@@ -188,6 +192,7 @@ class _CloudFiles:
                 prompt=prompt, upload_limit_bytes=self.limit,
                 hallucination_filter=self.settings.stt.hallucination_filter,
                 on_progress=_progress(path) if self.show_progress else None, journal=journal,
+                voice_detector=self.voice,
             )  # fmt: skip
 
 
@@ -221,18 +226,37 @@ def _emit(
     return EXIT_NO_SPEECH if results and silent == len(results) else 0
 
 
+def _voice_detector(settings: Settings) -> SpeechDetector | None:
+    """What long files are gated with beyond loudness: the voice detector, unless
+    ``[vad] engine`` is ``energy`` (loudness alone) or it does not load."""
+    if settings.vad.engine != "silero":
+        return None
+    from voiceloop.audio.detectors import SileroDetector
+    from voiceloop.errors import LocalModelError
+
+    try:
+        return SileroDetector()
+    except LocalModelError:
+        return None
+
+
 async def transcribe_locally(
-    stage: Transcriber, path: Path, task: Task, filter_on: bool
+    stage: Transcriber,
+    path: Path,
+    task: Task,
+    filter_on: bool,
+    voice: SpeechDetector | None = None,
 ) -> TranscriptionResult:
     """One file through a local transcriber, as the cloud's result (segments as dicts).
 
-    A long file is read in blocks and gated by loudness: only stretches that may hold
-    speech reach the model, one at a time, so silence costs neither time nor memory.
+    A long file is read in blocks and gated: only stretches loud enough, and with a voice
+    in them (``voice``), reach the model, one at a time, so silence and noise cost neither
+    model time nor memory.
     """
     import soundfile as sf
 
     from voiceloop.audio.formats import load_speech
-    from voiceloop.audio.gating import Stretch, speech_fraction, speech_stretches
+    from voiceloop.audio.gating import Stretch, has_speech, speech_fraction, speech_stretches
     from voiceloop.frames import SAMPLE_RATE
     from voiceloop.providers.longform import SHORT_UTTERANCE_S
 
@@ -246,6 +270,9 @@ async def transcribe_locally(
     segments: list[dict[str, Any]] = []
     language, model = None, None
     for stretch in stretches:
+        gated = voice is not None and length > SHORT_UTTERANCE_S
+        if gated and not has_speech(stretch.pcm, SAMPLE_RATE, detector=voice):
+            continue
         part = await _local_part(stage, stretch, task, filter_on)
         language, model = language or part.language, model or part.raw.get("model")
         if part.text:

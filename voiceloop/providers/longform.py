@@ -13,18 +13,20 @@ run, which are then not sent again.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from voiceloop.errors import UsageError
+from voiceloop.errors import AudioDecodeError, UsageError
 from voiceloop.frames import SAMPLE_RATE, Segment, Word
 from voiceloop.providers.groq import AudioInput, GroqClient, TranscriptionResult
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from voiceloop.audio.detectors import SpeechDetector
 
 Progress = Callable[[int, int], None]
 """``(chunks done, chunks in all)``."""
@@ -162,11 +164,13 @@ async def transcribe_path(
     hallucination_filter: bool = True,
     on_progress: Progress | None = None,
     journal: ChunkJournal | None = None,
+    voice_detector: SpeechDetector | None = None,
 ) -> TranscriptionResult:
     """Transcribe (or translate) a file of any size; ``verbose_json`` with segments.
 
     ``journal`` (used only when the file is split) keeps each chunk's result and skips
-    the chunks it already holds.
+    the chunks it already holds. A split file's chunks without speech (too quiet, or no
+    voice by ``voice_detector``) are not sent.
     """
     path = Path(path)
     if not path.is_file():
@@ -184,7 +188,7 @@ async def transcribe_path(
     return await _chunked(
         client, path, task, model, language, prompt, temperature,
         timestamp_granularities, upload_limit_bytes, on_progress, journal,
-        hallucination_filter,
+        hallucination_filter, voice_detector,
     )  # fmt: skip
 
 
@@ -230,32 +234,48 @@ async def _chunked(
     on_progress: Callable[[int, int], None] | None,
     journal: ChunkJournal | None = None,
     hallucination_filter: bool = True,
+    voice: SpeechDetector | None = None,
 ) -> TranscriptionResult:
-    from voiceloop.audio.formats import encode_flac, load_speech
-    from voiceloop.audio.gating import speech_fraction
+    """The file decoded, cut into chunks under ``limit`` and sent one at a time. It is read
+    twice in blocks (once to plan the chunks, for the journal; once to send them), never
+    whole; in a long file, a chunk with no speech in it (loudness, then ``voice``) is not
+    sent at all."""
+    import soundfile as sf
 
-    def clean(part: TranscriptionResult, pcm: np.ndarray) -> TranscriptionResult:
-        if not hallucination_filter:
-            return part
-        return apply_hallucination_filter(part, speech_fraction=speech_fraction(pcm, SAMPLE_RATE))
+    from voiceloop.audio.formats import encode_flac
+    from voiceloop.audio.gating import file_chunks, has_speech, speech_fraction
 
-    pcm = load_speech(path, SAMPLE_RATE)
-    whole = encode_flac(pcm, SAMPLE_RATE)
-    if len(whole) <= limit:
-        result = await _one(client, whole, task, model, language, prompt, temperature,
-                            granularities)  # fmt: skip
-        if on_progress:
-            on_progress(1, 1)
-        return clean(result, pcm)
+    try:
+        duration = float(sf.info(str(path)).duration)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AudioDecodeError(
+            f"{path}: cannot decode audio ({reason})",
+            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
+        ) from None
     max_seconds = min(MAX_CHUNK_SECONDS, 0.9 * limit / BYTES_PER_SECOND)
     overlap = min(OVERLAP_SECONDS, max_seconds / 10)
-    spans = plan_spans(pcm, SAMPLE_RATE, max_seconds=max_seconds, overlap_seconds=overlap)
-    kept = journal.plan([(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in spans]) if journal else {}
+
+    def chunks() -> Iterator[tuple[int, np.ndarray]]:
+        return file_chunks(path, SAMPLE_RATE, max_seconds=max_seconds, overlap_seconds=overlap)
+
+    spans, silent = [], set()
+    for i, (start, pcm) in enumerate(chunks()):
+        spans.append((start / SAMPLE_RATE, (start + len(pcm)) / SAMPLE_RATE))
+        if duration > SHORT_UTTERANCE_S and not has_speech(pcm, SAMPLE_RATE, detector=voice):
+            silent.add(i)  # a short file is sent as it is, like an utterance
+    if not spans:
+        raise AudioDecodeError(f"{path}: contains no audio samples")
+    kept = journal.plan(spans) if journal else {}
     parts: list[tuple[float, TranscriptionResult]] = []
-    for i, (start, end) in enumerate(spans):
+    for i, (start, pcm) in enumerate(chunks()):
         part = kept.get(i)
-        if part is None:
-            flac = encode_flac(pcm[start:end], SAMPLE_RATE)
+        if part is None and i in silent:
+            part = TranscriptionResult(text="", duration=len(pcm) / SAMPLE_RATE)
+            if journal:
+                journal.done(i, part)
+        elif part is None:
+            flac = encode_flac(pcm, SAMPLE_RATE)
             try:
                 part = await _one(client, flac, task, model, language, prompt, temperature,
                                   granularities)  # fmt: skip
@@ -265,12 +285,16 @@ async def _chunked(
                 raise
             if journal:
                 journal.done(i, part)
-        parts.append((start / SAMPLE_RATE, clean(part, pcm[start:end])))
+        if hallucination_filter and part.text:
+            part = apply_hallucination_filter(
+                part, speech_fraction=speech_fraction(pcm, SAMPLE_RATE)
+            )
+        parts.append((start / SAMPLE_RATE, part))
         if on_progress:
             on_progress(i + 1, len(spans))
     if journal:
         journal.finished()
-    return merge_parts(parts, duration=len(pcm) / SAMPLE_RATE)
+    return merge_parts(parts, duration=duration)
 
 
 def plan_spans(
@@ -307,7 +331,8 @@ def merge_parts(
     segments = segment_dicts(merged.segments)
     words = [{"word": w.word, "start": w.start, "end": w.end} for w in merged.words]
     text = merged.text.strip()
-    first = parts[0][1] if parts else None
+    heard = [r for _, r in parts if r.text]
+    first = heard[0] if heard else (parts[0][1] if parts else None)
     raw = {
         "task": (first.raw or {}).get("task") if first and isinstance(first.raw, dict) else None,
         "language": first.language if first else None,
