@@ -91,5 +91,5 @@ def test_file_chunks_read_in_blocks_cut_where_the_whole_file_would(tmp_path) -> 
         assert abs(start - a) <= 480 and abs(start + len(pcm) - b) <= 480  # one 30 ms window
         assert len(pcm) <= 30 * 16_000
     assert streamed[0][0] == 0 and streamed[-1][0] + len(streamed[-1][1]) == len(whole)
-    for (s1, p1), (s2, _) in zip(streamed, streamed[1:], strict=False):
+    for (s1, p1), (s2, _) in itertools.pairwise(streamed):
         assert s1 < s2 < s1 + len(p1)  # each overlaps the next and moves on
