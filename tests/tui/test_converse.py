@@ -244,3 +244,14 @@ async def test_fallback_is_explained(harness: Harness) -> None:
         note = list(app._notifications)[-1]
         assert note.title == "Speech-to-text: fallback"
         assert note.message == "Groq timed out. Using local for speech-to-text for now."
+
+
+async def test_a_stage_that_keeps_a_turn_waiting_says_so(harness: Harness) -> None:
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        harness.engine.emit(ev.StageWaiting(turn_id=1, stage="responder", seconds=8.0))
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert note.title == "Still waiting"
+        assert note.message == "No answer from chat after 8 s; still waiting."
