@@ -48,3 +48,20 @@ def test_a_converse_turn_left_without_its_answer_is_not_shown_as_done(tmp_path: 
     [record] = history.turns(session)
     assert record.status == "unfinished"
     assert f"voiceloop retry {turn}" in record.reply
+
+
+def test_sessions_without_a_turn_are_not_listed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, os; from voiceloop.store import Store; "
+    code += "Store(sys.argv[1]).open_session('converse'); os._exit(0)"  # a crashed start
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
+    with Store(tmp_path) as store:
+        kept = store.open_session("dictate")
+        store.begin_turn(kept, "dictate", None, duration=1.0)
+        store.open_session("converse")  # this run's own, still empty
+        history = StoreHistory(lambda: Store(tmp_path, probe=False))
+        assert [s.id for s in history.sessions()] == [kept]
+    with Store(tmp_path) as store:
+        assert [s.id for s in store.sessions()] == [kept]  # the crashed one is gone too

@@ -29,9 +29,11 @@ class StoreHistory:
         return cls(open_store)
 
     def sessions(self, limit: int = 100) -> list[SessionSummary]:
-        """The newest ``limit`` sessions, newest first."""
+        """The newest ``limit`` sessions that hold a turn, newest first (the empty ones of
+        starts that failed are dropped from the store, as ``voiceloop history`` does)."""
         with self._open_store() as store:
-            rows = store.sessions()
+            store.drop_empty_sessions()
+            rows = [row for row in store.sessions() if row.turn_count]
         return [
             SessionSummary(
                 id=row.id,
