@@ -23,7 +23,10 @@ from voiceloop.errors import (
 from voiceloop.providers.ratelimits import RateLimits
 
 MODELS_HINT = "run `voiceloop models` to see the models this server offers"
-KEY_HINT = "check the key: set GROQ_API_KEY or run `voiceloop config init`"
+KEY_HINT = (
+    "check the key: GROQ_API_KEY (or groq_api_key in the config file) for Groq, the "
+    "stage's api_key for another server"
+)
 _MODEL_CODES = {"model_not_found", "model_decommissioned", "model_not_active"}
 
 

@@ -106,8 +106,8 @@ def missing_key_error(
         )
     return ConfigError(
         f"no API key for [{section_name}] and no local engine installed",
-        hint="export GROQ_API_KEY=... (or run `voiceloop config init`), or install voiceloop "
-        "with its default dependencies to work locally",
+        hint="export GROQ_API_KEY=... (or `voiceloop config set groq_api_key gsk_...`), or "
+        "install the local engines (pip install 'voiceloop[local]') to work on this machine",
     )
 
 

@@ -188,7 +188,7 @@ class LocalTranscriber:
         except ImportError as exc:
             raise LocalModelError(
                 "faster-whisper is not installed",
-                hint="install voiceloop with its default dependencies",
+                hint="install the local engines: pip install 'voiceloop[local]'",
             ) from exc
         try:
             model = WhisperModel(

@@ -110,7 +110,8 @@ class LocalSynthesizer:
             from piper.config import PiperConfig
         except ImportError as exc:
             raise LocalModelError(
-                "piper-tts is not installed", hint="install voiceloop with its default dependencies"
+                "piper-tts is not installed",
+                hint="install the local engines: pip install 'voiceloop[local]'",
             ) from exc
         try:
             config = PiperConfig.from_dict(json.loads(self.source.config.read_text("utf-8")))
