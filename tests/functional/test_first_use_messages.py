@@ -40,3 +40,14 @@ def test_readme_does_not_ask_for_local_provider_to_dictate_without_a_key() -> No
     section = text.split("### Without a key", 1)[1].split("###", 1)[0]
     assert "no configuration" in section
     assert 'set `provider = "local"` in `[stt]` to use' not in section
+
+
+def test_readme_states_the_exit_codes_the_commands_use() -> None:
+    from voiceloop.cli.common import EXIT_INTERRUPTED, EXIT_NO_SPEECH, EXIT_USAGE
+
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert (
+        f"Exit codes: 0 success, 1 a service or network failure, {EXIT_USAGE} bad usage or "
+        f"bad input, {EXIT_NO_SPEECH} no speech found"
+    ) in text
+    assert f"{EXIT_INTERRUPTED} interrupted" in text
