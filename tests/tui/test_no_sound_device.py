@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tui.fakes import Harness
 from voiceloop.config import load_settings
-from voiceloop.errors import DeviceError
+from voiceloop.errors import DeviceError, PortAudioMissingError
 from voiceloop.tui.app import VoiceloopApp
 from voiceloop.tui.screens.error import ErrorScreen
 from voiceloop.tui.widgets.conversation import ConversationLog
@@ -77,3 +79,40 @@ def test_the_header_names_the_engines_in_use_without_a_key(monkeypatch, tmp_path
     with_key = profile_from_settings(load_settings(path=tmp_path / "none.toml"))
     assert with_key.stt_model == "whisper-large-v3-turbo" and with_key.voice == "autumn"
     assert with_key.chat_model == "openai/gpt-oss-20b"
+
+
+@pytest.mark.parametrize(
+    ("error", "label", "note", "badge"),
+    [
+        (
+            DeviceError("No output device found.", hint="plug in a speaker", kind="output"),
+            "● No speaker",
+            "No speaker: replies and dictation cannot play",
+            "no speaker",
+        ),
+        (
+            PortAudioMissingError("PortAudio is not installed", hint="install libportaudio2"),
+            "● No audio",
+            "No sound device: nothing can be heard or played",
+            "no microphone",
+        ),
+    ],
+    ids=["no speaker", "no audio at all"],
+)
+async def test_without_a_speaker_or_any_audio_the_screen_says_which(
+    harness: Harness, error: Exception, label: str, note: str, badge: str
+) -> None:
+    harness.fail_engine_with = error
+    app = VoiceloopApp(deps=harness.deps())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot, app, ErrorScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert str(app.screen.query_one(StateIndicator).render()) == label
+        notes = " ".join(
+            str(n.render()) for n in app.screen.query_one(ConversationLog).query(".note")
+        )
+        assert note in notes and "history (Ctrl+R)" in notes
+        shown = {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
+        assert "ctrl+t" not in shown
+        assert str(app.screen.query_one(TalkBadge).render()) == badge

@@ -157,14 +157,15 @@ class VoiceloopApp(App[int]):
         self.missing_device = missing
         with contextlib.suppress(NoMatches):
             self._badge().missing = missing or ""
-        if missing in ("microphone", "sound") and self.talking:
+        if missing is not None and self.talking:
             self.talking = False
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Talking needs a microphone: without one, Ctrl+T and hands-free are not offered."""
-        no_mic = self.missing_device in ("microphone", "sound")
-        return not (no_mic and action in ("talk", "hands_free"))
+        """Talking needs the engine, which stopped for the missing device (a microphone, or
+        the speaker a reply plays on): then Ctrl+T and hands-free are not offered."""
+        stopped = self.missing_device is not None
+        return not (stopped and action in ("talk", "hands_free"))
 
     def set_profile(self, profile: Profile) -> None:
         """Show a new set-up (models, voice, devices) in the header."""

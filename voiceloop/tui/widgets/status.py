@@ -35,6 +35,8 @@ class TalkBadge(Static):
     def render(self) -> str:
         if self.missing in ("microphone", "sound"):
             return "no microphone"
+        if self.missing:
+            return f"no {self.missing}"
         if self.talking:
             return "● talk (^t to stop)"
         return "hands-free" if self.hands_free else "push-to-talk ^t"
