@@ -46,8 +46,9 @@ def test_a_server_that_keeps_stalling_falls_back_to_the_local_model(loopback, tm
     elapsed = time.monotonic() - started
     err = capsys.readouterr().err
     assert "fell back to local" in err and "timed out waiting" in err
-    assert len(loopback.requests_to("transcriptions")) == 3
-    assert elapsed < STALL, elapsed
+    # Stalled, asked again, stalled again: no third wait (max_retries would allow it).
+    assert len(loopback.requests_to("transcriptions")) == 2
+    assert elapsed < STALL / 2, elapsed
 
 
 def test_no_stall_timeout_waits_for_the_slow_reply(loopback, tmp_path, monkeypatch, capsys):

@@ -63,6 +63,9 @@ class RetryBudget:
     def __init__(self, max_retries: int) -> None:
         self.max_retries = max_retries
         self.used = 0
+        self.stalls = 0
+        """Attempts that got no first byte within their deadline: a second one ends the
+        retries (a server that stalls twice is not answering; a live turn falls back)."""
 
     @property
     def left(self) -> bool:
@@ -240,7 +243,9 @@ class ClientPool:
             except (httpx.InvalidURL, httpx.UnsupportedProtocol):
                 raise _invalid_base_url(base_url) from None
             except httpx.HTTPError as exc:
-                if budget.left:
+                if isinstance(exc, _Stalled):
+                    budget.stalls += 1
+                if budget.left and budget.stalls < 2:
                     await self.wait_before_retry(budget, None)
                     continue
                 raise error_from_exception(exc, provider=provider, url=url) from None
@@ -309,14 +314,17 @@ class ClientPool:
                 await self.wait_before_retry(budget, None)
 
 
+class _Stalled(httpx.ReadTimeout):
+    """No first byte within the attempt's deadline (reported like a read timeout)."""
+
+
 async def _send_within(
     client: httpx.AsyncClient, request: httpx.Request, deadline: float
 ) -> httpx.Response:
     try:
         return await asyncio.wait_for(client.send(request, stream=True), deadline)
     except TimeoutError:
-        # The same exception a read timeout raises, so it is retried and reported alike.
-        raise httpx.ReadTimeout(f"no reply within {deadline:.1f} s", request=request) from None
+        raise _Stalled(f"no reply within {deadline:.1f} s", request=request) from None
 
 
 def _invalid_base_url(base_url: str) -> ConfigError:
