@@ -113,15 +113,31 @@ def decode_file(path: str | PathLike[str]) -> tuple[np.ndarray, int]:
         raise AudioDecodeError(f"{p}: is a directory, not an audio file")
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AudioDecodeError(
-            f"{p}: cannot decode audio ({reason})",
-            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
-        ) from None
+    except _UNDECODABLE as exc:
+        raise _cannot_decode(p, exc) from None
     except OSError as exc:
         raise AudioDecodeError(f"{p}: cannot read file ({exc.strerror or exc})") from None
     return data, int(rate)
+
+
+def file_duration(path: str | PathLike[str]) -> float:
+    """Seconds of audio in a file soundfile reads, from its header (nothing decoded);
+    :class:`AudioDecodeError` as :func:`decode_file` raises it."""
+    try:
+        return float(sf.info(str(path)).duration)
+    except _UNDECODABLE as exc:
+        raise _cannot_decode(Path(path), exc) from None
+
+
+_UNDECODABLE = (sf.LibsndfileError, RuntimeError, ValueError, TypeError)
+
+
+def _cannot_decode(path: Path, exc: Exception) -> AudioDecodeError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return AudioDecodeError(
+        f"{path}: cannot decode audio ({reason})",
+        hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
+    )
 
 
 def load_speech(path: str | PathLike[str], rate: int = 16000) -> np.ndarray:

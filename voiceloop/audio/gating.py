@@ -54,8 +54,7 @@ def has_speech(
         return False
     if detector is None:
         return True
-    vad = detector
-    vad.reset()
+    detector.reset()
     window = max(1, int(WINDOW_SECONDS * rate))
     frame = 512
     run = 0
@@ -63,7 +62,7 @@ def has_speech(
         if not loud[i // window : (i + frame - 1) // window + 1].any():
             run = 0
             continue
-        run = run + 1 if vad.probability(pcm[i : i + frame]) >= 0.5 else 0
+        run = run + 1 if detector.probability(pcm[i : i + frame]) >= 0.5 else 0
         if run >= VOICE_FRAMES:
             return True
     return False

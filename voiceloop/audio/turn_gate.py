@@ -29,8 +29,6 @@ class TurnGate:
         hangover_frames: int,
         background: bool = False,
     ) -> None:
-        self.model = model
-        self.min_frames = min_frames
         self.max_frames = max_frames
         self.hangover_frames = hangover_frames
         points = [min_frames]

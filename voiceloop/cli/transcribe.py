@@ -253,25 +253,23 @@ async def transcribe_locally(
     in them (``voice``), reach the model, one at a time, so silence and noise cost neither
     model time nor memory.
     """
-    import soundfile as sf
-
-    from voiceloop.audio.formats import load_speech
+    from voiceloop.audio.formats import file_duration, load_speech
     from voiceloop.audio.gating import Stretch, has_speech, speech_fraction, speech_stretches
     from voiceloop.frames import SAMPLE_RATE
     from voiceloop.providers.longform import SHORT_UTTERANCE_S
 
-    length = float(sf.info(str(path)).duration)
+    length = file_duration(path)
     if length <= SHORT_UTTERANCE_S:
         pcm = load_speech(path, SAMPLE_RATE)
         stretches: Iterable[Stretch] = [Stretch(0.0, pcm, speech_fraction(pcm, SAMPLE_RATE))]
+        voice = None  # a short file goes to the model whole, like an utterance
     else:
         stretches = speech_stretches(path, rate=SAMPLE_RATE)
     texts: list[str] = []
     segments: list[dict[str, Any]] = []
     language, model = None, None
     for stretch in stretches:
-        gated = voice is not None and length > SHORT_UTTERANCE_S
-        if gated and not has_speech(stretch.pcm, SAMPLE_RATE, detector=voice):
+        if voice is not None and not has_speech(stretch.pcm, SAMPLE_RATE, detector=voice):
             continue
         part = await _local_part(stage, stretch, task, filter_on)
         language, model = language or part.language, model or part.raw.get("model")

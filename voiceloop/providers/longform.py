@@ -240,19 +240,10 @@ async def _chunked(
     twice in blocks (once to plan the chunks, for the journal; once to send them), never
     whole; in a long file, a chunk with no speech in it (loudness, then ``voice``) is not
     sent at all."""
-    import soundfile as sf
-
-    from voiceloop.audio.formats import encode_flac
+    from voiceloop.audio.formats import encode_flac, file_duration
     from voiceloop.audio.gating import file_chunks, has_speech, speech_fraction
 
-    try:
-        duration = float(sf.info(str(path)).duration)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AudioDecodeError(
-            f"{path}: cannot decode audio ({reason})",
-            hint="use WAV, FLAC, OGG or MP3 (convert others with ffmpeg or sox)",
-        ) from None
+    duration = file_duration(path)
     max_seconds = min(MAX_CHUNK_SECONDS, 0.9 * limit / BYTES_PER_SECOND)
     overlap = min(OVERLAP_SECONDS, max_seconds / 10)
 
