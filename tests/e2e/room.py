@@ -4,6 +4,7 @@ figures measured on the app's own microphone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -12,11 +13,11 @@ import pytest
 import soxr
 
 import tests.fakegroq.audio as fake_audio
-from tests.e2e.bench import RATE, DuplexBench, speech
+from tests.e2e.bench import RATE, DuplexBench, listening, speech, wait_for
 from voiceloop.audio.echo import EchoCancellingSource, EchoPath, PlaybackReference
 from voiceloop.config import load_settings
 from voiceloop.engine import Engine
-from voiceloop.events import Event, TranscriptReady, TurnFinished
+from voiceloop.events import Event, ReplyDone, TranscriptReady, TurnFinished
 from voiceloop.frames import AudioFrame
 from voiceloop.session.engine import engine_from_settings
 
@@ -56,6 +57,29 @@ def engine_for(
         settings, mode="converse", on_event=events.append, input="mic.monitor", output="spk",
         recorder=None, max_turns=max_turns,
     )  # fmt: skip
+
+
+QUESTION = "Tell me about rivers."
+
+
+async def ask(
+    engine: Engine, events: list[Event], bench: DuplexBench, tmp: Any
+) -> asyncio.Task[None]:
+    """Run ``engine``; once it listens, the bench says :data:`QUESTION` into the mic."""
+    run = asyncio.create_task(engine.run())
+    await wait_for(events, listening, 30)
+    await asyncio.sleep(0.3)
+    bench.play(speech(QUESTION, tmp))
+    return run
+
+
+async def after_the_reply(engine: Engine, events: list[Event], run: asyncio.Task[None]) -> None:
+    """Wait for the reply's end and a while after it (a phantom turn would start from the
+    reply's tail), then stop the engine."""
+    await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
+    await asyncio.sleep(2.5)
+    engine.stop()
+    await asyncio.wait_for(run, 10)
 
 
 def echo_figures(engine: Engine) -> tuple[float, float]:

@@ -29,10 +29,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.e2e.bench import RATE, DuplexBench, Played, listening, open_bench, speech, wait_for
+from tests.e2e.bench import RATE, DuplexBench, Played, open_bench, speech, wait_for
 from tests.e2e.room import (
     ECHO_DB,
+    QUESTION,
     Listener,
+    after_the_reply,
+    ask,
     check_echo_delay,
     echo_delay,
     engine_for,
@@ -70,7 +73,7 @@ class Run:
 
 def clips(tmp_path: Any) -> dict[str, np.ndarray]:
     """What the user says in these tests, each as espeak-ng says it."""
-    texts = ["Tell me about rivers.", "Stop.", "Which mountains are highest?", "Mm-hmm."]
+    texts = [QUESTION, "Stop.", "Which mountains are highest?", "Mm-hmm."]
     return {text: speech(text, tmp_path) for text in texts}
 
 
@@ -98,10 +101,7 @@ async def over_the_reply(
     frames = None if cancelling else record_frames(engine._source)
     bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
     try:
-        run = asyncio.create_task(engine.run())
-        await wait_for(events, listening, 30)
-        await asyncio.sleep(0.3)
-        bench.play(speech("Tell me about rivers.", tmp_path))
+        run = await ask(engine, events, bench, tmp_path)
         await wait_for(events, lambda e: isinstance(e, SpeakingChunk), 30)
         if cancelling:
             # The canceller first has to find the room's echo (within a second or so of
@@ -112,10 +112,7 @@ async def over_the_reply(
         if answered:
             await asyncio.wait_for(run, 90)
         else:
-            await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
-            await asyncio.sleep(2.5)  # a phantom turn would start from the reply's tail
-            engine.stop()
-            await asyncio.wait_for(run, 10)
+            await after_the_reply(engine, events, run)
     finally:
         bench.close()
         if listener is not None:

@@ -9,13 +9,13 @@ transcriber makes of the assistant's voice, not a canned answer."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from tests.e2e.bench import listening, open_bench, speech, wait_for
+from tests.e2e.bench import open_bench
 from tests.e2e.room import (
     ECHO_DB,
+    after_the_reply,
+    ask,
     check_echo_delay,
     echo_figures,
     engine_for,
@@ -44,14 +44,7 @@ async def test_with_default_settings_a_long_reply_plays_whole_and_its_echo_is_no
         engine._source.record = []
         bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
         try:
-            run = asyncio.create_task(engine.run())
-            await wait_for(events, listening, 30)
-            await asyncio.sleep(0.3)
-            bench.play(speech("Tell me about rivers.", tmp_path))
-            await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
-            await asyncio.sleep(2.5)  # a phantom turn would start from the reply's tail
-            engine.stop()
-            await asyncio.wait_for(run, 10)
+            await after_the_reply(engine, events, await ask(engine, events, bench, tmp_path))
         finally:
             bench.close()
         print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, "
