@@ -39,28 +39,28 @@ from __future__ import annotations
 
 import collections
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from voiceloop.audio.base import EndpointEvent, SpeechPaused, SpeechStart, UtteranceReady
 from voiceloop.audio.detectors import EnergyDetector, SileroDetector, SpeechDetector, make_detector
+from voiceloop.audio.judged import (
+    FRAME_S,
+    Judged,
+    frames_in,
+    speech_frames,
+    speech_run,
+    utterance_of,
+)
 from voiceloop.audio.smartturn import TurnModel, turn_options
 from voiceloop.audio.turn_gate import TurnGate
-from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame, Utterance
+from voiceloop.frames import AudioFrame
 
 __all__ = ["Endpointer", "EnergyDetector", "SileroDetector", "SpeechDetector", "make_detector"]
 
-FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 ONSET_KEEP_S = 1.2
 """How long a marked onset waits for the utterance that it starts."""
-
-
-@dataclass(slots=True)
-class _Judged:
-    frame: AudioFrame
-    speech: bool
 
 
 class Endpointer:
@@ -86,16 +86,14 @@ class Endpointer:
     ) -> None:
         self.detector = detector
         self.threshold = threshold
-        self.min_speech_frames = max(1, round(min_speech_ms / 1000 / FRAME_S))
-        self.hangover_frames = max(1, round(hangover_ms / 1000 / FRAME_S))
-        early = max(1, round(early_ms / 1000 / FRAME_S))
-        self.early_frames = early if early_ms > 0 and early < self.hangover_frames else 0
-        quick = max(1, round(quick_ms / 1000 / FRAME_S))
-        self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
+        self.min_speech_frames = frames_in(min_speech_ms)
+        self.hangover_frames = frames_in(hangover_ms)
+        early = frames_in(early_ms) if early_ms > 0 else 0
+        self.early_frames = early if early < self.hangover_frames else 0
         self.turn_model = turn_model
         self._gate: TurnGate | None = None
         if turn_model is not None:
-            min_frames = max(1, round(turn_min_silence_ms / 1000 / FRAME_S))
+            min_frames = frames_in(turn_min_silence_ms)
             self._gate = TurnGate(
                 turn_model,
                 threshold=turn_threshold,
@@ -106,14 +104,14 @@ class Endpointer:
             )
             # Transcription starts a little before the model's first decision, so that
             # a turn that ends there already has its request under way.
-            self.early_frames = max(1, min(early, min_frames - 2)) if early_ms > 0 else 0
-            self.quick_frames = quick if quick_ms > 0 and quick < self.early_frames else 0
+            self.early_frames = max(1, min(early, min_frames - 2)) if early else 0
+        quick = frames_in(quick_ms) if quick_ms > 0 else 0
+        self.quick_frames = quick if quick < self.early_frames else 0
         self.pre_roll_frames = max(0, math.ceil(pre_roll_ms / 1000 / FRAME_S - 1e-9))
         self.max_frames = max(self.min_speech_frames + 1, int(max_length_s / FRAME_S))
         self.ignore_start_s = ignore_start_ms / 1000
         self.suppressed = False
         self.push_to_talk = False
-        self.last_probability = 0.0
         self.reset()
 
     @classmethod
@@ -150,8 +148,8 @@ class Endpointer:
             reset()
         ring_len = self.pre_roll_frames + 2 * self.min_speech_frames + 2
         ring_len += math.ceil(ONSET_KEEP_S / FRAME_S)  # a marked onset may lie further back
-        self._ring: collections.deque[_Judged] = collections.deque(maxlen=ring_len)
-        self._open: list[_Judged] | None = None  # frames of the open utterance
+        self._ring: collections.deque[Judged] = collections.deque(maxlen=ring_len)
+        self._open: list[Judged] | None = None  # frames of the open utterance
         self._started = False  # SpeechStart sent for the open utterance
         self._key_down = False
         self._silence = 0  # consecutive non-speech frames in the open utterance
@@ -262,7 +260,7 @@ class Endpointer:
     def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
         """Judge one frame; returns the events it caused (usually none)."""
         speech = self._judge(frame)
-        judged = _Judged(frame, speech)
+        judged = Judged(frame, speech)
         if self.push_to_talk:
             return self._feed_key(judged)
         if self._open is None:
@@ -279,7 +277,6 @@ class Endpointer:
 
     def _judge(self, frame: AudioFrame) -> bool:
         p = self.detector.probability(frame.pcm)
-        self.last_probability = p
         if self._was_suppressed and not self.suppressed:
             self._pending_ignore = True
         self._was_suppressed = self.suppressed
@@ -292,12 +289,12 @@ class Endpointer:
             return False
         return p >= self.threshold
 
-    def _feed_idle(self, judged: _Judged) -> list[EndpointEvent]:
+    def _feed_idle(self, judged: Judged) -> list[EndpointEvent]:
         if self.suppressed:
             self._ring.clear()
             return []
         self._ring.append(judged)
-        run = self._speech_run()
+        run = speech_run(self._ring)
         if run is None:
             return []
         first, count = run
@@ -316,27 +313,7 @@ class Endpointer:
         self._speech_end = judged.frame.time + FRAME_S
         return [SpeechStart(ring[first].frame.time)]
 
-    def _speech_run(self) -> tuple[int, int] | None:
-        """The current run of speech at the end of the ring: (index of its first frame,
-        number of speech frames); one non-speech frame inside the run is tolerated."""
-        ring = self._ring
-        if not ring or not ring[-1].speech:
-            return None
-        count = 0
-        first = len(ring) - 1
-        gap = 0
-        for i in range(len(ring) - 1, -1, -1):
-            if ring[i].speech:
-                count += 1
-                first = i
-                gap = 0
-            else:
-                gap += 1
-                if gap > 1:
-                    break
-        return first, count
-
-    def _feed_open(self, judged: _Judged) -> list[EndpointEvent]:
+    def _feed_open(self, judged: Judged) -> list[EndpointEvent]:
         assert self._open is not None
         self._open.append(judged)
         end = judged.frame.time + FRAME_S
@@ -364,7 +341,7 @@ class Endpointer:
         if silence not in (self.quick_frames, self.early_frames):
             return []
         quick = silence == self.quick_frames
-        return [SpeechPaused(self._utterance(self._open, end, self._speech_end), quick)]
+        return [SpeechPaused(utterance_of(self._open, end, self._speech_end), quick)]
 
     def _feed_turn(self, gate: TurnGate, end: float) -> list[EndpointEvent]:
         """Open utterance with the end-of-turn model deciding when the pause is over."""
@@ -390,7 +367,7 @@ class Endpointer:
         assert self._open is not None
         return np.concatenate([j.frame.pcm for j in self._open[-math.ceil(8.0 / FRAME_S) :]])
 
-    def _feed_key(self, judged: _Judged) -> list[EndpointEvent]:
+    def _feed_key(self, judged: Judged) -> list[EndpointEvent]:
         if self._open is None:
             if not self.suppressed:
                 self._ring.append(judged)
@@ -399,16 +376,13 @@ class Endpointer:
         events: list[EndpointEvent] = []
         if judged.speech:
             self._speech_end = judged.frame.time + FRAME_S
-            if not self._started and self._speech_frames() >= self.min_speech_frames:
+            if not self._started and speech_frames(self._open or ()) >= self.min_speech_frames:
                 self._started = True
                 first = next(j for j in self._open if j.speech)
                 events.append(SpeechStart(first.frame.time))
         if len(self._open) >= self.max_frames:
             events += self._split(judged.frame.time + FRAME_S)
         return events
-
-    def _speech_frames(self) -> int:
-        return sum(1 for j in self._open or () if j.speech)
 
     def _split(self, end: float) -> list[EndpointEvent]:
         """Max length reached: close this utterance and go on with a new one at once."""
@@ -420,7 +394,7 @@ class Endpointer:
         self, reason: str, end: float | None, *, keep_open: bool = False
     ) -> list[EndpointEvent]:
         frames = self._open or []
-        speech_frames = sum(1 for j in frames if j.speech)
+        speech = speech_frames(frames)
         self._open = [] if keep_open else None
         self._ring.clear()
         speech_end = self._speech_end
@@ -433,21 +407,6 @@ class Endpointer:
         # piece without enough is the tail after a max-length split: keep it if it holds
         # any speech at all (the last words). Push-to-talk needs min_speech in the piece.
         needed = self.min_speech_frames if self.push_to_talk else 1
-        if not frames or speech_frames < needed:
+        if not frames or speech < needed:
             return []
-        return [UtteranceReady(self._utterance(frames, end, speech_end), reason)]
-
-    def _utterance(
-        self, frames: list[_Judged], end: float | None, speech_end: float | None
-    ) -> Utterance:
-        speech_frames = sum(1 for j in frames if j.speech)
-        pcm = np.concatenate([j.frame.pcm for j in frames]).astype(np.int16, copy=False)
-        end = end if end is not None else frames[-1].frame.time + FRAME_S
-        return Utterance(
-            pcm=pcm,
-            start=frames[0].frame.time,
-            end=end,
-            speech_fraction=speech_frames / len(frames),
-            speech_end=speech_end,
-            closed_at=end,
-        )
+        return [UtteranceReady(utterance_of(frames, end, speech_end), reason)]
