@@ -17,7 +17,14 @@ from tests.e2e.bench import RATE, DuplexBench, listening, speech, wait_for
 from voiceloop.audio.echo import EchoCancellingSource, EchoPath, PlaybackReference
 from voiceloop.config import load_settings
 from voiceloop.engine import Engine
-from voiceloop.events import Event, ReplyDone, TranscriptReady, TurnFinished
+from voiceloop.events import (
+    Event,
+    Level,
+    ReplyDone,
+    SpeakingChunk,
+    TranscriptReady,
+    TurnFinished,
+)
 from voiceloop.frames import AudioFrame
 from voiceloop.session.engine import engine_from_settings
 
@@ -73,9 +80,30 @@ async def ask(
     return run
 
 
+HEARD_DB = -50.0
+"""The app's microphone level that says the bench's voice reached it (espeak-ng's
+question peaks at -20 to -10 dB there; the bench's silence is -100 dB)."""
+
+
+async def replying(events: list[Event], timeout: float = 30) -> None:
+    """Wait for the reply to :data:`QUESTION` to start playing. When it never does and the
+    app's microphone never heard a sound, the bench's voice never reached the app (the
+    sound server dropped its stream): a bench fault, not the app's."""
+    try:
+        await wait_for(events, lambda e: isinstance(e, SpeakingChunk), timeout)
+    except AssertionError:
+        loudest = max((e.level_db for e in events if isinstance(e, Level)), default=-120.0)
+        if loudest < HEARD_DB:
+            raise BenchFault(
+                f"the app's microphone never heard the question (loudest {loudest:.0f} dB)"
+            ) from None
+        raise
+
+
 async def after_the_reply(engine: Engine, events: list[Event], run: asyncio.Task[None]) -> None:
     """Wait for the reply's end and a while after it (a phantom turn would start from the
     reply's tail), then stop the engine."""
+    await replying(events)
     await wait_for(events, lambda e: isinstance(e, ReplyDone), 60)
     await asyncio.sleep(2.5)
     engine.stop()
