@@ -30,7 +30,11 @@ from voiceloop.config import Settings, load_settings
 from voiceloop.events import Event, StateChanged
 
 RATE = 48_000
-BLOCK = 1024
+BLOCK = 256
+"""5 ms: the room's echo of a block of the app's sound must be out 45 ms after the app's
+stamps say it leaves the speaker, and the app stamps its blocks only 20-35 ms ahead. With
+1024-sample blocks this stream's own output latency (65-85 ms) left over half of the echo
+out; at 256 it is 15-20 ms."""
 WINDOW = 480  # 10 ms
 LOUD_DB = -40.0
 
@@ -64,6 +68,14 @@ class DuplexBench:
         """Recorded blocks PortAudio reported as overflowed, and stream restarts (samples
         may be missing)."""
         self.reopened = 0
+        self.room_wanted = 0
+        self.room_found = 0
+        """Samples of the app's speaker sound the room looked for (while the speaker ran),
+        and found at the time it looked for them: short when this stream's own output
+        latency is more than the app's lead plus the room's delay, or the two streams'
+        stamps disagree; the echo is then chopped."""
+        self.room_skew: float | None = None
+        """At the last miss: where the app's latest sound ends, less the time looked for."""
         self.stream = self._open()
         self._watch: asyncio.Task[None] | None = None
 
@@ -127,16 +139,29 @@ class DuplexBench:
         out = np.zeros(frames, np.float32)
         room = self._room
         assert room is not None
+        latest = room[-1] if room else None
         while room and room[0][0] + len(room[0][1]) / RATE < at - 2.0:
             room.popleft()
+        found = 0
         for start, block in list(room):
             offset = round((start - at) * RATE)
             lo, hi = max(0, offset), min(frames, offset + len(block))
             if hi > lo:
                 out[lo:hi] = block[lo - offset : hi - offset]
+                found += hi - lo
+        if latest is not None:
+            self.room_wanted += frames
+            self.room_found += min(found, frames)
+            if found < frames:
+                self.room_skew = latest[0] + len(latest[1]) / RATE - at
         return out
 
     # -- the test's side ------------------------------------------------------------
+
+    @property
+    def room_missed(self) -> float:
+        """Share of the app's speaker sound the room looked for and did not find."""
+        return 1 - self.room_found / self.room_wanted if self.room_wanted else 0.0
 
     def room(self, sink: Any, delay_s: float = 0.045) -> None:
         """Feed what ``sink`` (the app's speaker) plays back into the mic ``delay_s`` after

@@ -168,6 +168,20 @@ class BenchFault(AssertionError):
     far more than the room's delay): the run says nothing about the app."""
 
 
+ROOM_MISSED = 0.05
+"""The room finds all of the app's sound but a few blocks' edges when the clocks agree."""
+
+
+def check_room(bench: DuplexBench) -> None:
+    """The room's echo must be whole: a room that dropped part of it (its own output late,
+    or the app's stamps off its clock) chops the echo as no room does."""
+    if bench.room_missed > ROOM_MISSED:
+        raise BenchFault(
+            f"the room missed {bench.room_missed:.0%} of the app's speaker sound (last "
+            f"miss: the app's sound ended {bench.room_skew:+.3f} s from the time wanted)"
+        )
+
+
 def check_echo_delay(delay: float | None) -> None:
     """The room is 45 ms; the sound server's stamps add their own error. Anything else
     means the bench's echo is not what the test thinks it is."""

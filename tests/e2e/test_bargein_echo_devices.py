@@ -38,6 +38,7 @@ from tests.e2e.room import (
     after_the_reply,
     ask,
     check_echo_delay,
+    check_room,
     echo_delay,
     engine_for,
     on_a_sound_bench,
@@ -110,6 +111,7 @@ async def over_the_reply(
     frames = None if cancelling else record_frames(engine._source)
     bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
     loop = asyncio.get_running_loop()
+    paused_at = pauses_timed(engine._sink, bench)
     try:
         run = await ask(engine, events, bench, tmp_path)
         await replying(events)
@@ -117,7 +119,11 @@ async def over_the_reply(
             # The canceller first has to find the room's echo (within a second or so of
             # the reply's sound); a voice before that meets the voice detector alone.
             speaking = loop.time()
-            await wait_until(lambda: engine._source.path.delay_s is not None, 20)
+            try:
+                await wait_until(lambda: engine._source.path.delay_s is not None, 20)
+            except AssertionError:
+                check_room(bench)
+                raise
             print(f"echo placed {loop.time() - speaking:.1f} s into the reply")
         await asyncio.sleep(after_s)
         talk = bench.play(user)
@@ -127,17 +133,20 @@ async def over_the_reply(
             await after_the_reply(engine, events, run)
     except AssertionError:
         print(f"what happened: {story(events)}; bench overflows/reopened: "
-              f"{bench.overflows}/{bench.reopened}")  # fmt: skip
+              f"{bench.overflows}/{bench.reopened}, room missed "
+              f"{bench.room_missed:.0%} (skew {bench.room_skew})")  # fmt: skip
         raise
     finally:
         bench.close()
         if listener is not None:
             print(f"heard: {listener.heard}")
     guard = engine._guard
+    if talk.start is not None:
+        print(f"paused at {[round(t - talk.start, 2) for t in paused_at]} s from the voice")
     print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, paused "
           f"{guard.pauses} (on double talk {guard.double_talks}), echo held {guard.echoes}, "
           f"resumed {guard.resumed}, cuts {guard.cuts}, bench overflows/reopened: "
-          f"{bench.overflows}/{bench.reopened}")  # fmt: skip
+          f"{bench.overflows}/{bench.reopened}, room missed {bench.room_missed:.1%}")  # fmt: skip
     if isinstance(engine._source, EchoCancellingSource):
         delay = engine._source.path.delay_s
     else:
@@ -145,8 +154,23 @@ async def over_the_reply(
         delay = echo_delay(frames, bench)
     print(f"echo delay: {delay if delay is None else round(delay * 1000)} ms")
     assert bench.emitted, "the app's speaker never played into the room"
+    check_room(bench)
     check_echo_delay(delay)
     return Run(events, engine, bench, talk, delay)
+
+
+def pauses_timed(sink: Any, bench: DuplexBench) -> list[float]:
+    """Keep the bench's clock at each pause of ``sink`` (printed against the voice's start:
+    a pause before it is a stutter)."""
+    times: list[float] = []
+    original = sink.pause
+
+    def pause() -> None:
+        times.append(bench.now())
+        original()
+
+    sink.pause = pause
+    return times
 
 
 def story(events: list[Event]) -> list[str]:

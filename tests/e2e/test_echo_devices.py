@@ -17,6 +17,7 @@ from tests.e2e.room import (
     after_the_reply,
     ask,
     check_echo_delay,
+    check_room,
     echo_figures,
     engine_for,
     on_a_sound_bench,
@@ -48,7 +49,9 @@ async def test_with_default_settings_a_long_reply_plays_whole_and_its_echo_is_no
         finally:
             bench.close()
         print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, "
-              f"bench overflows/reopened: {bench.overflows}/{bench.reopened}")  # fmt: skip
+              f"bench overflows/reopened: {bench.overflows}/{bench.reopened}, room missed "
+              f"{bench.room_missed:.1%}")  # fmt: skip
+        check_room(bench)
         delay, suppression = echo_figures(engine)
         guard = engine._guard
         print(f"echo delay {delay * 1000:.0f} ms, suppression {suppression:.1f} dB, "
