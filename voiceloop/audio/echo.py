@@ -330,6 +330,10 @@ class EchoCancellingSource:
             near, float(windows[slack]), float(np.max(windows)), echo_only=echo_only
         )
 
+    def echo_heard(self) -> bool:
+        """True while the microphone hears the speaker's echo (the path is placed)."""
+        return self.path.delay_s is not None and self.path.is_heard(self.path.latest)
+
     def echo_only(
         self,
         start: float,

@@ -69,6 +69,9 @@ ONSET_BEFORE_S = 0.25
 """Where a voice began, before the frame that made it double talk: the two louder frames
 before that one, and a quieter start (an "s", an "f") that was no louder than the echo."""
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
+PLACING_S = 1.0
+"""At a reply's start the canceller needs a moment (0.1-0.3 s, more on a loaded machine) to
+find the echo again; speech in that time is held without a pause until it has."""
 
 
 def _words(text: str) -> list[str]:
@@ -117,8 +120,11 @@ class InterruptionGuard:
         echo_delay: Callable[[], float | None] = lambda: None,
         echo_only: Callable[..., bool] | None = None,
         mark_onset: Callable[[float], None] = lambda at: None,
+        echo_heard: Callable[[], bool] = lambda: True,
     ) -> None:
         self._mark_onset = mark_onset
+        self._echo_heard = echo_heard
+        self._reply_at: float | None = None  # when the playing reply's first piece started
         self._echo_delay = echo_delay
         self._echo_only = echo_only
         self._speech_at: float | None = None  # capture time the held speech started
@@ -147,6 +153,8 @@ class InterruptionGuard:
     def spoken(self, text: str) -> None:
         """A piece of the reply started playing."""
         now = time.monotonic()
+        if self._reply_at is None:
+            self._reply_at = now
         self._spoken.append((now, text))
         while self._spoken and now - self._spoken[0][0] > SPOKEN_KEEP_S:
             self._spoken.popleft()
@@ -158,6 +166,17 @@ class InterruptionGuard:
     def configure(self, window_s: float, behaviour: str) -> None:
         """How long to hold a reply, and whether a false interruption resumes or cuts it."""
         self.window_s, self.behaviour = window_s, behaviour
+
+    def _placing(self) -> bool:
+        """True early in a reply while the canceller has not found its echo yet: speech
+        then is most likely that echo, which it cannot tell yet."""
+        started = self._reply_at
+        return (
+            self._echo_only is not None
+            and started is not None
+            and time.monotonic() - started < PLACING_S
+            and not self._echo_heard()
+        )
 
     def in_echo_tail(self) -> bool:
         """True just after a reply ended, while its echo may still come back."""
@@ -211,9 +230,14 @@ class InterruptionGuard:
             self._paused_speech = False
             self._timer = asyncio.get_running_loop().call_later(self.window_s, self._window_over)
             return
-        if at is not None and not paused and self._heard_echo_only(at - LOOK_BACK_S):
-            # By the canceller's own measure this is the speaker's sound: no pause (no
-            # stutter) unless it turns into something else; its utterance is still checked.
+        if (
+            at is not None
+            and not paused
+            and (self._placing() or self._heard_echo_only(at - LOOK_BACK_S))
+        ):
+            # By the canceller's own measure this is the speaker's sound (or it cannot
+            # measure yet): no pause (no stutter) unless it turns into something else; its
+            # utterance is still checked.
             self.holding = self._quiet = True
             self._paused_speech = False
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
@@ -240,7 +264,7 @@ class InterruptionGuard:
         if not (self.holding and self._quiet):
             return
         # The stretch just heard: a voice starting over a long echo must not drown in it.
-        if self._heard_echo_only(self._speech_at, last_s=LOOK_BACK_S):
+        if self._placing() or self._heard_echo_only(self._speech_at, last_s=LOOK_BACK_S):
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
         else:
             self._pause()  # someone speaks over the echo now
@@ -271,6 +295,7 @@ class InterruptionGuard:
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
         self._ended_at = time.monotonic()
+        self._reply_at = None
         if self._confirmed() and not self.holding:
             self._resume()
         if self._quiet:  # the reply ended under speech held without a pause

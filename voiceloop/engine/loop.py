@@ -147,6 +147,7 @@ class Engine:
             echo_delay=lambda: getattr(getattr(source, "path", None), "delay_s", None),
             echo_only=getattr(source, "echo_only", None),
             mark_onset=lambda at: getattr(self._endpointer, "mark_onset", lambda _: None)(at),
+            echo_heard=getattr(source, "echo_heard", lambda: True),
         )  # fmt: skip
         self._guard.configure(options.false_interruption_s, options.false_interruption)
         self._state: EngineState = "idle"

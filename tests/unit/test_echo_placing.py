@@ -1,0 +1,99 @@
+"""At a reply's start the echo canceller has not found the echo yet (0.1-0.3 s): speech
+the voice detector hears then is held without pausing the reply, until the canceller can
+tell whether it is the echo. Before, every such start paused the reply: a stutter at the
+start of replies."""
+
+from __future__ import annotations
+
+import asyncio
+
+from voiceloop.engine import interruptions
+from voiceloop.engine.interruptions import InterruptionGuard
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.paused = False
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+
+class Canceller:
+    """What the guard asks the echo canceller: is the echo heard, is this stretch echo."""
+
+    def __init__(self) -> None:
+        self.heard = False
+        self.echo = False
+
+    def echo_only(self, *args: object, **kwargs: object) -> bool:
+        return self.heard and self.echo
+
+
+def guard(sink: Sink, canceller: Canceller | None) -> InterruptionGuard:
+    return InterruptionGuard(
+        early=None,  # type: ignore[arg-type]  # no utterance closes in these tests
+        cut=lambda: None,
+        start_turn=lambda u, e: None,
+        sink=lambda: sink,
+        mode=lambda: "converse",
+        echo_delay=lambda: 0.05 if canceller and canceller.heard else None,
+        echo_only=canceller.echo_only if canceller else None,
+        echo_heard=(lambda: canceller.heard) if canceller else (lambda: True),
+    )
+
+
+async def test_speech_before_the_echo_is_found_waits_and_its_echo_never_pauses() -> None:
+    sink, canceller = Sink(), Canceller()
+    g = guard(sink, canceller)
+    g.spoken("Rivers carry water.")
+    g.speech_started(at=10.0)
+    await asyncio.sleep(0.25)
+    assert g.holding and not sink.paused, "paused before the canceller could tell"
+    canceller.heard = canceller.echo = True  # found: and it was the echo
+    await asyncio.sleep(0.25)
+    assert g.holding and not sink.paused and g.pauses == 0
+    g.close()
+
+
+async def test_speech_the_canceller_then_finds_is_no_echo_pauses_the_reply() -> None:
+    sink, canceller = Sink(), Canceller()
+    g = guard(sink, canceller)
+    g.spoken("Rivers carry water.")
+    g.speech_started(at=10.0)
+    assert not sink.paused
+    canceller.heard = True  # found, and this is not the echo: a voice
+    await asyncio.sleep(0.25)
+    assert sink.paused and g.pauses == 1
+    g.close()
+
+
+async def test_the_wait_lasts_only_the_replys_first_moments(monkeypatch) -> None:
+    monkeypatch.setattr(interruptions, "PLACING_S", 0.15)
+    sink, canceller = Sink(), Canceller()
+    g = guard(sink, canceller)
+    g.spoken("Rivers carry water.")
+    g.speech_started(at=10.0)
+    assert not sink.paused
+    await asyncio.sleep(0.35)  # no echo found (headphones): speech is speech
+    assert sink.paused
+    g.close()
+    # Later in a reply, with no echo heard, speech pauses it at once, as before.
+    g = guard(sink := Sink(), Canceller())
+    g.spoken("Rivers carry water.")
+    await asyncio.sleep(0.2)
+    g.speech_started(at=11.0)
+    assert sink.paused
+    g.close()
+
+
+async def test_without_a_canceller_speech_pauses_the_reply_at_once() -> None:
+    sink = Sink()
+    g = guard(sink, None)
+    g.spoken("Rivers carry water.")
+    g.speech_started(at=10.0)
+    assert sink.paused
+    g.close()
