@@ -127,6 +127,27 @@ def echo_figures(engine: Engine) -> tuple[float, float]:
     return delay, float(suppression)
 
 
+def pauses_timed(sink: Any, bench: DuplexBench) -> list[float]:
+    """Keep the bench's clock at each pause of ``sink`` (printed against the voice's start:
+    a pause before it is a stutter)."""
+    times: list[float] = []
+    original = sink.pause
+
+    def pause() -> None:
+        times.append(bench.now())
+        original()
+
+    sink.pause = pause
+    return times
+
+
+def reply_start(bench: DuplexBench) -> float | None:
+    """When the app's speaker first made a sound, on the bench's clock."""
+    audio, times = bench.emitted_audio()
+    loud = np.flatnonzero(np.abs(audio) > 0.01)
+    return float(times[loud[0]]) if len(loud) else None
+
+
 def statuses(events: list[Event]) -> list[str]:
     return [e.status for e in events if isinstance(e, TurnFinished)]
 

@@ -42,6 +42,7 @@ from tests.e2e.room import (
     echo_delay,
     engine_for,
     on_a_sound_bench,
+    pauses_timed,
     record_frames,
     replying,
     statuses,
@@ -157,20 +158,6 @@ async def over_the_reply(
     check_room(bench)
     check_echo_delay(delay)
     return Run(events, engine, bench, talk, delay)
-
-
-def pauses_timed(sink: Any, bench: DuplexBench) -> list[float]:
-    """Keep the bench's clock at each pause of ``sink`` (printed against the voice's start:
-    a pause before it is a stutter)."""
-    times: list[float] = []
-    original = sink.pause
-
-    def pause() -> None:
-        times.append(bench.now())
-        original()
-
-    sink.pause = pause
-    return times
 
 
 def story(events: list[Event]) -> list[str]:

@@ -21,6 +21,8 @@ from tests.e2e.room import (
     echo_figures,
     engine_for,
     on_a_sound_bench,
+    pauses_timed,
+    reply_start,
     statuses,
     transcripts,
 )
@@ -44,6 +46,7 @@ async def test_with_default_settings_a_long_reply_plays_whole_and_its_echo_is_no
         assert engine.barge_in, "barge-in is on by default"
         engine._source.record = []
         bench = await open_bench(echo_db=ECHO_DB, room=engine._sink)
+        paused_at = pauses_timed(engine._sink, bench)
         try:
             await after_the_reply(engine, events, await ask(engine, events, bench, tmp_path))
         finally:
@@ -51,6 +54,9 @@ async def test_with_default_settings_a_long_reply_plays_whole_and_its_echo_is_no
         print(f"turns: {statuses(events)}, transcripts: {transcripts(events)}, "
               f"bench overflows/reopened: {bench.overflows}/{bench.reopened}, room missed "
               f"{bench.room_missed:.1%}")  # fmt: skip
+        start = reply_start(bench)
+        if start is not None:
+            print(f"paused at {[round(t - start, 2) for t in paused_at]} s into the reply")
         check_room(bench)
         delay, suppression = echo_figures(engine)
         guard = engine._guard

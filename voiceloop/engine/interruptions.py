@@ -64,6 +64,11 @@ PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo pa
 GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
 LOOK_BACK_S = 0.3  # before the first speech frame: the echo check's stretch starts there
 RECHECK_S = 0.1  # speech held without a pause is checked again this often
+DOUBTS = 2
+"""Rechecks in a row that must find more than the echo before speech held as echo pauses
+the reply: one 0.3 s stretch of the echo alone now and then correlates below the mark (a
+word's fading end, a capture glitch on a loaded machine), and paused it for nothing. A
+voice louder than the echo pauses it sooner, as double talk."""
 CONFIRM_S = 0.5  # double talk with no speech start this soon was no voice: resume
 ONSET_BEFORE_S = 0.25
 """Where a voice began, before the frame that made it double talk: the two louder frames
@@ -125,6 +130,7 @@ class InterruptionGuard:
         self._mark_onset = mark_onset
         self._echo_heard = echo_heard
         self._reply_at: float | None = None  # when the playing reply's first piece started
+        self._doubts = 0  # rechecks in a row of speech held as echo that found more
         self._echo_delay = echo_delay
         self._echo_only = echo_only
         self._speech_at: float | None = None  # capture time the held speech started
@@ -190,6 +196,7 @@ class InterruptionGuard:
             return
         if self.holding:
             if self._quiet:  # speech held as the reply's echo, and now a voice over it
+                log.debug("double talk over speech held as echo: the reply pauses")
                 self._cancel_timer()
                 self.double_talks += 1
                 self._pause()
@@ -197,6 +204,7 @@ class InterruptionGuard:
         pause = getattr(self._sink(), "pause", None)
         if pause is None:
             return
+        log.debug("double talk: the reply pauses")
         pause()
         self.pauses += 1
         self.double_talks += 1
@@ -240,8 +248,10 @@ class InterruptionGuard:
             # utterance is still checked.
             self.holding = self._quiet = True
             self._paused_speech = False
+            self._doubts = 0
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
             return
+        log.debug("speech over the reply, not the echo alone: it pauses")
         self._pause(counted=paused)
 
     def _pause(self, *, counted: bool = False) -> None:
@@ -265,8 +275,13 @@ class InterruptionGuard:
             return
         # The stretch just heard: a voice starting over a long echo must not drown in it.
         if self._placing() or self._heard_echo_only(self._speech_at, last_s=LOOK_BACK_S):
+            self._doubts = 0
+        else:
+            self._doubts += 1
+        if self._doubts < DOUBTS:
             self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._recheck)
         else:
+            log.debug("speech held as echo is no longer the echo alone: the reply pauses")
             self._pause()  # someone speaks over the echo now
 
     def hinted(self, utterance: Utterance) -> Utterance:
