@@ -85,10 +85,15 @@ HEARD_DB = -50.0
 question peaks at -20 to -10 dB there; the bench's silence is -100 dB)."""
 
 
-async def replying(events: list[Event], timeout: float = 30) -> None:
-    """Wait for the reply to :data:`QUESTION` to start playing. When it never does and the
-    app's microphone never heard a sound, the bench's voice never reached the app (the
-    sound server dropped its stream): a bench fault, not the app's."""
+async def replying(
+    events: list[Event], timeout: float = 30, listener: Listener | None = None
+) -> None:
+    """Wait for the reply to :data:`QUESTION` to start playing. When it never does, and
+    the app's microphone never heard a sound, the bench's voice never reached the app (the
+    sound server dropped its stream); or the ``listener`` could not find the question in
+    what the app sent, said before any reply (nothing to cancel yet): the capture's
+    glitches on a loaded machine broke its alignment, which Whisper would shrug off.
+    Either is a bench fault, not the app's."""
     try:
         await wait_for(events, lambda e: isinstance(e, SpeakingChunk), timeout)
     except AssertionError:
@@ -97,6 +102,12 @@ async def replying(events: list[Event], timeout: float = 30) -> None:
             raise BenchFault(
                 f"the app's microphone never heard the question (loudest {loudest:.0f} dB)"
             ) from None
+        if listener is not None and listener.heard:
+            score = dict(listener.heard[0]).get(QUESTION, 0.0)
+            if score < Listener.THRESHOLD:
+                raise BenchFault(
+                    f"the listener scored the question {score:.2f} in what the app sent"
+                ) from None
         raise
 
 

@@ -115,7 +115,7 @@ async def over_the_reply(
     paused_at = pauses_timed(engine._sink, bench)
     try:
         run = await ask(engine, events, bench, tmp_path)
-        await replying(events)
+        await replying(events, listener=listener)
         if cancelling:
             # The canceller first has to find the room's echo (within a second or so of
             # the reply's sound); a voice before that meets the voice detector alone.
