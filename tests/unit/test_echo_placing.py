@@ -1,7 +1,7 @@
 """Speech over a reply that is most likely its echo is held without pausing the reply: at
-the reply's start while the echo canceller has not yet found the echo (0.1-0.3 s), and
-through a single stretch of it that looks like more than the echo. Before, each paused
-the reply for nothing: a stutter."""
+the start of a reply, in a room whose echo the canceller found before, until it finds it
+again (0.1-0.3 s), and through a single stretch of it that looks like more than the echo.
+Before, each paused the reply for nothing: a stutter."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class Sink:
 class Canceller:
     """What the guard asks the echo canceller: is the echo heard, is this stretch echo."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, found_before: bool = True) -> None:
+        self.found = found_before  # an echo path was found in an earlier reply
         self.heard = False
         self.echo = False
 
@@ -40,7 +41,7 @@ def guard(sink: Sink, canceller: Canceller | None) -> InterruptionGuard:
         start_turn=lambda u, e: None,
         sink=lambda: sink,
         mode=lambda: "converse",
-        echo_delay=lambda: 0.05 if canceller and canceller.heard else None,
+        echo_delay=lambda: 0.05 if canceller and (canceller.found or canceller.heard) else None,
         echo_only=canceller.echo_only if canceller else None,
         echo_heard=(lambda: canceller.heard) if canceller else (lambda: True),
     )
@@ -78,7 +79,7 @@ async def test_the_wait_lasts_only_the_replys_first_moments(monkeypatch) -> None
     g.spoken("Rivers carry water.")
     g.speech_started(at=10.0)
     assert not sink.paused
-    await asyncio.sleep(0.35)  # no echo found (headphones): speech is speech
+    await asyncio.sleep(0.35)  # the echo not found again by then: speech is speech
     assert sink.paused
     g.close()
     # Later in a reply, with no echo heard, speech pauses it at once, as before.
@@ -86,6 +87,16 @@ async def test_the_wait_lasts_only_the_replys_first_moments(monkeypatch) -> None
     g.spoken("Rivers carry water.")
     await asyncio.sleep(0.2)
     g.speech_started(at=11.0)
+    assert sink.paused
+    g.close()
+
+
+async def test_where_no_echo_was_ever_found_speech_pauses_the_reply_at_once() -> None:
+    # Headphones, or the session's first reply: "Stop" as the reply starts stops it.
+    sink = Sink()
+    g = guard(sink, Canceller(found_before=False))
+    g.spoken("Rivers carry water.")
+    g.speech_started(at=10.0)
     assert sink.paused
     g.close()
 

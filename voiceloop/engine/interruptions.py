@@ -76,7 +76,8 @@ before that one, and a quieter start (an "s", an "f") that was no louder than th
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 PLACING_S = 1.0
 """At a reply's start the canceller needs a moment (0.1-0.3 s, more on a loaded machine) to
-find the echo again; speech in that time is held without a pause until it has."""
+find the echo again; speech in that time, in a room where it found one before, is held
+without a pause until it has."""
 
 
 def _words(text: str) -> list[str]:
@@ -174,13 +175,15 @@ class InterruptionGuard:
         self.window_s, self.behaviour = window_s, behaviour
 
     def _placing(self) -> bool:
-        """True early in a reply while the canceller has not found its echo yet: speech
-        then is most likely that echo, which it cannot tell yet."""
+        """True early in a reply while the canceller has not found its echo again, in a
+        room where it found one before: speech then is most likely that echo, which it
+        cannot tell yet. (With no echo found yet, headphones say, speech is speech.)"""
         started = self._reply_at
         return (
             self._echo_only is not None
             and started is not None
             and time.monotonic() - started < PLACING_S
+            and self._echo_delay() is not None
             and not self._echo_heard()
         )
 
