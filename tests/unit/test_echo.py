@@ -261,3 +261,29 @@ def test_the_echo_alone_is_told_from_a_voice_over_it_when_its_lag_moves_in_steps
     over = _source_after(far, echo + user, 10.0)
     assert not over.echo_only(14.0, 14.0 + len(voice) / SAMPLE_RATE)
 
+
+def test_one_look_at_a_far_delay_does_not_move_the_echo_path() -> None:
+    # Right after a pause the speaker's words before it once matched the microphone at
+    # 1.2 s (against a 50 ms room), and every echo check then looked there.
+    from voiceloop.audio.echo import EchoPath
+
+    path = EchoPath()
+    rng = np.random.default_rng(3)
+    far = rng.normal(0, 3000, 16 * SAMPLE_RATE)
+
+    def look(delay_s: float, at: float) -> None:
+        d, n = int(delay_s * SAMPLE_RATE), len(path._near)
+        end = int(at * SAMPLE_RATE)
+        path._far = far[end - n : end].astype(np.float32)
+        path._near = 0.4 * far[end - n - d : end - d].astype(np.float32)
+        path._measure(at)
+
+    look(0.050, 5.0)
+    assert path.delay_s == pytest.approx(0.050, abs=0.001)
+    look(1.2, 5.25)
+    assert path.delay_s == pytest.approx(0.050, abs=0.001), "moved on one look"
+    look(0.050, 5.5)
+    look(1.2, 5.75)
+    look(1.2, 6.0)  # found again: the sound server's lag really moved
+    assert path.delay_s == pytest.approx(1.2, abs=0.001)
+
