@@ -91,6 +91,27 @@ async def test_the_wait_lasts_only_the_replys_first_moments(monkeypatch) -> None
     g.close()
 
 
+async def test_after_a_pause_that_lost_the_echo_its_return_does_not_pause_again() -> None:
+    # Paused for 3 s (a slow transcript): the canceller no longer hears an echo when the
+    # reply resumes, and the echo's first words came back as speech and paused it again.
+    sink, canceller = Sink(), Canceller()
+    canceller.heard = canceller.echo = True
+    g = guard(sink, canceller)
+    g.spoken("Rivers carry water.")
+    await asyncio.sleep(interruptions.PLACING_S)  # well into the reply
+    g.voice_heard(at=10.0)  # a cough: paused, and no speech follows
+    assert sink.paused
+    canceller.heard = False  # lost in the silence
+    await asyncio.sleep(interruptions.CONFIRM_S + 0.1)
+    assert not sink.paused and g.pauses == 1
+    g.speech_started(at=11.0)
+    assert g.holding and not sink.paused, "the resumed reply's echo paused it"
+    canceller.heard = True  # found again: the echo alone
+    await asyncio.sleep(0.3)
+    assert not sink.paused and g.pauses == 1
+    g.close()
+
+
 async def test_where_no_echo_was_ever_found_speech_pauses_the_reply_at_once() -> None:
     # Headphones, or the session's first reply: "Stop" as the reply starts stops it.
     sink = Sink()

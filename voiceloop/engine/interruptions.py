@@ -75,9 +75,10 @@ ONSET_BEFORE_S = 0.25
 before that one, and a quieter start (an "s", an "f") that was no louder than the echo."""
 SPOKEN_KEEP_S = 12.0  # pieces started this long ago may still be echoing (long sentences)
 PLACING_S = 1.0
-"""At a reply's start the canceller needs a moment (0.1-0.3 s, more on a loaded machine) to
-find the echo again; speech in that time, in a room where it found one before, is held
-without a pause until it has."""
+"""At a reply's start, and when it resumes after a pause long enough to lose the echo, the
+canceller needs a moment (0.1-0.3 s, more on a loaded machine) to find the echo again;
+speech in that time, in a room where it found one before, is held without a pause until
+it has."""
 
 
 def _words(text: str) -> list[str]:
@@ -131,6 +132,7 @@ class InterruptionGuard:
         self._mark_onset = mark_onset
         self._echo_heard = echo_heard
         self._reply_at: float | None = None  # when the playing reply's first piece started
+        self._resumed_at: float | None = None  # when it last resumed after a pause
         self._doubts = 0  # rechecks in a row of speech held as echo that found more
         self._echo_delay = echo_delay
         self._echo_only = echo_only
@@ -179,6 +181,8 @@ class InterruptionGuard:
         room where it found one before: speech then is most likely that echo, which it
         cannot tell yet. (With no echo found yet, headphones say, speech is speech.)"""
         started = self._reply_at
+        if started is not None and self._resumed_at is not None:
+            started = max(started, self._resumed_at)
         return (
             self._echo_only is not None
             and started is not None
@@ -313,7 +317,7 @@ class InterruptionGuard:
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
         self._ended_at = time.monotonic()
-        self._reply_at = None
+        self._reply_at = self._resumed_at = None
         if self._confirmed() and not self.holding:
             self._resume()
         if self._quiet:  # the reply ended under speech held without a pause
@@ -426,6 +430,7 @@ class InterruptionGuard:
         self.holding = self._quiet = False
         resume = getattr(self._sink(), "resume", None)
         if resume is not None:
+            self._resumed_at = time.monotonic()
             resume()
 
     def _cancel_timer(self) -> None:
