@@ -287,3 +287,26 @@ def test_one_look_at_a_far_delay_does_not_move_the_echo_path() -> None:
     look(1.2, 6.0)  # found again: the sound server's lag really moved
     assert path.delay_s == pytest.approx(1.2, abs=0.001)
 
+
+def test_a_short_word_just_before_a_loud_syllable_of_the_reply_is_double_talk() -> None:
+    # A "Stop." over the reply, whose next loud syllable comes back from the room right
+    # after it: taken as what the echo might have been, that syllable hid the word.
+    rng = np.random.default_rng(11)
+    d, start, length = int(0.045 * SAMPLE_RATE), 100 * FRAME_SAMPLES, 4 * FRAME_SAMPLES
+    far = rng.normal(0, 0.05, 5 * SAMPLE_RATE)
+    burst = start - d + length + 32  # played so that it is heard just after the word
+    far[burst : burst + 2000] *= 10 ** (16 / 20)
+    user = np.zeros_like(far)
+    user[start : start + length] = rng.normal(0, 0.05 * 10 ** ((10 - 8) / 20), length)
+    mic = room(far, delay_s=0.045, gain_db=-8.0) + user
+    reference = PlaybackReference()
+    source = EchoCancellingSource(object(), reference, processor=make_processor())
+    played, t0 = blocks(far, 10.0), 10.0
+    talk = []
+    for frame in frames_of(mic, t0):
+        while played and played[0][1] < frame.time + 0.1:
+            block, at = played.pop(0)
+            reference.tap(block, at, OUT_RATE)
+        if source.process(frame).double_talk:
+            talk.append(round((frame.time - t0) * SAMPLE_RATE) // FRAME_SAMPLES)
+    assert talk == [102], "the word (frames 100-103) is double talk, the echo alone never"

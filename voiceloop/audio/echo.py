@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import soxr
 
-from voiceloop.audio.double_talk import SLACK_S, DoubleTalkDetector
+from voiceloop.audio.double_talk import LATER_S, SOONER_S, DoubleTalkDetector
 from voiceloop.audio.framing import level_db
 from voiceloop.frames import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 
@@ -358,15 +358,15 @@ class EchoCancellingSource:
         delay = self.path.delay_s
         if delay is None:
             return False
-        slack = round(SLACK_S * SAMPLE_RATE)
-        far = self.reference.window(at - delay - SLACK_S, FRAME_SAMPLES + 2 * slack)
+        later, sooner = round(LATER_S * SAMPLE_RATE), round(SOONER_S * SAMPLE_RATE)
+        far = self.reference.window(at - delay - LATER_S, FRAME_SAMPLES + later + sooner)
         cum = np.concatenate([[0.0], np.cumsum(far.astype(np.float64) ** 2)])
         windows = (cum[FRAME_SAMPLES:] - cum[:-FRAME_SAMPLES]) / FRAME_SAMPLES
         # The path's own threshold: the gain's median shrugs off some speech over the
         # echo, and with a stricter one noisy stamps left no gain at all (and no detector).
         echo_only = self.path.correlation >= EchoPath.THRESHOLD
         return self.double_talk.push(
-            near, float(windows[slack]), float(np.max(windows)), echo_only=echo_only
+            near, float(windows[later]), float(np.max(windows)), echo_only=echo_only
         )
 
     def echo_heard(self) -> bool:
