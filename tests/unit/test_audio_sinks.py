@@ -87,7 +87,7 @@ async def started_speaker() -> Speaker:
 
 
 class FakeOutputStream:
-    time = 0.0
+    time = 100.0  # the DAC clock, long past what the tests play unless they set it
 
     def __init__(self) -> None:
         self.restarts = 0
@@ -145,6 +145,27 @@ async def test_speaker_flush_silences_the_next_block_and_cancels_handles():
     out = await run_blocks(speaker, 1, start=0.3)
     assert np.all(out[:50] == pytest.approx(0.4)) and np.all(out[50:] == 0.0)
     assert c.finished.result() == pytest.approx(1.35)
+
+
+async def test_speaker_drain_waits_for_the_last_samples_to_leave_the_device():
+    # Written into the device's buffer is not heard yet: closing the stream at that point
+    # dropped the end of the last word (100 ms of it on a loaded sound server).
+    speaker = await started_speaker()
+    speaker._stream.time = 1.0
+    handle = speaker.play(chunk(0.1, 0.15, rate=1000))
+    await run_blocks(speaker, 2)
+    assert handle.finished.result() == pytest.approx(1.15)
+    drained = asyncio.create_task(speaker.drain())
+    await asyncio.sleep(0.1)
+    assert not drained.done(), "drained with 0.15 s still in the device"
+    await asyncio.wait_for(drained, 1)
+    speaker = await started_speaker()
+    speaker._stream.time = 0.9
+    speaker.play(chunk(0.1, 0.05, rate=1000))
+    speaker.play(chunk(0.1, 0.3, rate=1000))
+    await run_blocks(speaker, 1)  # the first is written, 0.15 s ahead of the clock
+    speaker.flush()  # the device's buffer is thrown away: nothing left to wait for
+    await asyncio.wait_for(speaker.drain(), 0.05)
 
 
 async def test_speaker_counts_underflows():

@@ -37,6 +37,7 @@ __all__ = ["FileSink", "Speaker", "to_rate"]
 
 DEFAULT_BLOCKSIZE = 512
 _TAIL_MARGIN_S = 0.1
+_DRAIN_MAX_S = 2.0  # more than any device buffers: a clock that jumped waits no longer
 """Release the resampler's held-back audio this long before the queue would run dry: more
 than the device buffer takes ahead, so the tail is queued before it is needed."""
 
@@ -92,6 +93,7 @@ class Speaker:
         self._resampler: StreamResampler | None = None
         self._tail_timer: asyncio.TimerHandle | None = None
         self._queued_end = 0.0  # loop time at which the queued audio will have played
+        self._heard_until = 0.0  # stream time the last finished handle leaves the speaker
         # Output samples each handle is still owed by the resampler, oldest first
         self._owed: collections.deque[list[Any]] = collections.deque()
         self.reference_tap: Any = None
@@ -231,6 +233,7 @@ class Speaker:
         self._outstanding.clear()
         self._idle.set()
         if playing and self._stream is not None:
+            self._heard_until = 0.0  # the restart drops what the device held
             self._restart()
 
     def pause(self) -> None:
@@ -263,9 +266,16 @@ class Speaker:
             self._stream = None
 
     async def drain(self) -> None:
-        """Wait until everything queued has been played (or flushed)."""
+        """Wait until everything queued has been played (or flushed) and has left the
+        speaker: a handle is finished when its last block is written, while the device's
+        buffer (100 ms and more on a busy sound server) still holds it, and closing the
+        stream then drops the end of the last word."""
         self._release_tail()
         await self._idle.wait()
+        if self._stream is not None:
+            left = self._heard_until - self.time()
+            if 0 < left <= _DRAIN_MAX_S:
+                await asyncio.sleep(left)
 
     def time(self) -> float:
         """The output stream's clock; ``started``/``finished`` stamps use it."""
@@ -394,6 +404,7 @@ class Speaker:
             handle.started.set_result(at)
         if not handle.finished.done():
             handle.finished.set_result(at)
+        self._heard_until = max(self._heard_until, at)
         self._outstanding.discard(handle)
         if not self._outstanding:
             self._idle.set()
