@@ -37,9 +37,9 @@ __all__ = ["FileSink", "Speaker", "to_rate"]
 
 DEFAULT_BLOCKSIZE = 512
 _TAIL_MARGIN_S = 0.1
-_DRAIN_MAX_S = 2.0  # more than any device buffers: a clock that jumped waits no longer
 """Release the resampler's held-back audio this long before the queue would run dry: more
 than the device buffer takes ahead, so the tail is queued before it is needed."""
+_DRAIN_MAX_S = 2.0  # more than any device buffers: a clock that jumped waits no longer
 
 
 @dataclass(eq=False, slots=True)

@@ -131,8 +131,7 @@ class InterruptionGuard:
     ) -> None:
         self._mark_onset = mark_onset
         self._echo_heard = echo_heard
-        self._reply_at: float | None = None  # when the playing reply's first piece started
-        self._resumed_at: float | None = None  # when it last resumed after a pause
+        self._sounding_since: float | None = None  # the reply's first piece, or last resume
         self._doubts = 0  # rechecks in a row of speech held as echo that found more
         self._echo_delay = echo_delay
         self._echo_only = echo_only
@@ -162,8 +161,8 @@ class InterruptionGuard:
     def spoken(self, text: str) -> None:
         """A piece of the reply started playing."""
         now = time.monotonic()
-        if self._reply_at is None:
-            self._reply_at = now
+        if self._sounding_since is None:
+            self._sounding_since = now
         self._spoken.append((now, text))
         while self._spoken and now - self._spoken[0][0] > SPOKEN_KEEP_S:
             self._spoken.popleft()
@@ -180,9 +179,7 @@ class InterruptionGuard:
         """True early in a reply while the canceller has not found its echo again, in a
         room where it found one before: speech then is most likely that echo, which it
         cannot tell yet. (With no echo found yet, headphones say, speech is speech.)"""
-        started = self._reply_at
-        if started is not None and self._resumed_at is not None:
-            started = max(started, self._resumed_at)
+        started = self._sounding_since
         return (
             self._echo_only is not None
             and started is not None
@@ -317,7 +314,7 @@ class InterruptionGuard:
     def reset(self) -> None:
         """The reply ended or was interrupted otherwise: nothing left to hold."""
         self._ended_at = time.monotonic()
-        self._reply_at = self._resumed_at = None
+        self._sounding_since = None
         if self._confirmed() and not self.holding:
             self._resume()
         if self._quiet:  # the reply ended under speech held without a pause
@@ -430,7 +427,8 @@ class InterruptionGuard:
         self.holding = self._quiet = False
         resume = getattr(self._sink(), "resume", None)
         if resume is not None:
-            self._resumed_at = time.monotonic()
+            if self._sounding_since is not None:  # a reply plays on: its echo is back
+                self._sounding_since = time.monotonic()
             resume()
 
     def _cancel_timer(self) -> None:
