@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.engine.fakes import MemorySource, Say, Silence, Until
 from tests.engine.test_bargein import REPLY, SENTENCES
 from tests.engine.test_false_interruptions import harness
-from voiceloop.engine.interruptions import MOSTLY_ECHO, is_echo
+from voiceloop.engine.interruptions import MOSTLY_ECHO
+from voiceloop.engine.overheard import is_echo
 from voiceloop.events import ReplyDone, TranscriptReady, TurnFinished
 
 

@@ -18,7 +18,7 @@ from tests.engine.fakes import (
     make_settings,
 )
 from tests.engine.test_bargein import REPLY, SENTENCES
-from voiceloop.engine.interruptions import is_backchannel
+from voiceloop.engine.overheard import is_backchannel
 from voiceloop.events import ReplyDone, SpeakingChunk, TurnFinished
 
 

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from tests.local.speech import espeak_audio, utterance_from
-from voiceloop.engine.interruptions import BACKCHANNEL_HINT, is_backchannel
+from voiceloop.engine.overheard import BACKCHANNEL_HINT, is_backchannel
 from voiceloop.providers.local import LocalTranscriber
 
 pytestmark = pytest.mark.slow

@@ -31,34 +31,17 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from voiceloop.engine.early import EarlyTranscript, EarlyTranscripts
+from voiceloop.engine.overheard import BACKCHANNEL_HINT, is_backchannel, is_echo, words
 from voiceloop.frames import Utterance
-from voiceloop.text.hallucination import is_known_hallucination
 
 log = logging.getLogger(__name__)
 
-BACKCHANNELS = frozenset(
-    {"mm", "mmm", "hmm", "hm", "mhm", "mm-hmm", "mm-mm", "uh-huh", "uh", "huh", "um", "ah"}
-    | {"oh", "yeah", "yep", "yes", "ok", "okay", "right", "sure", "aha"}
-    # Discourse markers that Whisper puts before a hum ("And mm-hmm."): no request alone.
-    | {"and", "so", "well", "but"}
-)
-
-
-BACKCHANNEL_HINT = "Mm-hmm."
-"""The prompt of a transcription of speech over a reply: Whisper spells a hum "Mm-hmm"
-with it, and makes words of it without ("and momentum"); real words come out as before.
-(A longer list of backchannels leaks into transcripts of real words.)"""
-
-ECHO_OVERLAP = 0.7
-"""Share of an utterance's words that, in order, are words of the recent reply: above it,
-the utterance is the reply's echo."""
 ECHO_TAIL_S = 1.5
 PLACE_TRIES, PLACE_STEP_S = 10, 0.1  # how long a decision waits for the echo path
 GARBLED_WORDS, MOSTLY_ECHO = 3, 0.35  # see _decide
@@ -79,36 +62,6 @@ PLACING_S = 1.0
 canceller needs a moment (0.1-0.3 s, more on a loaded machine) to find the echo again;
 speech in that time, in a room where it found one before, is held without a pause until
 it has."""
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:['-][a-z0-9]+)*", text.lower())
-
-
-def is_backchannel(text: str) -> bool:
-    """True for text with no words, only acknowledgements ("Mm-hmm.", "yeah, okay"), or
-    what Whisper invents for a noise ("Thank you.": over a reply, a thank-you is no
-    request either)."""
-    return all(word in BACKCHANNELS for word in _words(text)) or is_known_hallucination(text)
-
-
-def is_echo(text: str, spoken: Sequence[str]) -> bool:
-    """True when ``text`` is (mostly) the words of ``spoken`` in their order: what a
-    transcriber makes of the assistant's own voice. Measured as the longest common word
-    subsequence over the utterance's word count; one- and two-word utterances must match
-    whole (a user's "rivers?" over a reply about rivers has no other words to tell)."""
-    heard = _words(text)
-    said = [w for piece in spoken for w in _words(piece)]
-    if not heard or not said:
-        return False
-    previous = [0] * (len(said) + 1)
-    for word in heard:
-        row = [0]
-        for j, other in enumerate(said):
-            row.append(previous[j] + 1 if word == other else max(previous[j + 1], row[j]))
-        previous = row
-    common = previous[-1]
-    return common == len(heard) if len(heard) <= 2 else common >= ECHO_OVERLAP * len(heard)
 
 
 class InterruptionGuard:
@@ -365,7 +318,7 @@ class InterruptionGuard:
             echo = text is not None and is_echo(text, self.recent_reply())
         else:
             echo = False
-        if not echo and (text is None or 0 < len(_words(text)) <= GARBLED_WORDS):
+        if not echo and (text is None or 0 < len(words(text)) <= GARBLED_WORDS):
             # A few words no reply had (or no transcript), over sound mostly the
             # speaker's: what a transcriber makes of the echo's remains.
             echo = self._heard_echo_only(utterance.start, speech_end, MOSTLY_ECHO)
