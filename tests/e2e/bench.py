@@ -25,6 +25,7 @@ import soundfile
 import soxr
 
 from tests.audio.conftest import routed
+from voiceloop.audio.dac_clock import DacClock
 from voiceloop.audio.devices import import_sounddevice
 from voiceloop.config import Settings, load_settings
 from voiceloop.events import Event, StateChanged
@@ -76,8 +77,7 @@ class DuplexBench:
         stamps disagree; the echo is then chopped."""
         self.room_skew: float | None = None
         """At the last miss: where the app's latest sound ends, less the time looked for."""
-        self._clock: list[float] | None = None  # [DAC time anchored, samples since]
-        self._clock_off: float | None = None
+        self._clock = DacClock()  # as the app's speaker: the room follows its sample count
         self.stream = self._open()
         self._watch: asyncio.Task[None] | None = None
 
@@ -100,7 +100,7 @@ class DuplexBench:
         PortAudio stream for good; the harness's mouth and ears then open again."""
         if not self.stream.active:
             self.stream.close(ignore_errors=True)
-            self._clock = None
+            self._clock.reset()
             self.stream = self._open()
             self.reopened += 1
             self.overflows += 1
@@ -117,7 +117,7 @@ class DuplexBench:
             self.overflows += 1
         self.blocks.append(indata[:, 0].copy())
         self.block_times.append(float(t.inputBufferAdcTime or t.currentTime))
-        dac = self._dac_time(float(t.outputBufferDacTime or t.currentTime), frames)
+        dac = self._clock.block(float(t.outputBufferDacTime or t.currentTime), frames, RATE)
         outdata.fill(0.0)
         if self.echo_gain and self._room is not None:
             outdata[:, 0] = self.echo_gain * self._heard(dac - self.room_delay, frames)
@@ -136,25 +136,6 @@ class DuplexBench:
                 played.end = dac + pos / RATE
                 self._queue.pop(0)
                 self._pos = 0
-
-    def _dac_time(self, reported: float, frames: int) -> float:
-        """This block's DAC time as a count of samples since the clock was anchored: the
-        reported stamps jitter by a few ms from block to block, which would look the room's
-        echo up a few ms off in every 5 ms block and break it up (as the app's speaker,
-        re-anchored only when the reports stay over 20 ms off)."""
-        if self._clock is None:
-            self._clock = [reported, 0]
-        base, samples = self._clock
-        expected = base + samples / RATE
-        if abs(reported - expected) > 0.020:
-            if self._clock_off is not None and abs(reported - expected - self._clock_off) < 0.010:
-                self._clock, expected, self._clock_off = [reported, 0], reported, None
-            else:
-                self._clock_off = reported - expected
-        else:
-            self._clock_off = None
-        self._clock[1] += frames
-        return expected
 
     def _heard(self, at: float, frames: int) -> np.ndarray:
         """What the app's speaker emitted from ``at`` on (its own DAC stamps)."""

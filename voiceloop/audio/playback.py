@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from voiceloop.audio.base import PlaybackHandle
+from voiceloop.audio.dac_clock import DacClock
 from voiceloop.audio.devices import (
     DeviceInfo,
     import_sounddevice,
@@ -81,9 +82,7 @@ class Speaker:
         self._gen = 0  # bumped by flush(); the callback drops older items
         self._paused = False  # loop writes, callback reads: silence, position kept
         self._underruns = 0  # written by the callback only
-        self._clock_base: float | None = None  # callback only: see _block_time
-        self._clock_samples = 0
-        self._clock_suspect: float | None = None
+        self._clock = DacClock()  # callback only
         self._expected_stops = 0  # loop only: aborts flush() made on purpose
         self.error: DeviceError | None = None
         """Set when the stream stopped on its own (device unplugged, server gone)."""
@@ -255,7 +254,7 @@ class Speaker:
         try:
             stream.abort()
             self._current = None
-            self._clock_base = None
+            self._clock.reset()
             stream.start()
         except Exception as exc:  # sounddevice.PortAudioError
             name = self.device.name if self.device else "?"
@@ -309,7 +308,9 @@ class Speaker:
         if status.output_underflow:
             self._underruns += 1
         rate = self.samplerate or 1
-        dac = self._block_time(float(time.outputBufferDacTime) or float(time.currentTime), frames)
+        dac = self._clock.block(
+            float(time.outputBufferDacTime) or float(time.currentTime), frames, rate
+        )
         gen = self._gen
         paused = self._paused
         pos = frames if paused else 0
@@ -341,27 +342,6 @@ class Speaker:
         tap = self.reference_tap
         if tap is not None:
             tap(outdata, dac, rate)
-
-    def _block_time(self, reported: float, frames: int) -> float:
-        """DAC time of this block's first sample: the sample count since the clock was
-        last anchored, re-anchored only when two blocks in a row disagree with it by more
-        than 20 ms (reported DAC times jitter by a few ms from block to block)."""
-        rate = self.samplerate or 1
-        if self._clock_base is None:
-            self._clock_base = reported
-            self._clock_samples = 0
-        expected = self._clock_base + self._clock_samples / rate
-        off = reported - expected
-        if abs(off) > 0.020:
-            if self._clock_suspect is not None and abs(off - self._clock_suspect) <= 0.010:
-                self._clock_base, self._clock_samples, expected = reported, 0, reported
-                self._clock_suspect = None
-            else:
-                self._clock_suspect = off
-        else:
-            self._clock_suspect = None
-        self._clock_samples += frames
-        return expected
 
     def _stream_finished(self) -> None:
         loop = self._loop
